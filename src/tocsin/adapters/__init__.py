@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy storage, clock, password hashing and live-change notification."""

@@ -1,0 +1,284 @@
+"""Incidents and their timeline in SQL: load for change, write back with a version check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+
+from tocsin.adapters import orm
+from tocsin.domain.errors import ConcurrencyConflict, NotFound
+from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef, reference
+from tocsin.domain.milestones import Milestone, Source, Stamp
+from tocsin.domain.roles import Role, RoleAssignment
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind, TimelineEntry
+
+
+class SqlAlchemyIncidentRepository:
+    """Tracks every incident it hands out; `flush` writes them back inside the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._loaded: dict[int, tuple[Incident, int, list[Any], list[Any]]] = {}
+        self._new: dict[int, Incident] = {}
+        self._last_id = 0
+
+    def next_id(self) -> int:
+        if self._conn.dialect.name == "postgresql":
+            value = self._conn.scalar(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))"))
+        else:  # SQLite writers hold the database lock, so max + 1 cannot be taken twice
+            value = self._conn.scalar(select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1))
+        self._last_id = max(int(value), self._last_id + 1)
+        return self._last_id
+
+    def add(self, incident: Incident) -> None:
+        self._new[incident.id] = incident
+
+    def get(self, incident_id: int) -> Incident:
+        if incident_id in self._new:
+            return self._new[incident_id]
+        if incident_id in self._loaded:
+            return self._loaded[incident_id][0]
+        row = self._conn.execute(
+            select(orm.incidents).where(orm.incidents.c.id == incident_id)
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+        service_rows = self._conn.execute(
+            select(orm.services.c.id, orm.services.c.slug)
+            .join(orm.incident_services, orm.incident_services.c.service_id == orm.services.c.id)
+            .where(orm.incident_services.c.incident_id == incident_id)
+            .order_by(orm.incident_services.c.position)
+        ).all()
+        role_rows = self._conn.execute(
+            select(orm.incident_roles)
+            .where(orm.incident_roles.c.incident_id == incident_id)
+            .order_by(orm.incident_roles.c.assigned_at)
+        ).mappings().all()
+        incident = Incident(
+            id=row["id"],
+            title=row["title"],
+            severity=Severity(row["severity"]),
+            status=Status(row["status"]),
+            created_by=row["created_by"],
+            summary=row["summary"],
+            services=[ServiceRef(r.id, r.slug) for r in service_rows],
+            user_impact=row["user_impact"],
+            business_impact=row["business_impact"],
+            customer_facing=row["customer_facing"],
+            detection_source=DetectionSource(row["detection_source"]),
+            stamps=_stamps_from_row(row),
+            roles=[
+                RoleAssignment(
+                    Role(r["role"]), r["person_id"], r["person_name"], r["assigned_at"], r["assigned_by"]
+                )
+                for r in role_rows
+            ],
+            version=row["version"],
+            timeline_seq=row["timeline_seq"],
+        )
+        self._loaded[incident_id] = (
+            incident,
+            incident.version,
+            list(incident.services),
+            list(incident.roles),
+        )
+        return incident
+
+    def seen(self) -> Iterator[Incident]:
+        yield from self._new.values()
+        for incident, *_ in self._loaded.values():
+            yield incident
+
+    def flush(self, now: datetime, changed: set[int]) -> None:
+        """Insert new incidents and update `changed` ones, refusing if someone changed them meanwhile.
+
+        Every domain method that changes an incident records an event, so the unit of work
+        knows which loaded incidents changed from the events it collected.
+        """
+        for incident in self._new.values():
+            incident.version = 1
+            self._conn.execute(insert(orm.incidents).values(**_row(incident, now)))
+            self._write_services(incident, replace=False)
+            self._write_roles(incident, replace=False)
+            self._write_entries(incident)
+        self._new.clear()
+        for incident, version, services, roles in self._loaded.values():
+            if incident.id not in changed:
+                continue
+            incident.version = version + 1
+            result = self._conn.execute(
+                update(orm.incidents)
+                .where(orm.incidents.c.id == incident.id, orm.incidents.c.version == version)
+                .values(**_row(incident, now))
+            )
+            if result.rowcount != 1:
+                raise ConcurrencyConflict(
+                    f"{incident.reference} was changed by someone else; try again"
+                )
+            if incident.services != services:
+                self._write_services(incident, replace=True)
+            if incident.roles != roles:
+                self._write_roles(incident, replace=True)
+            self._write_entries(incident)
+        self._loaded.clear()
+
+    def _write_services(self, incident: Incident, *, replace: bool) -> None:
+        table = orm.incident_services
+        if replace:
+            self._conn.execute(delete(table).where(table.c.incident_id == incident.id))
+        if incident.services:
+            self._conn.execute(
+                insert(table),
+                [
+                    {"incident_id": incident.id, "service_id": s.id, "position": i}
+                    for i, s in enumerate(incident.services)
+                ],
+            )
+
+    def _write_roles(self, incident: Incident, *, replace: bool) -> None:
+        table = orm.incident_roles
+        if replace:
+            self._conn.execute(delete(table).where(table.c.incident_id == incident.id))
+        if incident.roles:
+            self._conn.execute(
+                insert(table),
+                [
+                    {
+                        "incident_id": incident.id,
+                        "role": a.role.value,
+                        "person_id": a.person_id,
+                        "person_name": a.person_name,
+                        "assigned_at": a.assigned_at,
+                        "assigned_by": a.assigned_by,
+                    }
+                    for a in incident.roles
+                ],
+            )
+
+    def _write_entries(self, incident: Incident) -> None:
+        if incident.new_entries:
+            self._conn.execute(
+                insert(orm.timeline_entries), [_entry_row(e) for e in incident.new_entries]
+            )
+            incident.new_entries.clear()
+
+
+class SqlAlchemyTimelineRepository:
+    """Loads single entries (to correct or flag them); only the key-moment flag is ever updated."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._loaded: dict[tuple[int, int], tuple[TimelineEntry, bool]] = {}
+
+    def get(self, incident_id: int, seq: int) -> TimelineEntry:
+        key = (incident_id, seq)
+        if key in self._loaded:
+            return self._loaded[key][0]
+        table = orm.timeline_entries
+        row = self._conn.execute(
+            select(table).where(table.c.incident_id == incident_id, table.c.seq == seq)
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
+        entry = TimelineEntry(
+            incident_id=row["incident_id"],
+            seq=row["seq"],
+            kind=EntryKind(row["kind"]),
+            body=row["body"],
+            author=row["author"],
+            author_user_id=row["author_user_id"],
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
+            corrects_seq=row["corrects_seq"],
+            data=row["data"],
+            key_moment=row["key_moment"],
+            key_moment_by=row["key_moment_by"],
+            key_moment_at=row["key_moment_at"],
+            id=row["id"],
+        )
+        self._loaded[key] = (entry, entry.key_moment)
+        return entry
+
+    def flush(self) -> None:
+        table = orm.timeline_entries
+        for entry, was_key_moment in self._loaded.values():
+            if entry.key_moment != was_key_moment:
+                self._conn.execute(
+                    update(table)
+                    .where(table.c.id == entry.id)
+                    .values(
+                        key_moment=entry.key_moment,
+                        key_moment_by=entry.key_moment_by,
+                        key_moment_at=entry.key_moment_at,
+                    )
+                )
+        self._loaded.clear()
+
+
+def _row(incident: Incident, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": incident.id,
+        "title": incident.title,
+        "summary": incident.summary,
+        "severity": incident.severity.value,
+        "status": incident.status.value,
+        "user_impact": incident.user_impact,
+        "business_impact": incident.business_impact,
+        "customer_facing": incident.customer_facing,
+        "detection_source": incident.detection_source.value,
+        "created_by": incident.created_by,
+        "version": incident.version,
+        "timeline_seq": incident.timeline_seq,
+        "updated_at": now,
+        "timestamp_provenance": {
+            m.value: {
+                "source": s.source.value,
+                "set_by": s.set_by,
+                "recorded_at": s.recorded_at.isoformat(),
+            }
+            for m, s in incident.stamps.items()
+        },
+    }
+    for milestone in Milestone:
+        row[milestone.field] = incident.stamp(milestone)
+    return row
+
+
+def _stamps_from_row(row: Any) -> dict[Milestone, Stamp]:
+    provenance = row["timestamp_provenance"]
+    stamps = {}
+    for milestone in Milestone:
+        value = row[milestone.field]
+        if value is None:
+            continue
+        meta = provenance.get(milestone.value, {})
+        stamps[milestone] = Stamp(
+            value=value,
+            source=Source(meta.get("source", Source.SYSTEM.value)),
+            set_by=meta.get("set_by", ""),
+            recorded_at=datetime.fromisoformat(meta["recorded_at"]) if "recorded_at" in meta else value,
+        )
+    return stamps
+
+
+def _entry_row(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "incident_id": entry.incident_id,
+        "seq": entry.seq,
+        "kind": entry.kind.value,
+        "body": entry.body,
+        "author": entry.author,
+        "author_user_id": entry.author_user_id,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
+        "corrects_seq": entry.corrects_seq,
+        "data": entry.data,
+        "key_moment": entry.key_moment,
+        "key_moment_by": entry.key_moment_by,
+        "key_moment_at": entry.key_moment_at,
+    }

@@ -1,0 +1,66 @@
+"""Live change notification: wake the browsers watching an incident when it changes.
+
+Within one process a commit publishes to the hub directly. Across processes, PostgreSQL
+carries the incident number on a NOTIFY channel to every server's listener; on SQLite the
+live views also poll the incident's version, which catches changes made by other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "tocsin_changes"
+ALL = 0  # subscribe to every incident (lists)
+
+
+class ChangeHub:
+    """Thread-safe fan-out from committing threads to asyncio waiters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+    def publish(self, incident_id: int) -> None:
+        with self._lock:
+            waiters = list(self._waiters.get(incident_id, ())) + list(self._waiters.get(ALL, ()))
+        for loop, wake in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(wake.set)
+
+    @contextmanager
+    def subscribe(self, incident_id: int) -> Iterator[asyncio.Event]:
+        """An event set whenever `incident_id` (or any incident, for ALL) changes."""
+        entry = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiters.setdefault(incident_id, set()).add(entry)
+        try:
+            yield entry[1]
+        finally:
+            with self._lock:
+                self._waiters[incident_id].discard(entry)
+                if not self._waiters[incident_id]:
+                    del self._waiters[incident_id]
+
+
+async def listen_postgres(dsn: str, hub: ChangeHub, *, retry_seconds: float = 2.0) -> None:
+    """Relay NOTIFY payloads into the hub until cancelled; reconnects after failures."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {CHANNEL}")
+                async for notify in conn.notifies():
+                    if notify.payload.isdigit():
+                        hub.publish(int(notify.payload))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database restarting must not end live updates for good
+            log.warning("live-update listener lost its connection (%s); retrying", exc)
+            await asyncio.sleep(retry_seconds)

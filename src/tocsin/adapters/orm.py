@@ -1,0 +1,223 @@
+"""Table definitions: the one description of the schema, used by repositories, views and Alembic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every dialect (SQLite stores no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL for indexing later; plain JSON text on SQLite.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("handle", String(63), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("title", String(120), nullable=False, server_default=""),
+    Column("contact_methods", JsonDocument, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id"), nullable=False, index=True),
+    Column("role", String(120), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("team_id", "person_id", "role"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("team_id", ForeignKey("teams.id"), nullable=True, index=True),
+    Column("tier", Integer, nullable=False),
+    Column("runbook_urls", JsonDocument, nullable=False),
+)
+
+service_dependencies = Table(
+    "service_dependencies",
+    metadata,
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), nullable=False),
+    Column("depends_on_id", ForeignKey("services.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("service_id", "depends_on_id"),
+)
+
+MILESTONE_COLUMNS = (
+    "impact_started_at",
+    "detected_at",
+    "declared_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("severity", String(2), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("user_impact", Text, nullable=False),
+    Column("business_impact", Text, nullable=False),
+    Column("customer_facing", Boolean, nullable=False),
+    Column("detection_source", String(32), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("timeline_seq", Integer, nullable=False),
+    *(Column(name, UtcDateTime, nullable=name != "declared_at") for name in MILESTONE_COLUMNS),
+    # {milestone: {source, set_by, recorded_at}} for each value set above
+    Column("timestamp_provenance", JsonDocument, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_incidents_declared", "declared_at", "id"),
+    Index("ix_incidents_status_declared", "status", "declared_at"),
+    Index("ix_incidents_severity_declared", "severity", "declared_at"),
+)
+
+incident_services = Table(
+    "incident_services",
+    metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("service_id", ForeignKey("services.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("incident_id", "service_id"),
+    Index("ix_incident_services_service", "service_id", "incident_id"),
+)
+
+incident_roles = Table(
+    "incident_roles",
+    metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("person_id", ForeignKey("people.id"), nullable=False, index=True),
+    Column("person_name", String(120), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Column("assigned_by", String(120), nullable=False),
+    PrimaryKeyConstraint("incident_id", "role", "person_id"),
+)
+
+timeline_entries = Table(
+    "timeline_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("author_user_id", Integer, nullable=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("corrects_seq", Integer, nullable=True),
+    Column("data", JsonDocument, nullable=False),
+    Column("key_moment", Boolean, nullable=False),
+    Column("key_moment_by", String(120), nullable=True),
+    Column("key_moment_at", UtcDateTime, nullable=True),
+    UniqueConstraint("incident_id", "seq"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(63), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("org_role", String(16), nullable=False),
+    Column("person_id", ForeignKey("people.id"), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,102 @@
+"""The SQL unit of work: one connection, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, RootTransaction, text
+
+from tocsin.adapters.account_repositories import (
+    SqlAlchemyApiTokenRepository,
+    SqlAlchemyUserRepository,
+    SqlAlchemyWebSessionRepository,
+)
+from tocsin.adapters.catalog_repositories import (
+    SqlAlchemyPersonRepository,
+    SqlAlchemyServiceRepository,
+    SqlAlchemyTeamRepository,
+)
+from tocsin.adapters.database import Database
+from tocsin.adapters.incident_repository import (
+    SqlAlchemyIncidentRepository,
+    SqlAlchemyTimelineRepository,
+)
+from tocsin.adapters.live import CHANNEL, ChangeHub
+from tocsin.domain.events import Event
+from tocsin.services.ports import Clock
+
+
+class SqlAlchemyUnitOfWork:
+    """Nothing reaches the database until `commit`; leaving without it rolls everything back."""
+
+    incidents: SqlAlchemyIncidentRepository
+    timeline: SqlAlchemyTimelineRepository
+    people: SqlAlchemyPersonRepository
+    teams: SqlAlchemyTeamRepository
+    services: SqlAlchemyServiceRepository
+    users: SqlAlchemyUserRepository
+    tokens: SqlAlchemyApiTokenRepository
+    sessions: SqlAlchemyWebSessionRepository
+
+    def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
+        self._database = database
+        self._clock = clock
+        self._hub = hub
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        conn = self._database.writer.connect()
+        self._conn, self._tx = conn, conn.begin()
+        self.incidents = SqlAlchemyIncidentRepository(conn)
+        self.timeline = SqlAlchemyTimelineRepository(conn)
+        self.people = SqlAlchemyPersonRepository(conn)
+        self.teams = SqlAlchemyTeamRepository(conn)
+        self.services = SqlAlchemyServiceRepository(conn)
+        self.users = SqlAlchemyUserRepository(conn)
+        self.tokens = SqlAlchemyApiTokenRepository(conn)
+        self.sessions = SqlAlchemyWebSessionRepository(conn)
+        self._changed: set[int] = set()
+        self._announced: set[int] = set()
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        assert self._conn is not None and self._tx is not None
+        if self._tx.is_active:
+            self._tx.rollback()
+        self._conn.close()
+        self._conn = self._tx = None
+
+    def collect_new_events(self) -> Iterator[Event]:
+        for incident in list(self.incidents.seen()):
+            while incident.events:
+                self._changed.add(incident.id)
+                yield incident.events.pop(0)
+
+    def announce(self, incident_id: int) -> None:
+        self._announced.add(incident_id)
+
+    def commit(self) -> None:
+        assert self._conn is not None and self._tx is not None
+        self.incidents.flush(self._clock.now(), self._changed)
+        self.timeline.flush()
+        self.people.flush()
+        self.teams.flush()
+        self.services.flush()
+        self.tokens.flush()
+        if self._conn.dialect.name == "postgresql":
+            # Delivered to every listening server process when, and only if, this commits.
+            for incident_id in sorted(self._announced):
+                self._conn.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": CHANNEL, "payload": str(incident_id)},
+                )
+        self._tx.commit()
+        for incident_id in self._announced:
+            self._hub.publish(incident_id)
+        self._announced.clear()
+        self._changed.clear()
+
+    def rollback(self) -> None:
+        assert self._tx is not None
+        self._tx.rollback()

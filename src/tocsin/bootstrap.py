@@ -1,0 +1,96 @@
+"""The composition root: the one place where adapters meet services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tocsin.adapters.clock import FrozenClock, SystemClock
+from tocsin.adapters.database import Database, connect
+from tocsin.adapters.live import ChangeHub
+from tocsin.adapters.migrations import current_revision, head_revision, upgrade
+from tocsin.adapters.passwords import Argon2PasswordHasher
+from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from tocsin.config import Settings, load_settings
+from tocsin.domain.commands import Command
+from tocsin.policy import Policy, load_default_policy, load_policy_file
+from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from tocsin.services.messagebus import MessageBus
+from tocsin.services.ports import Clock, PasswordHasher
+from tocsin.views.accounts import AccountViews
+from tocsin.views.catalog import CatalogViews
+from tocsin.views.incidents import IncidentViews
+
+
+@dataclass
+class Tocsin:
+    """Everything an entrypoint needs: the bus for changes, views for reads, and settings."""
+
+    settings: Settings
+    policy: Policy
+    database: Database
+    clock: Clock
+    hub: ChangeHub
+    bus: MessageBus
+    incidents: IncidentViews
+    catalog: CatalogViews
+    accounts: AccountViews
+    _hasher: PasswordHasher
+
+    def handle(self, command: Command) -> Any:
+        return self.bus.handle(command)
+
+    def handle_as_of(self, command: Command, at: datetime) -> Any:
+        """Run a command as if it happened at `at` (used to load the demo's history)."""
+        return self._bus(FrozenClock(at)).handle(command)
+
+    def migrate(self) -> None:
+        upgrade(self.database)
+
+    def schema_is_current(self) -> bool:
+        return current_revision(self.database) == head_revision(self.database)
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def _bus(self, clock: Clock) -> MessageBus:
+        return _make_bus(self.database, clock, self._hasher, self.hub)
+
+
+def load_configured_policy(settings: Settings) -> Policy:
+    return load_policy_file(settings.policy) if settings.policy else load_default_policy()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    policy: Policy | None = None,
+) -> Tocsin:
+    """Wire real adapters; tests pass a fake clock or a cheaper hasher."""
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    hasher = hasher or Argon2PasswordHasher()
+    policy = policy or load_configured_policy(settings)
+    database = connect(settings.database_url)
+    hub = ChangeHub()
+    return Tocsin(
+        settings=settings,
+        policy=policy,
+        database=database,
+        clock=clock,
+        hub=hub,
+        bus=_make_bus(database, clock, hasher, hub),
+        incidents=IncidentViews(database),
+        catalog=CatalogViews(database),
+        accounts=AccountViews(database),
+        _hasher=hasher,
+    )
+
+
+def _make_bus(database: Database, clock: Clock, hasher: PasswordHasher, hub: ChangeHub) -> MessageBus:
+    uow_factory: Callable[[], SqlAlchemyUnitOfWork] = lambda: SqlAlchemyUnitOfWork(database, clock, hub)  # noqa: E731
+    return MessageBus(uow_factory, clock, hasher, COMMAND_HANDLERS, EVENT_HANDLERS)

@@ -1,0 +1,44 @@
+"""Settings from the environment (TOCSIN_*); the only module that reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/tocsin.db"
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. Bad values stop Tocsin at start with a clear message."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="SQLAlchemy URL: sqlite:///path or postgresql://…"
+    )
+    policy: Path | None = Field(None, description="Policy YAML file; the shipped default if unset")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    base_url: str = Field("", description="Public URL of the web UI, used in links we send out")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (serve over HTTPS)")
+    live_poll_seconds: float | None = Field(
+        None, gt=0, description="How often live views re-check; default 1s on SQLite, 10s on PostgreSQL"
+    )
+    log_level: str = "info"
+    token: str | None = Field(None, description="API token the CLI sends with --url")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def public_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (CLI flags) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Pure domain model: entities, rules, events and errors; standard library only."""

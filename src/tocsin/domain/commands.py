@@ -1,0 +1,199 @@
+"""Commands: requests to change something, parsed from any entrypoint and sent to the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tocsin.domain.accounts import OrgRole, Scope
+from tocsin.domain.actors import Actor
+from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.milestones import Milestone
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base class of every command."""
+
+
+# ----- incidents ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeclareIncident(Command):
+    title: str
+    severity: Severity
+    actor: Actor
+    summary: str = ""
+    services: tuple[str, ...] = ()
+    user_impact: str = ""
+    business_impact: str = ""
+    customer_facing: bool = False
+    detection_source: DetectionSource = DetectionSource.EMPLOYEE
+    detected_at: datetime | None = None
+    impact_started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeStatus(Command):
+    incident_id: int
+    status: Status
+    actor: Actor
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReclassifyIncident(Command):
+    incident_id: int
+    severity: Severity
+    reason: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class AssignRole(Command):
+    incident_id: int
+    role: Role
+    person: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class RelieveRole(Command):
+    incident_id: int
+    role: Role
+    actor: Actor
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class SetTimestamp(Command):
+    incident_id: int
+    milestone: Milestone
+    value: datetime
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class UpdateIncident(Command):
+    incident_id: int
+    actor: Actor
+    title: str | None = None
+    summary: str | None = None
+    user_impact: str | None = None
+    business_impact: str | None = None
+    customer_facing: bool | None = None
+    detection_source: DetectionSource | None = None
+    services: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class AddTimelineEntry(Command):
+    incident_id: int
+    kind: EntryKind
+    body: str
+    actor: Actor
+    occurred_at: datetime | None = None
+    corrects_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class MarkKeyMoment(Command):
+    incident_id: int
+    seq: int
+    key_moment: bool
+    actor: Actor
+
+
+# ----- catalog --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonSpec:
+    handle: str
+    name: str
+    email: str
+    time_zone: str = "UTC"
+    title: str = ""
+    contact_methods: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    slug: str
+    name: str
+    description: str = ""
+    members: tuple[tuple[str, str], ...] = ()  # (person handle, team role)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    slug: str
+    name: str
+    description: str = ""
+    team: str | None = None
+    tier: int = 2
+    depends_on: tuple[str, ...] = ()
+    runbooks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SavePerson(Command):
+    """Create a person, or replace an existing one's fields when `create_only` is false."""
+
+    spec: PersonSpec
+    create_only: bool = True
+
+
+@dataclass(frozen=True)
+class SaveTeam(Command):
+    spec: TeamSpec
+    create_only: bool = True
+
+
+@dataclass(frozen=True)
+class SaveService(Command):
+    spec: ServiceSpec
+    create_only: bool = True
+
+
+@dataclass(frozen=True)
+class ImportCatalog(Command):
+    """Upsert a whole catalog in one transaction; importing the same file twice changes nothing."""
+
+    people: tuple[PersonSpec, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+
+
+# ----- accounts -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateUser(Command):
+    username: str
+    password: str = field(repr=False)
+    org_role: OrgRole = OrgRole.RESPONDER
+    display_name: str = ""
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateApiToken(Command):
+    username: str
+    name: str
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class RevokeApiToken(Command):
+    token_id: int
+
+
+@dataclass(frozen=True)
+class LogIn(Command):
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LogOut(Command):
+    session_secret: str = field(repr=False)

@@ -1,0 +1,499 @@
+"""The Incident aggregate: status, severity, roles, impact and lifecycle timestamps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tocsin.domain import events
+from tocsin.domain.actors import Actor
+from tocsin.domain.errors import InvalidInput, InvalidTransition, NoChange, NotFound
+from tocsin.domain.milestones import (
+    FUTURE_TOLERANCE,
+    Milestone,
+    Source,
+    Stamp,
+    check_chronology,
+    require_aware,
+)
+from tocsin.domain.roles import Role, RoleAssignment
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status, allowed_from
+from tocsin.domain.timeline import EntryKind, TimelineEntry, clean_body
+
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+
+
+class DetectionSource(StrEnum):
+    """How the problem first came to light."""
+
+    ALERT = "alert"
+    CUSTOMER = "customer"
+    EMPLOYEE = "employee"
+    PARTNER = "partner"
+    AUTOMATED_TEST = "automated_test"
+    OTHER = "other"
+
+    @classmethod
+    def parse(cls, raw: str) -> DetectionSource:
+        try:
+            return cls(raw.strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise InvalidInput(
+                f"unknown detection source {raw!r}; expected one of {names}",
+                field="detection_source",
+            ) from None
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """An affected service as the incident knows it."""
+
+    id: int
+    slug: str
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as a role holder, with the name shown on the timeline."""
+
+    id: int
+    name: str
+
+
+def reference(incident_id: int) -> str:
+    """The human reference used in channels and messages, e.g. INC-42."""
+    return f"INC-{incident_id}"
+
+
+def clean_title(title: str) -> str:
+    text = " ".join(title.split())
+    if not text:
+        raise InvalidInput("title must not be empty", field="title")
+    if len(text) > TITLE_MAX:
+        raise InvalidInput(f"title is {len(text)} characters; the limit is {TITLE_MAX}", field="title")
+    return text
+
+
+def clean_text(text: str, field_name: str) -> str:
+    value = text.strip()
+    if len(value) > TEXT_MAX:
+        raise InvalidInput(
+            f"{field_name} is {len(value)} characters; the limit is {TEXT_MAX}", field=field_name
+        )
+    return value
+
+
+def _utc(value: datetime, field_name: str) -> datetime:
+    return require_aware(value, field_name).astimezone(UTC)
+
+
+def _fmt(value: datetime | None) -> str:
+    if value is None:
+        return "unset"
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Incident:
+    """One incident. Methods enforce the rules, log to the timeline and record events."""
+
+    id: int
+    title: str
+    severity: Severity
+    status: Status
+    created_by: str
+    summary: str = ""
+    services: list[ServiceRef] = field(default_factory=list)
+    user_impact: str = ""
+    business_impact: str = ""
+    customer_facing: bool = False
+    detection_source: DetectionSource = DetectionSource.EMPLOYEE
+    stamps: dict[Milestone, Stamp] = field(default_factory=dict)
+    roles: list[RoleAssignment] = field(default_factory=list)
+    version: int = 0
+    timeline_seq: int = 0
+    events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
+    new_entries: list[TimelineEntry] = field(default_factory=list, compare=False, repr=False)
+
+    # ----- creation -------------------------------------------------------------------------
+    @classmethod
+    def declare(
+        cls,
+        *,
+        id: int,
+        title: str,
+        severity: Severity,
+        actor: Actor,
+        now: datetime,
+        summary: str = "",
+        services: list[ServiceRef] | None = None,
+        user_impact: str = "",
+        business_impact: str = "",
+        customer_facing: bool = False,
+        detection_source: DetectionSource = DetectionSource.EMPLOYEE,
+        detected_at: datetime | None = None,
+        impact_started_at: datetime | None = None,
+        timestamp_source: Source = Source.PERSON,
+    ) -> Incident:
+        """Open a new incident in Investigating; detected_at defaults to now."""
+        incident = cls(
+            id=id,
+            title=clean_title(title),
+            severity=severity,
+            status=Status.INVESTIGATING,
+            created_by=actor.name,
+            summary=clean_text(summary, "summary"),
+            services=_unique_services(services or []),
+            user_impact=clean_text(user_impact, "user_impact"),
+            business_impact=clean_text(business_impact, "business_impact"),
+            customer_facing=customer_facing,
+            detection_source=detection_source,
+        )
+        stamps = {Milestone.DECLARED: Stamp(now, Source.SYSTEM, actor.name, now)}
+        if detected_at is not None:
+            stamps[Milestone.DETECTED] = Stamp(
+                _utc(detected_at, "detected_at"), timestamp_source, actor.name, now
+            )
+        else:
+            stamps[Milestone.DETECTED] = Stamp(now, Source.SYSTEM, actor.name, now)
+        if impact_started_at is not None:
+            stamps[Milestone.IMPACT_STARTED] = Stamp(
+                _utc(impact_started_at, "impact_started_at"), timestamp_source, actor.name, now
+            )
+        check_chronology(stamps, now)
+        incident.stamps = stamps
+        services_text = ", ".join(s.slug for s in incident.services) or "no service named"
+        incident.log(
+            EntryKind.DECLARED,
+            f"Declared {severity} incident: {incident.title} ({services_text})",
+            actor,
+            now,
+            data={"severity": severity.value, "services": [s.slug for s in incident.services]},
+        )
+        incident.events.append(
+            events.IncidentDeclared(id, severity, incident.title, customer_facing)
+        )
+        return incident
+
+    @property
+    def reference(self) -> str:
+        return reference(self.id)
+
+    def stamp(self, milestone: Milestone) -> datetime | None:
+        found = self.stamps.get(milestone)
+        return found.value if found else None
+
+    # ----- timeline -------------------------------------------------------------------------
+    def log(
+        self,
+        kind: EntryKind,
+        body: str,
+        actor: Actor,
+        now: datetime,
+        *,
+        occurred_at: datetime | None = None,
+        data: dict[str, Any] | None = None,
+        corrects_seq: int | None = None,
+    ) -> TimelineEntry:
+        """Append an entry; its sequence number orders the timeline as it was written."""
+        self.timeline_seq += 1
+        entry = TimelineEntry(
+            incident_id=self.id,
+            seq=self.timeline_seq,
+            kind=kind,
+            body=body,
+            author=actor.name,
+            author_user_id=actor.user_id,
+            occurred_at=occurred_at or now,
+            recorded_at=now,
+            corrects_seq=corrects_seq,
+            data=data or {},
+        )
+        self.new_entries.append(entry)
+        self.events.append(events.TimelineEntryAdded(self.id, entry.seq))
+        return entry
+
+    def add_note(
+        self,
+        kind: EntryKind,
+        body: str,
+        actor: Actor,
+        now: datetime,
+        *,
+        occurred_at: datetime | None = None,
+        corrects: TimelineEntry | None = None,
+    ) -> TimelineEntry:
+        """A person's observation, action, decision or communication; may correct an entry."""
+        if not kind.is_manual:
+            raise InvalidInput(f"{kind.value} entries are written by Tocsin only", field="kind")
+        text = clean_body(body)
+        when = now
+        if occurred_at is not None:
+            when = _utc(occurred_at, "occurred_at")
+            if when > now + FUTURE_TOLERANCE:
+                raise InvalidInput(
+                    f"occurred_at ({_fmt(when)}) is in the future (now {_fmt(now)})",
+                    field="occurred_at",
+                )
+        if corrects is not None and corrects.incident_id != self.id:
+            raise NotFound(
+                f"entry #{corrects.seq} is not on {self.reference}'s timeline", field="corrects"
+            )
+        return self.log(
+            kind,
+            text,
+            actor,
+            now,
+            occurred_at=when,
+            corrects_seq=corrects.seq if corrects else None,
+        )
+
+    def mark_key_moment(
+        self, entry: TimelineEntry, key_moment: bool, actor: Actor, now: datetime
+    ) -> None:
+        """Flag (or unflag) an entry as a key moment; the entry's content stays untouched."""
+        if entry.incident_id != self.id:
+            raise NotFound(f"entry #{entry.seq} is not on {self.reference}'s timeline", field="seq")
+        if entry.key_moment == key_moment:
+            state = "already" if key_moment else "not"
+            raise NoChange(f"entry #{entry.seq} is {state} a key moment", field="key_moment")
+        entry.key_moment = key_moment
+        entry.key_moment_by = actor.name if key_moment else None
+        entry.key_moment_at = now if key_moment else None
+        self.events.append(events.KeyMomentChanged(self.id, entry.seq, key_moment))
+
+    # ----- status -----------------------------------------------------------------------------
+    def change_status(self, target: Status, actor: Actor, now: datetime, note: str = "") -> None:
+        """Move along the lifecycle, setting mitigated/resolved/closed times as they happen."""
+        if target == self.status:
+            raise NoChange(f"{self.reference} is already {target.label}", field="status")
+        allowed = allowed_from(self.status)
+        if target not in allowed:
+            names = ", ".join(s.label for s in allowed)
+            raise InvalidTransition(
+                f"cannot move {self.reference} from {self.status.label} to {target.label}; "
+                f"allowed from {self.status.label}: {names}",
+                field="status",
+            )
+        previous = self.status
+        stamps = dict(self.stamps)
+        reopened = not previous.is_open and target.is_open
+        cleared: list[str] = []
+        if reopened:
+            for milestone in (Milestone.RESOLVED, Milestone.CLOSED):
+                if stamps.pop(milestone, None) is not None:
+                    cleared.append(f"{milestone.field} was {_fmt(self.stamp(milestone))}")
+        system = Stamp(now, Source.SYSTEM, actor.name, now)
+        if target in (Status.MONITORING, Status.RESOLVED):
+            stamps.setdefault(Milestone.MITIGATED, system)
+        if target is Status.RESOLVED:
+            stamps[Milestone.RESOLVED] = system
+        if target is Status.CLOSED:
+            stamps[Milestone.CLOSED] = system
+        check_chronology(stamps, now)
+        self.status, self.stamps = target, stamps
+        verb = "Reopened" if reopened else "Status changed"
+        body = f"{verb}: {previous.label} → {target.label}"
+        if cleared:
+            body += f" ({'; '.join(cleared)})"
+        note_text = note.strip()
+        if note_text:
+            body += f" — {clean_body(note_text, 'note')}"
+        self.log(
+            EntryKind.STATUS_CHANGED,
+            body,
+            actor,
+            now,
+            data={"from": previous.value, "to": target.value, "note": note_text},
+        )
+        self.events.append(events.IncidentStatusChanged(self.id, previous, target))
+
+    # ----- severity ---------------------------------------------------------------------------
+    def reclassify(self, target: Severity, reason: str, actor: Actor, now: datetime) -> None:
+        """Change the severity; a reason is required and goes on the timeline."""
+        why = clean_body(reason, "reason")
+        if target == self.severity:
+            raise NoChange(f"{self.reference} is already {target}", field="severity")
+        previous = self.severity
+        direction = "raised" if target.is_more_severe_than(previous) else "lowered"
+        self.severity = target
+        self.log(
+            EntryKind.SEVERITY_CHANGED,
+            f"Severity {direction} from {previous} to {target}: {why}",
+            actor,
+            now,
+            data={"from": previous.value, "to": target.value, "reason": why},
+        )
+        self.events.append(events.IncidentSeverityChanged(self.id, previous, target, why))
+
+    # ----- roles ------------------------------------------------------------------------------
+    def holders(self, role: Role) -> list[RoleAssignment]:
+        return [a for a in self.roles if a.role is role]
+
+    def assign_role(self, role: Role, person: PersonRef, actor: Actor, now: datetime) -> None:
+        """Give a role to a person; a single-holder role is handed over from its holder."""
+        current = self.holders(role)
+        if any(a.person_id == person.id for a in current):
+            raise NoChange(f"{person.name} is already {role.label}", field="person")
+        previous = None if role.is_shared or not current else current[0]
+        assignment = RoleAssignment(role, person.id, person.name, now, actor.name)
+        self.roles = [a for a in self.roles if a is not previous] + [assignment]
+        if previous is not None:
+            body = f"{role.label} handed over from {previous.person_name} to {person.name}"
+        else:
+            body = f"{person.name} is now {role.label}"
+        self.log(
+            EntryKind.ROLE_ASSIGNED,
+            body,
+            actor,
+            now,
+            data={
+                "role": role.value,
+                "person_id": person.id,
+                "person": person.name,
+                "previous_person_id": previous.person_id if previous else None,
+                "previous_person": previous.person_name if previous else None,
+            },
+        )
+        self.events.append(
+            events.IncidentRoleAssigned(
+                self.id, role, person.id, previous.person_id if previous else None
+            )
+        )
+
+    def relieve_role(
+        self, role: Role, person_id: int | None, actor: Actor, now: datetime
+    ) -> None:
+        """Take a role away; for shared roles with several holders the person must be named."""
+        current = self.holders(role)
+        if not current:
+            raise NoChange(f"nobody is {role.label} on {self.reference}", field="role")
+        if person_id is None:
+            if len(current) > 1:
+                names = ", ".join(a.person_name for a in current)
+                raise InvalidInput(
+                    f"{len(current)} people are {role.label} ({names}); name the one to relieve",
+                    field="person",
+                )
+            target = current[0]
+        else:
+            matches = [a for a in current if a.person_id == person_id]
+            if not matches:
+                raise NoChange(f"that person is not {role.label} on {self.reference}", field="person")
+            target = matches[0]
+        self.roles = [a for a in self.roles if a is not target]
+        self.log(
+            EntryKind.ROLE_RELIEVED,
+            f"{target.person_name} is no longer {role.label}",
+            actor,
+            now,
+            data={"role": role.value, "person_id": target.person_id, "person": target.person_name},
+        )
+        self.events.append(events.IncidentRoleRelieved(self.id, role, target.person_id))
+
+    # ----- timestamps -------------------------------------------------------------------------
+    def set_timestamp(
+        self,
+        milestone: Milestone,
+        value: datetime,
+        actor: Actor,
+        now: datetime,
+        source: Source = Source.PERSON,
+    ) -> None:
+        """Enter or correct a lifecycle timestamp; the whole set must stay chronological."""
+        when = _utc(value, milestone.field)
+        previous = self.stamp(milestone)
+        if previous == when:
+            raise NoChange(f"{milestone.field} is already {_fmt(when)}", field=milestone.field)
+        stamps = dict(self.stamps)
+        stamps[milestone] = Stamp(when, source, actor.name, now)
+        check_chronology(stamps, now)
+        self.stamps = stamps
+        self.log(
+            EntryKind.TIMESTAMP_SET,
+            f"{milestone.field} set to {_fmt(when)} (was {_fmt(previous)})",
+            actor,
+            now,
+            data={
+                "name": milestone.field,
+                "value": _fmt(when),
+                "previous": _fmt(previous) if previous else None,
+                "source": source.value,
+            },
+        )
+        self.events.append(events.IncidentTimestampSet(self.id, milestone))
+
+    # ----- details ----------------------------------------------------------------------------
+    def update_details(
+        self,
+        actor: Actor,
+        now: datetime,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        user_impact: str | None = None,
+        business_impact: str | None = None,
+        customer_facing: bool | None = None,
+        detection_source: DetectionSource | None = None,
+        services: list[ServiceRef] | None = None,
+    ) -> list[str]:
+        """Change descriptive fields; returns the names of those that changed."""
+        proposed: dict[str, Any] = {}
+        if title is not None:
+            proposed["title"] = clean_title(title)
+        for name, text in (
+            ("summary", summary),
+            ("user_impact", user_impact),
+            ("business_impact", business_impact),
+        ):
+            if text is not None:
+                proposed[name] = clean_text(text, name)
+        if customer_facing is not None:
+            proposed["customer_facing"] = customer_facing
+        if detection_source is not None:
+            proposed["detection_source"] = detection_source
+        if services is not None:
+            proposed["services"] = _unique_services(services)
+        changed = {k: v for k, v in proposed.items() if getattr(self, k) != v}
+        if not changed:
+            raise NoChange("nothing differs from the incident as it stands")
+        parts = [
+            f"{name.replace('_', ' ')}: {_show(getattr(self, name))} → {_show(value)}"
+            for name, value in changed.items()
+        ]
+        for name, value in changed.items():
+            setattr(self, name, value)
+        self.log(
+            EntryKind.DETAILS_UPDATED,
+            "Updated " + "; ".join(parts),
+            actor,
+            now,
+            data={"fields": sorted(changed)},
+        )
+        self.events.append(events.IncidentDetailsUpdated(self.id, tuple(sorted(changed))))
+        return sorted(changed)
+
+
+def _unique_services(services: list[ServiceRef]) -> list[ServiceRef]:
+    seen: dict[int, ServiceRef] = {}
+    for service in services:
+        seen.setdefault(service.id, service)
+    return list(seen.values())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(s.slug for s in value) or "none"
+    if isinstance(value, StrEnum):
+        return value.value
+    text = str(value)
+    if not text:
+        return "(empty)"
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")

@@ -1,0 +1,199 @@
+"""Typed, validated policy; each class mirrors one section of the YAML file."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.policy.durations import Offset, parse_duration, parse_offset
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+_CONDITION = re.compile(r"^(?P<target>[^()]+?)\s*\(if (?P<condition>[^()]+)\)$")
+CONDITIONS = ("customer impact",)
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+SEVERITIES = tuple(s.value for s in Severity)
+
+# Templates are rendered from plain data, never from live objects, so a sandbox is unnecessary;
+# StrictUndefined turns a misspelt variable into an error instead of an empty string.
+TEMPLATE_ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeverityLevel(_Section):
+    name: str = Field(min_length=1)
+    impact: str = Field(min_length=1)
+    response_time: Duration
+    examples: list[str] = Field(default_factory=list)
+
+
+class RoleDefinition(_Section):
+    name: str = Field(min_length=1)
+    responsibility: str = Field(min_length=1)
+    authority: str = Field(min_length=1)
+
+
+class Target(_Section):
+    """An escalation target, e.g. `CEO (if customer impact)`; resolved by the paging engine."""
+
+    name: str
+    condition: str | None = None
+
+    @classmethod
+    def parse(cls, raw: object) -> Target:
+        if not isinstance(raw, str) or not raw.strip():
+            raise ValueError(f"expected a target name such as 'on-call engineer', got {raw!r}")
+        text = " ".join(raw.split())
+        match = _CONDITION.match(text)
+        if match is None:
+            if "(" in text or ")" in text:
+                raise ValueError(
+                    f"{raw!r}: a condition is written 'NAME (if CONDITION)', "
+                    f"with CONDITION one of: {', '.join(CONDITIONS)}"
+                )
+            return cls(name=text)
+        condition = match.group("condition").strip().lower()
+        if condition not in CONDITIONS:
+            raise ValueError(
+                f"{raw!r}: unknown condition {condition!r}; expected one of: {', '.join(CONDITIONS)}"
+            )
+        return cls(name=match.group("target").strip(), condition=condition)
+
+    def __str__(self) -> str:
+        return f"{self.name} (if {self.condition})" if self.condition else self.name
+
+
+class EscalationStep(_Section):
+    offset: Offset
+    targets: list[Target]
+
+
+def _escalation_path(raw: object) -> list[EscalationStep]:
+    if not isinstance(raw, dict):
+        raise ValueError("expected a mapping of offsets (immediate, 15_minutes, …) to target lists")
+    steps = []
+    seen: dict[Offset, object] = {}
+    for key, targets in raw.items():
+        try:
+            offset = parse_offset(key)
+            if offset in seen:
+                raise ValueError(f"the same offset as {seen[offset]!r}")
+            if not isinstance(targets, list) or not targets:
+                raise ValueError("expected a non-empty list of targets")
+            parsed = [Target.parse(t) for t in targets]
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+        seen[offset] = key
+        steps.append(EscalationStep(offset=offset, targets=parsed))
+    steps.sort(key=lambda s: (s.offset.next_business_day, s.offset.delay))
+    return steps
+
+
+EscalationPath = Annotated[list[EscalationStep], BeforeValidator(_escalation_path)]
+
+
+class WarRoomChannels(_Section):
+    voice: str = Field(min_length=1)
+    chat: str = Field(min_length=1)
+    video: str = Field(min_length=1)
+
+    @field_validator("voice", "chat", "video")
+    @classmethod
+    def _has_id(cls, value: str) -> str:
+        if "[ID]" not in value:
+            raise ValueError(f"{value!r} must contain [ID], replaced by the incident number")
+        return value
+
+
+class UpdateChannels(_Section):
+    internal: str = Field(min_length=1)
+    customer: str = Field(min_length=1)
+    executive: str = Field(min_length=1)
+
+
+class Channels(_Section):
+    war_room: WarRoomChannels
+    updates: UpdateChannels
+
+
+class Templates(_Section):
+    incident_declared: str
+    incident_update: str
+
+    @field_validator("incident_declared", "incident_update")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            TEMPLATE_ENV.parse(value)
+        except TemplateSyntaxError as exc:
+            raise ValueError(f"template line {exc.lineno}: {exc.message}") from None
+        return value
+
+
+def _require_all_severities(value: dict[str, Any], section: str) -> None:
+    missing = [s for s in SEVERITIES if s not in value]
+    if missing:
+        raise ValueError(f"{section} must define {', '.join(missing)}")
+
+
+class Policy(_Section):
+    """The whole policy. Severity-keyed sections must name exactly P1 to P4."""
+
+    version: int = 1
+    severities: dict[Severity, SeverityLevel]
+    roles: dict[Role, RoleDefinition]
+    escalation_paths: dict[Severity, EscalationPath]
+    notification_channels: dict[Severity, list[str]]
+    channels: Channels
+    templates: Templates
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("this Tocsin reads policy version 1")
+        return value
+
+    @field_validator("notification_channels")
+    @classmethod
+    def _channel_names(cls, value: dict[Severity, list[str]]) -> dict[Severity, list[str]]:
+        for severity, names in value.items():
+            if not names:
+                raise ValueError(f"{severity}: expected at least one channel")
+            for name in names:
+                if not _CHANNEL.match(name):
+                    raise ValueError(
+                        f"{severity}: channel {name!r} must be lowercase letters, digits, '-', "
+                        "'_' or '.'"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        for section in ("severities", "escalation_paths", "notification_channels"):
+            _require_all_severities(getattr(self, section), section)
+        missing_roles = [r.value for r in Role if r not in self.roles]
+        if missing_roles:
+            raise ValueError(f"roles must define {', '.join(missing_roles)}")
+        return self
+
+    def response_time(self, severity: Severity) -> timedelta:
+        return self.severities[severity].response_time
+
+    def war_room(self, incident_id: int) -> dict[str, str]:
+        """The bridge, chat and video names for one incident."""
+        ref = str(incident_id)
+        rooms = self.channels.war_room
+        return {
+            "voice": rooms.voice.replace("[ID]", ref),
+            "chat": rooms.chat.replace("[ID]", ref),
+            "video": rooms.video.replace("[ID]", ref),
+        }

@@ -1,0 +1,1 @@
+"""Use cases: the message bus, command and event handlers, and the ports they need."""

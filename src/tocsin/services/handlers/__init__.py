@@ -1,0 +1,32 @@
+"""The handler tables the bus is built from."""
+
+from __future__ import annotations
+
+from tocsin.domain import commands, events
+from tocsin.services.handlers import accounts, catalog, incidents
+from tocsin.services.messagebus import CommandHandler, EventHandler
+
+COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
+    commands.DeclareIncident: incidents.declare_incident,
+    commands.ChangeStatus: incidents.change_status,
+    commands.ReclassifyIncident: incidents.reclassify_incident,
+    commands.AssignRole: incidents.assign_role,
+    commands.RelieveRole: incidents.relieve_role,
+    commands.SetTimestamp: incidents.set_timestamp,
+    commands.UpdateIncident: incidents.update_incident,
+    commands.AddTimelineEntry: incidents.add_timeline_entry,
+    commands.MarkKeyMoment: incidents.mark_key_moment,
+    commands.SavePerson: catalog.save_person,
+    commands.SaveTeam: catalog.save_team,
+    commands.SaveService: catalog.save_service,
+    commands.ImportCatalog: catalog.import_catalog,
+    commands.CreateUser: accounts.create_user,
+    commands.CreateApiToken: accounts.create_api_token,
+    commands.RevokeApiToken: accounts.revoke_api_token,
+    commands.LogIn: accounts.log_in,
+    commands.LogOut: accounts.log_out,
+}
+
+EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
+    events.Event: [incidents.announce_change],
+}

@@ -1,0 +1,307 @@
+"""Incident lists, details and timelines as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+
+from tocsin.adapters import orm
+from tocsin.adapters.database import Database
+from tocsin.domain.errors import NotFound
+from tocsin.domain.incidents import reference
+from tocsin.domain.milestones import Milestone
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.views.pagination import Page, decode_cursor, encode_cursor
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    statuses: tuple[Status, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    service: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceLabel:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: int
+    reference: str
+    title: str
+    severity: str
+    status: str
+    customer_facing: bool
+    declared_at: datetime
+    resolved_at: datetime | None
+    services: list[ServiceLabel]
+    incident_commander: str | None
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    role: str
+    role_label: str
+    person_handle: str
+    person_name: str
+    assigned_at: datetime
+    assigned_by: str
+
+
+@dataclass(frozen=True)
+class TimestampView:
+    name: str
+    value: datetime | None
+    source: str | None = None
+    set_by: str | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    id: int
+    reference: str
+    title: str
+    summary: str
+    severity: str
+    status: str
+    user_impact: str
+    business_impact: str
+    customer_facing: bool
+    detection_source: str
+    created_by: str
+    version: int
+    services: list[ServiceLabel]
+    roles: list[RoleHolder]
+    timestamps: list[TimestampView]
+    updated_at: datetime
+
+    def stamp(self, name: str) -> datetime | None:
+        return next((t.value for t in self.timestamps if t.name == name), None)
+
+
+@dataclass(frozen=True)
+class EntryView:
+    seq: int
+    kind: str
+    body: str
+    author: str
+    occurred_at: datetime
+    recorded_at: datetime
+    corrects_seq: int | None
+    corrected_by: list[int]
+    key_moment: bool
+    key_moment_by: str | None
+    key_moment_at: datetime | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class IncidentViews:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def list(
+        self, filters: IncidentFilter, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[IncidentSummary]:
+        """Newest first by declaration time; `next_cursor` continues where this page ended."""
+        t = orm.incidents
+        query = select(
+            t.c.id, t.c.title, t.c.severity, t.c.status, t.c.customer_facing, t.c.declared_at,
+            t.c.resolved_at,
+        )
+        if filters.statuses:
+            query = query.where(t.c.status.in_([s.value for s in filters.statuses]))
+        if filters.severities:
+            query = query.where(t.c.severity.in_([s.value for s in filters.severities]))
+        if filters.service:
+            links, svc = orm.incident_services, orm.services
+            query = query.where(
+                exists()
+                .where(links.c.incident_id == t.c.id)
+                .where(links.c.service_id == svc.c.id)
+                .where(svc.c.slug == filters.service)
+            )
+        if filters.since:
+            query = query.where(t.c.declared_at >= filters.since)
+        if filters.until:
+            query = query.where(t.c.declared_at < filters.until)
+        if filters.text:
+            pattern = "%" + _escape_like(filters.text.strip()) + "%"
+            query = query.where(
+                or_(t.c.title.ilike(pattern, escape="\\"), t.c.summary.ilike(pattern, escape="\\"))
+            )
+        if cursor:
+            at, ident = decode_cursor(cursor)
+            query = query.where(
+                or_(t.c.declared_at < at, and_(t.c.declared_at == at, t.c.id < ident))
+            )
+        limit = max(1, min(limit, MAX_LIMIT))
+        query = query.order_by(t.c.declared_at.desc(), t.c.id.desc()).limit(limit + 1)
+        with self._db.reader.connect() as conn:
+            rows = conn.execute(query).all()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            ids = [r.id for r in rows]
+            services = _services_for(conn, ids)
+            commanders = _commanders_for(conn, ids)
+        items = [
+            IncidentSummary(
+                id=r.id,
+                reference=reference(r.id),
+                title=r.title,
+                severity=r.severity,
+                status=r.status,
+                customer_facing=r.customer_facing,
+                declared_at=r.declared_at,
+                resolved_at=r.resolved_at,
+                services=services.get(r.id, []),
+                incident_commander=commanders.get(r.id),
+            )
+            for r in rows
+        ]
+        next_cursor = encode_cursor(rows[-1].declared_at, rows[-1].id) if more else None
+        return Page(items, next_cursor)
+
+    def detail(self, incident_id: int) -> IncidentDetail:
+        t = orm.incidents
+        with self._db.reader.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id == incident_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+            services = _services_for(conn, [incident_id]).get(incident_id, [])
+            role_rows = conn.execute(
+                select(orm.incident_roles, orm.people.c.handle)
+                .join(orm.people, orm.people.c.id == orm.incident_roles.c.person_id)
+                .where(orm.incident_roles.c.incident_id == incident_id)
+                .order_by(orm.incident_roles.c.assigned_at)
+            ).mappings().all()
+        order = {role: i for i, role in enumerate(Role)}
+        roles = sorted(
+            (
+                RoleHolder(
+                    role=r["role"],
+                    role_label=Role(r["role"]).label,
+                    person_handle=r["handle"],
+                    person_name=r["person_name"],
+                    assigned_at=r["assigned_at"],
+                    assigned_by=r["assigned_by"],
+                )
+                for r in role_rows
+            ),
+            key=lambda h: order[Role(h.role)],
+        )
+        provenance = row["timestamp_provenance"]
+        timestamps = []
+        for milestone in Milestone:
+            meta = provenance.get(milestone.value, {}) if row[milestone.field] else {}
+            recorded = meta.get("recorded_at")
+            timestamps.append(
+                TimestampView(
+                    name=milestone.field,
+                    value=row[milestone.field],
+                    source=meta.get("source"),
+                    set_by=meta.get("set_by"),
+                    recorded_at=datetime.fromisoformat(recorded) if recorded else None,
+                )
+            )
+        return IncidentDetail(
+            id=row["id"],
+            reference=reference(row["id"]),
+            title=row["title"],
+            summary=row["summary"],
+            severity=row["severity"],
+            status=row["status"],
+            user_impact=row["user_impact"],
+            business_impact=row["business_impact"],
+            customer_facing=row["customer_facing"],
+            detection_source=row["detection_source"],
+            created_by=row["created_by"],
+            version=row["version"],
+            services=services,
+            roles=roles,
+            timestamps=timestamps,
+            updated_at=row["updated_at"],
+        )
+
+    def timeline(
+        self, incident_id: int, *, key_moments_only: bool = False
+    ) -> list[EntryView]:
+        """All entries in the order written, each listing the entries that correct it."""
+        t = orm.timeline_entries
+        query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.seq)
+        with self._db.reader.connect() as conn:
+            if not conn.scalar(select(orm.incidents.c.id).where(orm.incidents.c.id == incident_id)):
+                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+            rows = conn.execute(query).mappings().all()
+        corrected_by: dict[int, list[int]] = {}
+        for r in rows:
+            if r["corrects_seq"] is not None:
+                corrected_by.setdefault(r["corrects_seq"], []).append(r["seq"])
+        entries = [
+            EntryView(
+                seq=r["seq"],
+                kind=r["kind"],
+                body=r["body"],
+                author=r["author"],
+                occurred_at=r["occurred_at"],
+                recorded_at=r["recorded_at"],
+                corrects_seq=r["corrects_seq"],
+                corrected_by=corrected_by.get(r["seq"], []),
+                key_moment=r["key_moment"],
+                key_moment_by=r["key_moment_by"],
+                key_moment_at=r["key_moment_at"],
+                data=r["data"],
+            )
+            for r in rows
+        ]
+        return [e for e in entries if e.key_moment] if key_moments_only else entries
+
+    def version(self, incident_id: int) -> int | None:
+        """A cheap change marker for live views."""
+        with self._db.reader.connect() as conn:
+            value = conn.scalar(select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id))
+        return None if value is None else int(value)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _services_for(conn: Any, ids: list[int]) -> dict[int, list[ServiceLabel]]:
+    if not ids:
+        return {}
+    links, svc = orm.incident_services, orm.services
+    rows = conn.execute(
+        select(links.c.incident_id, svc.c.slug, svc.c.name)
+        .join(svc, svc.c.id == links.c.service_id)
+        .where(links.c.incident_id.in_(ids))
+        .order_by(links.c.incident_id, links.c.position)
+    ).all()
+    out: dict[int, list[ServiceLabel]] = {}
+    for r in rows:
+        out.setdefault(r.incident_id, []).append(ServiceLabel(r.slug, r.name))
+    return out
+
+
+def _commanders_for(conn: Any, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    roles = orm.incident_roles
+    rows = conn.execute(
+        select(roles.c.incident_id, roles.c.person_name)
+        .where(roles.c.incident_id.in_(ids), roles.c.role == Role.INCIDENT_COMMANDER.value)
+    ).all()
+    return {r.incident_id: r.person_name for r in rows}
