@@ -70,6 +70,14 @@ def reference(incident_id: int) -> str:
     return f"INC-{incident_id}"
 
 
+def parse_reference(raw: str) -> int:
+    """Accept `42`, `INC-42` or `inc-42`."""
+    text = raw.strip().upper().removeprefix("INC-")
+    if not text.isdigit() or int(text) < 1:
+        raise NotFound(f"{raw!r} is not an incident reference like INC-42 or 42", field="incident")
+    return int(text)
+
+
 def clean_title(title: str) -> str:
     text = " ".join(title.split())
     if not text:

@@ -17,7 +17,7 @@ from tocsin.domain.actors import Actor
 class Principal:
     """An authenticated caller and the most it may do."""
 
-    user_id: int
+    user_id: int | None  # None for an operator using the CLI on the database directly
     username: str
     display_name: str
     org_role: OrgRole

@@ -246,11 +246,36 @@ class IncidentViews:
             if not conn.scalar(select(orm.incidents.c.id).where(orm.incidents.c.id == incident_id)):
                 raise NotFound(f"no incident {reference(incident_id)}", field="incident")
             rows = conn.execute(query).mappings().all()
-        corrected_by: dict[int, list[int]] = {}
-        for r in rows:
-            if r["corrects_seq"] is not None:
-                corrected_by.setdefault(r["corrects_seq"], []).append(r["seq"])
-        entries = [
+        entries = _entries(rows)
+        return [e for e in entries if e.key_moment] if key_moments_only else entries
+
+    def entry(self, incident_id: int, seq: int) -> EntryView:
+        t = orm.timeline_entries
+        with self._db.reader.connect() as conn:
+            rows = conn.execute(
+                select(t).where(
+                    t.c.incident_id == incident_id,
+                    or_(t.c.seq == seq, t.c.corrects_seq == seq),
+                )
+            ).mappings().all()
+        found = [e for e in _entries(rows) if e.seq == seq]
+        if not found:
+            raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
+        return found[0]
+
+    def version(self, incident_id: int) -> int | None:
+        """A cheap change marker for live views."""
+        with self._db.reader.connect() as conn:
+            value = conn.scalar(select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id))
+        return None if value is None else int(value)
+
+
+def _entries(rows: Any) -> list[EntryView]:
+    corrected_by: dict[int, list[int]] = {}
+    for r in rows:
+        if r["corrects_seq"] is not None:
+            corrected_by.setdefault(r["corrects_seq"], []).append(r["seq"])
+    return [
             EntryView(
                 seq=r["seq"],
                 kind=r["kind"],
@@ -265,15 +290,8 @@ class IncidentViews:
                 key_moment_at=r["key_moment_at"],
                 data=r["data"],
             )
-            for r in rows
-        ]
-        return [e for e in entries if e.key_moment] if key_moments_only else entries
-
-    def version(self, incident_id: int) -> int | None:
-        """A cheap change marker for live views."""
-        with self._db.reader.connect() as conn:
-            value = conn.scalar(select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id))
-        return None if value is None else int(value)
+        for r in rows
+    ]
 
 
 def _escape_like(text: str) -> str:

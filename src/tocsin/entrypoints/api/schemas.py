@@ -1,0 +1,331 @@
+"""Request and response bodies of the REST API (XCreate, XUpdate, XRead)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from tocsin.domain.accounts import Scope
+from tocsin.domain.errors import InvalidInput
+from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+
+
+def _parsed(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Use the domain's own parser, so the API accepts and words things as the CLI does."""
+
+    def validate(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+
+    return BeforeValidator(validate)
+
+
+SeverityIn = Annotated[Severity, _parsed(Severity.parse)]
+StatusIn = Annotated[Status, _parsed(Status.parse)]
+RoleIn = Annotated[Role, _parsed(Role.parse)]
+DetectionSourceIn = Annotated[DetectionSource, _parsed(DetectionSource.parse)]
+EntryKindIn = Annotated[EntryKind, _parsed(EntryKind.parse_manual)]
+Slug = Annotated[str, Field(min_length=1, max_length=63)]
+Text = Annotated[str, Field(max_length=10_000)]
+
+
+class _In(BaseModel):
+    """Inputs refuse unknown fields: a misspelt field silently ignored is a lost update."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----- incidents ------------------------------------------------------------------------------
+class IncidentCreate(_In):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    severity: SeverityIn
+    summary: Text = ""
+    services: list[Slug] = Field(default_factory=list)
+    user_impact: Text = ""
+    business_impact: Text = ""
+    customer_facing: bool = False
+    detection_source: DetectionSourceIn = DetectionSource.EMPLOYEE
+    detected_at: AwareDatetime | None = None
+    impact_started_at: AwareDatetime | None = None
+
+
+class IncidentUpdate(_In):
+    """Descriptive fields; status, severity, roles and timestamps have their own endpoints."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    summary: Text | None = None
+    services: list[Slug] | None = None
+    user_impact: Text | None = None
+    business_impact: Text | None = None
+    customer_facing: bool | None = None
+    detection_source: DetectionSourceIn | None = None
+
+
+class StatusChange(_In):
+    status: StatusIn
+    note: Text = ""
+
+
+class SeverityChange(_In):
+    severity: SeverityIn
+    reason: Annotated[str, Field(min_length=1, max_length=10_000)]
+
+
+class RoleAssign(_In):
+    role: RoleIn
+    person: Slug
+
+
+class TimestampSet(_In):
+    value: AwareDatetime
+
+
+class TimelineEntryCreate(_In):
+    kind: EntryKindIn
+    body: Annotated[str, Field(min_length=1, max_length=10_000)]
+    occurred_at: AwareDatetime | None = None
+    corrects: int | None = Field(None, ge=1, description="seq of the entry this one corrects")
+
+
+class TimelineEntryUpdate(_In):
+    """Only the key-moment flag can change: entries are append-only."""
+
+    key_moment: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _append_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) - {"key_moment"}:
+            raise ValueError(
+                "timeline entries are append-only: only key_moment can change; "
+                "to fix an entry, post a new one with `corrects` set to its seq"
+            )
+        return data
+
+
+class ServiceLabelRead(BaseModel):
+    slug: str
+    name: str
+
+
+class RoleRead(BaseModel):
+    role: str
+    label: str
+    person: str
+    name: str
+    assigned_at: datetime
+    assigned_by: str
+
+
+class TimestampRead(BaseModel):
+    value: datetime | None
+    source: str | None = Field(None, description="system, person or alert")
+    set_by: str | None = None
+    recorded_at: datetime | None = None
+
+
+class SeverityInfo(BaseModel):
+    level: str
+    name: str
+    response_time: str
+
+
+class IncidentRead(BaseModel):
+    id: int
+    reference: str
+    title: str
+    summary: str
+    severity: SeverityInfo
+    status: str
+    allowed_transitions: list[str]
+    services: list[ServiceLabelRead]
+    user_impact: str
+    business_impact: str
+    customer_facing: bool
+    detection_source: str
+    roles: list[RoleRead]
+    timestamps: dict[str, TimestampRead]
+    war_room: dict[str, str]
+    created_by: str
+    version: int
+    updated_at: datetime
+    url: str
+
+
+class IncidentSummaryRead(BaseModel):
+    id: int
+    reference: str
+    title: str
+    severity: str
+    status: str
+    customer_facing: bool
+    declared_at: datetime
+    resolved_at: datetime | None
+    services: list[ServiceLabelRead]
+    incident_commander: str | None
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentSummaryRead]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
+
+
+class TimelineEntryRead(BaseModel):
+    seq: int
+    kind: str
+    body: str
+    author: str
+    occurred_at: datetime
+    recorded_at: datetime
+    corrects: int | None
+    corrected_by: list[int]
+    key_moment: bool
+    key_moment_by: str | None
+    key_moment_at: datetime | None
+    data: dict[str, Any]
+
+
+# ----- catalog --------------------------------------------------------------------------------
+class ContactMethodIO(_In):
+    kind: str
+    address: str
+
+
+class PersonCreate(_In):
+    handle: Slug
+    name: str
+    email: str
+    time_zone: str = "UTC"
+    title: str = ""
+    contact_methods: list[ContactMethodIO] = Field(default_factory=list)
+
+
+class PersonUpdate(_In):
+    name: str | None = None
+    email: str | None = None
+    time_zone: str | None = None
+    title: str | None = None
+    contact_methods: list[ContactMethodIO] | None = None
+
+
+class PersonRead(BaseModel):
+    handle: str
+    name: str
+    email: str
+    time_zone: str
+    title: str
+    contact_methods: list[ContactMethodIO]
+
+
+class MemberIO(_In):
+    person: Slug
+    role: str = "member"
+
+
+class MemberRead(BaseModel):
+    person: str
+    name: str
+    role: str
+
+
+class TeamCreate(_In):
+    slug: Slug
+    name: str
+    description: str = ""
+    members: list[MemberIO] = Field(default_factory=list)
+
+
+class TeamUpdate(_In):
+    name: str | None = None
+    description: str | None = None
+    members: list[MemberIO] | None = None
+
+
+class TeamRead(BaseModel):
+    slug: str
+    name: str
+    description: str
+    members: list[MemberRead]
+    services: list[str]
+
+
+class ServiceCreate(_In):
+    slug: Slug
+    name: str
+    description: str = ""
+    team: Slug | None = None
+    tier: int = 2
+    depends_on: list[Slug] = Field(default_factory=list)
+    runbooks: list[str] = Field(default_factory=list)
+
+
+class ServiceUpdate(_In):
+    name: str | None = None
+    description: str | None = None
+    team: Slug | None = None
+    tier: int | None = None
+    depends_on: list[Slug] | None = None
+    runbooks: list[str] | None = None
+
+
+class ServiceRead(BaseModel):
+    slug: str
+    name: str
+    description: str
+    team: str | None
+    tier: int
+    depends_on: list[str]
+    runbooks: list[str]
+    open_incidents: int
+
+
+class ImportReport(BaseModel):
+    people: dict[str, int] = Field(default_factory=dict)
+    teams: dict[str, int] = Field(default_factory=dict)
+    services: dict[str, int] = Field(default_factory=dict)
+
+
+# ----- accounts -------------------------------------------------------------------------------
+class TokenCreate(_In):
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    scope: Annotated[Scope, _parsed(Scope.parse)]
+    username: str | None = Field(None, description="owner; defaults to the caller")
+
+
+class TokenCreated(BaseModel):
+    id: int
+    token: str = Field(description="shown once; store it now")
+    scope: str
+    username: str
+
+
+class TokenRead(BaseModel):
+    id: int
+    name: str
+    scope: str
+    prefix: str
+    username: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the offending fields listed."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)

@@ -1,0 +1,58 @@
+"""The ASGI application: REST API, web pages, health checks and live updates in one app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from tocsin import __version__
+from tocsin.adapters.live import listen_postgres
+from tocsin.bootstrap import Tocsin, bootstrap
+from tocsin.entrypoints.api import accounts, catalog, errors, incidents, system
+from tocsin.entrypoints.web import pages
+
+API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
+(create a token with `tocsin token create --scope read|write|admin`). Errors are RFC 9457
+problem+json documents whose `errors` list names the offending fields."""
+
+
+def create_app(tocsin: Tocsin | None = None) -> FastAPI:
+    """Build the app around a wired Tocsin (tests pass their own); builds one from settings if not."""
+    owned = tocsin is None
+    core = tocsin or bootstrap()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        listener = None
+        if core.database.dialect == "postgresql":
+            dsn = core.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            listener = asyncio.create_task(listen_postgres(dsn, core.hub))
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            if owned:
+                core.close()
+
+    app = FastAPI(
+        title="Tocsin",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.tocsin = core
+    errors.install(app, html=pages.render_error)
+    app.include_router(system.router)
+    app.include_router(incidents.router)
+    app.include_router(catalog.router)
+    app.include_router(accounts.router)
+    pages.mount(app)
+    return app

@@ -1,0 +1,153 @@
+"""Operator commands: serve, db, demo, users, tokens and the policy file."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.accounts import OrgRole, Scope
+from tocsin.entrypoints.app import create_app
+from tocsin.entrypoints.cli import output
+from tocsin.entrypoints.cli.context import state
+from tocsin.policy import PolicyError, load_policy_file
+from tocsin.policy.loader import default_policy_text
+from tocsin.services.demo import load_demo
+from tocsin.views.incidents import IncidentFilter
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy file.", no_args_is_help=True)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Listen address [TOCSIN_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [TOCSIN_PORT].")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo data into an empty database.")] = False,
+    migrate: Annotated[bool, typer.Option(help="Upgrade the schema before serving.")] = True,
+) -> None:
+    """Serve the web UI and the API."""
+    tocsin = state(ctx).tocsin(migrate=migrate)
+    settings = tocsin.settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    tocsin.settings = settings
+    admin_password = ensure_admin(tocsin)
+    if demo:
+        if _is_empty(tocsin):
+            load_demo(tocsin.handle_as_of, tocsin.clock.now())
+            output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
+    url = settings.public_url()
+    output.console.print(f"[bold]Tocsin[/] on {url}  (API docs: {url}/api/docs)")
+    if admin_password:
+        output.console.print(
+            f"[bold green]Created the admin login[/]  user: [bold]admin[/]  password: [bold]{admin_password}[/]"
+        )
+        output.console.print("Shown once; create more users with `tocsin user create`.")
+    uvicorn.run(
+        create_app(tocsin),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+def ensure_admin(tocsin: Tocsin) -> str | None:
+    """Create `admin` with a random password when there are no users at all; return the password."""
+    if tocsin.accounts.has_users():
+        return None
+    password = secrets.token_urlsafe(12)
+    tocsin.handle(commands.CreateUser("admin", password, OrgRole.ADMIN, "Administrator"))
+    return password
+
+
+def _is_empty(tocsin: Tocsin) -> bool:
+    return not tocsin.catalog.people() and not tocsin.incidents.list(IncidentFilter(), limit=1).items
+
+
+def demo(ctx: typer.Context) -> None:
+    """Load the demo organisation and incidents into an empty database."""
+    tocsin = state(ctx).tocsin()
+    if not _is_empty(tocsin):
+        output.errors.print("The database already has people or incidents; the demo needs an empty one.")
+        raise typer.Exit(1)
+    load_demo(tocsin.handle_as_of, tocsin.clock.now())
+    output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the schema to the version this Tocsin needs."""
+    tocsin = state(ctx).tocsin()
+    tocsin.migrate()
+    output.console.print(f"Database schema is current ({tocsin.database.dialect}).")
+
+
+@token_app.command("create")
+def token_create(
+    ctx: typer.Context,
+    scope: Annotated[str, typer.Option(help="read, write or admin")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    user: Annotated[str, typer.Option(help="Owner; their role caps the scope.")] = "admin",
+) -> None:
+    """Create an API token; it is printed once and stored only as a hash."""
+    created = state(ctx).tocsin().handle(commands.CreateApiToken(user, name, Scope.parse(scope)))
+    output.console.print(created.secret, soft_wrap=True)
+    output.errors.print(f"Token #{created.id} for {created.username} with {created.scope.value} scope. It is shown only now.")
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context) -> None:
+    """List API tokens (never their secrets)."""
+    for t in state(ctx).tocsin().accounts.tokens():
+        revoked = f" revoked {output.when(t.revoked_at)}" if t.revoked_at else ""
+        output.console.print(f"#{t.id} {t.prefix}… {t.scope:<5} {t.username} {t.name}{revoked}")
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument()]) -> None:
+    """Revoke a token at once."""
+    state(ctx).tocsin().handle(commands.RevokeApiToken(token_id))
+    output.console.print(f"Revoked token #{token_id}")
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="viewer, responder or admin")] = "responder",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    person: Annotated[str | None, typer.Option(help="Catalog person handle.")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="TOCSIN_NEW_PASSWORD")] = "",
+) -> None:
+    """Create a user who can sign in to the web UI."""
+    state(ctx).tocsin().handle(
+        commands.CreateUser(username, password, OrgRole.parse(role), name, person)
+    )
+    output.console.print(f"Created {role} {username}")
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]) -> None:
+    """Validate a policy file and report every problem with its line."""
+    try:
+        policy = load_policy_file(file)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            output.errors.print(f"{file}:{problem.line or '-'}: {problem.path or '(top level)'}: {problem.message}", markup=False)
+        output.errors.print(f"{len(exc.problems)} problem(s); the policy was not accepted.")
+        raise typer.Exit(1) from None
+    steps = sum(len(p) for p in policy.escalation_paths.values())
+    output.console.print(f"{file}: OK — 4 severities, {len(policy.roles)} roles, {steps} escalation steps")
+
+
+@policy_app.command("default")
+def policy_default() -> None:
+    """Print the shipped default policy, a starting point for your own."""
+    output.console.print(default_policy_text(), markup=False, highlight=False, end="")
