@@ -29,7 +29,9 @@ from tocsin.domain.errors import AlreadyExists
 from tocsin.entrypoints.app import create_app
 
 STRICT = os.environ.get("TOCSIN_TEST_STRICT") == "1"
-PG_ADMIN_URL = os.environ.get("TOCSIN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "TOCSIN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 _missing: dict[str, str] = {}
 
 
@@ -52,7 +54,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write("!" * 78, red=True, bold=True)
     for name, problem in _missing.items():
         write(f"!! SKIPPED every test that needs {name}: {problem}", red=True, bold=True)
-    write("!! These parts of Tocsin were NOT tested. CI runs with TOCSIN_TEST_STRICT=1.", red=True, bold=True)
+    write(
+        "!! These parts of Tocsin were NOT tested. CI runs with TOCSIN_TEST_STRICT=1.",
+        red=True,
+        bold=True,
+    )
     write("!" * 78, red=True, bold=True)
 
 
@@ -146,9 +152,15 @@ CATALOG = commands.ImportCatalog(
         commands.PersonSpec("bob", "Bob Chen", "bob@example.com", "America/New_York"),
         commands.PersonSpec("carol", "Carol Diaz", "carol@example.com", title="CTO"),
     ),
-    teams=(commands.TeamSpec("payments", "Payments", members=(("alice", "on-call engineer"), ("bob", "team lead"))),),
+    teams=(
+        commands.TeamSpec(
+            "payments", "Payments", members=(("alice", "on-call engineer"), ("bob", "team lead"))
+        ),
+    ),
     services=(
-        commands.ServiceSpec("checkout", "Checkout", team="payments", tier=1, depends_on=("payments",)),
+        commands.ServiceSpec(
+            "checkout", "Checkout", team="payments", tier=1, depends_on=("payments",)
+        ),
         commands.ServiceSpec("payments", "Payments API", team="payments", tier=1),
         commands.ServiceSpec("search", "Search", tier=3),
     ),
@@ -161,7 +173,9 @@ def catalog(tocsin: Tocsin) -> Tocsin:
     return tocsin
 
 
-def make_token(core: Tocsin, scope: Scope, username: str = "admin", role: OrgRole = OrgRole.ADMIN) -> str:
+def make_token(
+    core: Tocsin, scope: Scope, username: str = "admin", role: OrgRole = OrgRole.ADMIN
+) -> str:
     """A token for `username`, creating the user first if needed."""
     with contextlib.suppress(AlreadyExists):
         core.handle(commands.CreateUser(username, "correct horse battery", role, username.title()))
@@ -179,4 +193,8 @@ def api(catalog: Tocsin) -> Iterator[TestClient]:
 
 # ----- browser ------------------------------------------------------------------------------------
 def chromium_path() -> str | None:
-    return os.environ.get("TOCSIN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (
+        os.environ.get("TOCSIN_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )

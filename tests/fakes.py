@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.catalog import Person, Service, Team
@@ -59,18 +60,18 @@ class _Store:
 
 
 class _Repo:
-    def __init__(self, items: dict, kind: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, items: dict[str, Any], kind: str) -> None:
         self.items, self.kind = items, kind
 
-    def add(self, entity) -> None:  # type: ignore[no-untyped-def]
+    def add(self, entity: Any) -> None:
         entity.id = len(self.items) + 1
         key = getattr(entity, "handle", None) or getattr(entity, "slug", None) or entity.username
         self.items[key] = entity
 
-    def find(self, key: str):  # type: ignore[no-untyped-def]
+    def find(self, key: str) -> Any:
         return self.items.get(key)
 
-    def get_many(self, ids: list[int]) -> dict:  # type: ignore[type-arg]
+    def get_many(self, ids: list[int]) -> dict[int, Any]:
         return {e.id: e for e in self.items.values() if e.id in ids}
 
     def count(self) -> int:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tocsin.adapters.clock import FrozenClock, SystemClock
 from tocsin.adapters.database import Database, connect
-from tocsin.adapters.live import ChangeHub
+from tocsin.adapters.live import ChangeHub, listen_postgres
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.passwords import Argon2PasswordHasher
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -52,6 +51,15 @@ class Tocsin:
     def schema_is_current(self) -> bool:
         return current_revision(self.database) == head_revision(self.database)
 
+    async def relay_changes(self) -> None:
+        """Until cancelled, pass other processes' changes to this process's live views.
+
+        Only PostgreSQL carries them (LISTEN/NOTIFY); on SQLite live views poll instead.
+        """
+        if self.database.dialect == "postgresql":
+            dsn = self.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            await listen_postgres(dsn, self.hub)
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -91,6 +99,10 @@ def bootstrap(
     )
 
 
-def _make_bus(database: Database, clock: Clock, hasher: PasswordHasher, hub: ChangeHub) -> MessageBus:
-    uow_factory: Callable[[], SqlAlchemyUnitOfWork] = lambda: SqlAlchemyUnitOfWork(database, clock, hub)  # noqa: E731
+def _make_bus(
+    database: Database, clock: Clock, hasher: PasswordHasher, hub: ChangeHub
+) -> MessageBus:
+    def uow_factory() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(database, clock, hub)
+
     return MessageBus(uow_factory, clock, hasher, COMMAND_HANDLERS, EVENT_HANDLERS)

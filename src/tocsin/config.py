@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     base_url: str = Field("", description="Public URL of the web UI, used in links we send out")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (serve over HTTPS)")
     live_poll_seconds: float | None = Field(
-        None, gt=0, description="How often live views re-check; default 1s on SQLite, 10s on PostgreSQL"
+        None,
+        gt=0,
+        description="How often live views re-check; default 1s on SQLite, 10s on PostgreSQL",
     )
     log_level: str = "info"
     token: str | None = Field(None, description="API token the CLI sends with --url")

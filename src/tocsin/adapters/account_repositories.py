@@ -31,9 +31,11 @@ class SqlAlchemyUserRepository:
         ).scalar_one()
 
     def find(self, username: str) -> User | None:
-        row = self._conn.execute(
-            select(orm.users).where(orm.users.c.username == username)
-        ).mappings().first()
+        row = (
+            self._conn.execute(select(orm.users).where(orm.users.c.username == username))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         return User(
@@ -71,9 +73,11 @@ class SqlAlchemyApiTokenRepository:
         ).scalar_one()
 
     def get(self, token_id: int) -> ApiToken:
-        row = self._conn.execute(
-            select(orm.api_tokens).where(orm.api_tokens.c.id == token_id)
-        ).mappings().first()
+        row = (
+            self._conn.execute(select(orm.api_tokens).where(orm.api_tokens.c.id == token_id))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no API token with id {token_id}", field="token_id")
         token = ApiToken(
@@ -119,4 +123,6 @@ class SqlAlchemyWebSessionRepository:
         ).scalar_one()
 
     def delete(self, token_hash: str) -> None:
-        self._conn.execute(delete(orm.web_sessions).where(orm.web_sessions.c.token_hash == token_hash))
+        self._conn.execute(
+            delete(orm.web_sessions).where(orm.web_sessions.c.token_hash == token_hash)
+        )

@@ -33,7 +33,9 @@ class _Tracked(Generic[T]):
 
     def add(self, entity: T) -> None:
         row = self._row(entity)
-        entity.id = self._conn.execute(insert(self.table).values(**row).returning(self.table.c.id)).scalar_one()
+        entity.id = self._conn.execute(
+            insert(self.table).values(**row).returning(self.table.c.id)
+        ).scalar_one()
         self._write_children(entity)
         self._remember(getattr(entity, self.key_column), entity)
 
@@ -41,7 +43,9 @@ class _Tracked(Generic[T]):
         for entity, snapshot in self._entities.values():
             if entity != snapshot:
                 self._conn.execute(
-                    update(self.table).where(self.table.c.id == entity.id).values(**self._row(entity))
+                    update(self.table)
+                    .where(self.table.c.id == entity.id)
+                    .values(**self._row(entity))
                 )
                 self._write_children(entity, replace=True)
         self._entities.clear()
@@ -61,7 +65,11 @@ class SqlAlchemyPersonRepository(_Tracked[Person]):
         cached = self._cached(handle)
         if cached is not None:
             return cached
-        row = self._conn.execute(select(orm.people).where(orm.people.c.handle == handle)).mappings().first()
+        row = (
+            self._conn.execute(select(orm.people).where(orm.people.c.handle == handle))
+            .mappings()
+            .first()
+        )
         return None if row is None else self._remember(handle, _person(row))
 
     def get_many(self, ids: list[int]) -> dict[int, Person]:
@@ -89,7 +97,9 @@ class SqlAlchemyTeamRepository(_Tracked[Team]):
         cached = self._cached(slug)
         if cached is not None:
             return cached
-        row = self._conn.execute(select(orm.teams).where(orm.teams.c.slug == slug)).mappings().first()
+        row = (
+            self._conn.execute(select(orm.teams).where(orm.teams.c.slug == slug)).mappings().first()
+        )
         if row is None:
             return None
         members = self._conn.execute(
@@ -131,7 +141,11 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
         cached = self._cached(slug)
         if cached is not None:
             return cached
-        row = self._conn.execute(select(orm.services).where(orm.services.c.slug == slug)).mappings().first()
+        row = (
+            self._conn.execute(select(orm.services).where(orm.services.c.slug == slug))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         deps = self._conn.scalars(

@@ -29,7 +29,9 @@ class SqlAlchemyIncidentRepository:
 
     def next_id(self) -> int:
         if self._conn.dialect.name == "postgresql":
-            value = self._conn.scalar(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))"))
+            value = self._conn.scalar(
+                text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
+            )
         else:  # SQLite writers hold the database lock, so max + 1 cannot be taken twice
             value = self._conn.scalar(select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1))
         self._last_id = max(int(value), self._last_id + 1)
@@ -43,9 +45,11 @@ class SqlAlchemyIncidentRepository:
             return self._new[incident_id]
         if incident_id in self._loaded:
             return self._loaded[incident_id][0]
-        row = self._conn.execute(
-            select(orm.incidents).where(orm.incidents.c.id == incident_id)
-        ).mappings().first()
+        row = (
+            self._conn.execute(select(orm.incidents).where(orm.incidents.c.id == incident_id))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no incident {reference(incident_id)}", field="incident")
         service_rows = self._conn.execute(
@@ -54,11 +58,15 @@ class SqlAlchemyIncidentRepository:
             .where(orm.incident_services.c.incident_id == incident_id)
             .order_by(orm.incident_services.c.position)
         ).all()
-        role_rows = self._conn.execute(
-            select(orm.incident_roles)
-            .where(orm.incident_roles.c.incident_id == incident_id)
-            .order_by(orm.incident_roles.c.assigned_at)
-        ).mappings().all()
+        role_rows = (
+            self._conn.execute(
+                select(orm.incident_roles)
+                .where(orm.incident_roles.c.incident_id == incident_id)
+                .order_by(orm.incident_roles.c.assigned_at)
+            )
+            .mappings()
+            .all()
+        )
         incident = Incident(
             id=row["id"],
             title=row["title"],
@@ -74,7 +82,11 @@ class SqlAlchemyIncidentRepository:
             stamps=_stamps_from_row(row),
             roles=[
                 RoleAssignment(
-                    Role(r["role"]), r["person_id"], r["person_name"], r["assigned_at"], r["assigned_by"]
+                    Role(r["role"]),
+                    r["person_id"],
+                    r["person_name"],
+                    r["assigned_at"],
+                    r["assigned_by"],
                 )
                 for r in role_rows
             ],
@@ -95,7 +107,7 @@ class SqlAlchemyIncidentRepository:
             yield incident
 
     def flush(self, now: datetime, changed: set[int]) -> None:
-        """Insert new incidents and update `changed` ones, refusing if someone changed them meanwhile.
+        """Insert new incidents and update `changed` ones; refuse if changed meanwhile.
 
         Every domain method that changes an incident records an event, so the unit of work
         knows which loaded incidents changed from the events it collected.
@@ -180,9 +192,13 @@ class SqlAlchemyTimelineRepository:
         if key in self._loaded:
             return self._loaded[key][0]
         table = orm.timeline_entries
-        row = self._conn.execute(
-            select(table).where(table.c.incident_id == incident_id, table.c.seq == seq)
-        ).mappings().first()
+        row = (
+            self._conn.execute(
+                select(table).where(table.c.incident_id == incident_id, table.c.seq == seq)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
         entry = TimelineEntry(
@@ -261,7 +277,9 @@ def _stamps_from_row(row: Any) -> dict[Milestone, Stamp]:
             value=value,
             source=Source(meta.get("source", Source.SYSTEM.value)),
             set_by=meta.get("set_by", ""),
-            recorded_at=datetime.fromisoformat(meta["recorded_at"]) if "recorded_at" in meta else value,
+            recorded_at=datetime.fromisoformat(meta["recorded_at"])
+            if "recorded_at" in meta
+            else value,
         )
     return stamps
 

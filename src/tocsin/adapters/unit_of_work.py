@@ -61,7 +61,8 @@ class SqlAlchemyUnitOfWork:
         return self
 
     def __exit__(self, *args: object) -> None:
-        assert self._conn is not None and self._tx is not None
+        assert self._conn is not None
+        assert self._tx is not None
         if self._tx.is_active:
             self._tx.rollback()
         self._conn.close()
@@ -77,7 +78,8 @@ class SqlAlchemyUnitOfWork:
         self._announced.add(incident_id)
 
     def commit(self) -> None:
-        assert self._conn is not None and self._tx is not None
+        assert self._conn is not None
+        assert self._tx is not None
         self.incidents.flush(self._clock.now(), self._changed)
         self.timeline.flush()
         self.people.flush()

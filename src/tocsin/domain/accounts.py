@@ -77,9 +77,7 @@ def clean_username(raw: str) -> str:
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD} characters", field="password"
-        )
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", field="password")
     return password
 
 

@@ -83,7 +83,9 @@ def clean_title(title: str) -> str:
     if not text:
         raise InvalidInput("title must not be empty", field="title")
     if len(text) > TITLE_MAX:
-        raise InvalidInput(f"title is {len(text)} characters; the limit is {TITLE_MAX}", field="title")
+        raise InvalidInput(
+            f"title is {len(text)} characters; the limit is {TITLE_MAX}", field="title"
+        )
     return text
 
 
@@ -374,9 +376,7 @@ class Incident:
             )
         )
 
-    def relieve_role(
-        self, role: Role, person_id: int | None, actor: Actor, now: datetime
-    ) -> None:
+    def relieve_role(self, role: Role, person_id: int | None, actor: Actor, now: datetime) -> None:
         """Take a role away; for shared roles with several holders the person must be named."""
         current = self.holders(role)
         if not current:
@@ -392,7 +392,9 @@ class Incident:
         else:
             matches = [a for a in current if a.person_id == person_id]
             if not matches:
-                raise NoChange(f"that person is not {role.label} on {self.reference}", field="person")
+                raise NoChange(
+                    f"that person is not {role.label} on {self.reference}", field="person"
+                )
             target = matches[0]
         self.roles = [a for a in self.roles if a is not target]
         self.log(

@@ -36,7 +36,9 @@ class Role(StrEnum):
             return cls(key)
         except ValueError:
             names = ", ".join(r.value for r in cls)
-            raise InvalidInput(f"unknown role {raw!r}; expected one of {names}", field="role") from None
+            raise InvalidInput(
+                f"unknown role {raw!r}; expected one of {names}", field="role"
+            ) from None
 
 
 _LABELS = {

@@ -44,7 +44,12 @@ class EntryKind(StrEnum):
         return kind
 
 
-MANUAL_KINDS = (EntryKind.OBSERVATION, EntryKind.ACTION, EntryKind.DECISION, EntryKind.COMMUNICATION)
+MANUAL_KINDS = (
+    EntryKind.OBSERVATION,
+    EntryKind.ACTION,
+    EntryKind.DECISION,
+    EntryKind.COMMUNICATION,
+)
 
 
 @dataclass

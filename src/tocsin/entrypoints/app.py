@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from tocsin import __version__
-from tocsin.adapters.live import listen_postgres
 from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.entrypoints.api import accounts, catalog, errors, incidents, system
 from tocsin.entrypoints.web import pages
@@ -20,23 +19,19 @@ problem+json documents whose `errors` list names the offending fields."""
 
 
 def create_app(tocsin: Tocsin | None = None) -> FastAPI:
-    """Build the app around a wired Tocsin (tests pass their own); builds one from settings if not."""
+    """Build the app around a wired Tocsin (tests pass their own), or one from the settings."""
     owned = tocsin is None
     core = tocsin or bootstrap()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        listener = None
-        if core.database.dialect == "postgresql":
-            dsn = core.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
-            listener = asyncio.create_task(listen_postgres(dsn, core.hub))
+        listener = asyncio.create_task(core.relay_changes())
         try:
             yield
         finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
             if owned:
                 core.close()
 

@@ -9,11 +9,16 @@ from datetime import timedelta
 _SHORT = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 _LONG = re.compile(r"^(\d+)[_ ](second|minute|hour|day|week)s?$")
 _UNITS = {
-    "s": "seconds", "second": "seconds",
-    "m": "minutes", "minute": "minutes",
-    "h": "hours", "hour": "hours",
-    "d": "days", "day": "days",
-    "w": "weeks", "week": "weeks",
+    "s": "seconds",
+    "second": "seconds",
+    "m": "minutes",
+    "minute": "minutes",
+    "h": "hours",
+    "hour": "hours",
+    "d": "days",
+    "day": "days",
+    "w": "weeks",
+    "week": "weeks",
 }
 NEXT_BUSINESS_DAY = "next_business_day"
 EXPECTED = (

@@ -26,7 +26,9 @@ def load_policy_file(path: str | Path) -> Policy:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(str(path), [Problem("", None, f"cannot read the file: {exc.strerror}")]) from None
+        raise PolicyError(
+            str(path), [Problem("", None, f"cannot read the file: {exc.strerror}")]
+        ) from None
     return load_policy(text, str(path))
 
 

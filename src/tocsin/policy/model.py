@@ -63,7 +63,8 @@ class Target(_Section):
         condition = match.group("condition").strip().lower()
         if condition not in CONDITIONS:
             raise ValueError(
-                f"{raw!r}: unknown condition {condition!r}; expected one of: {', '.join(CONDITIONS)}"
+                f"{raw!r}: unknown condition {condition!r}; "
+                f"expected one of: {', '.join(CONDITIONS)}"
             )
         return cls(name=match.group("target").strip(), condition=condition)
 

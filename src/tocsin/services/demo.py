@@ -17,29 +17,58 @@ from tocsin.domain.timeline import EntryKind
 RunAt = Callable[[c.Command, datetime], Any]
 
 PEOPLE = (
-    c.PersonSpec("alice", "Alice Martin", "alice@example.com", "Europe/Berlin", "",
-                 (("sms", "+4915112345678"), ("email", "alice@example.com"))),
+    c.PersonSpec(
+        "alice",
+        "Alice Martin",
+        "alice@example.com",
+        "Europe/Berlin",
+        "",
+        (("sms", "+4915112345678"), ("email", "alice@example.com")),
+    ),
     c.PersonSpec("bob", "Bob Chen", "bob@example.com", "America/New_York"),
     c.PersonSpec("carol", "Carol Diaz", "carol@example.com", "Europe/London"),
-    c.PersonSpec("dave", "Dave Okafor", "dave@example.com", "Europe/Berlin", "director of engineering"),
+    c.PersonSpec(
+        "dave", "Dave Okafor", "dave@example.com", "Europe/Berlin", "director of engineering"
+    ),
     c.PersonSpec("erin", "Erin Walsh", "erin@example.com", "America/New_York", "VP engineering"),
     c.PersonSpec("frank", "Frank Novak", "frank@example.com", "America/Los_Angeles", "CTO"),
     c.PersonSpec("grace", "Grace Kim", "grace@example.com", "America/Los_Angeles", "CEO"),
     c.PersonSpec("heidi", "Heidi Larsen", "heidi@example.com", "Europe/Oslo"),
 )
 TEAMS = (
-    c.TeamSpec("payments", "Payments", "Checkout and payment processing",
-               (("alice", "on-call engineer"), ("bob", "team lead"), ("carol", "engineering manager"))),
-    c.TeamSpec("platform", "Platform", "Edge, compute and data stores",
-               (("heidi", "on-call engineer"), ("carol", "engineering manager"), ("bob", "member"))),
+    c.TeamSpec(
+        "payments",
+        "Payments",
+        "Checkout and payment processing",
+        (("alice", "on-call engineer"), ("bob", "team lead"), ("carol", "engineering manager")),
+    ),
+    c.TeamSpec(
+        "platform",
+        "Platform",
+        "Edge, compute and data stores",
+        (("heidi", "on-call engineer"), ("carol", "engineering manager"), ("bob", "member")),
+    ),
 )
 SERVICES = (
     c.ServiceSpec("web", "Web frontend", "Public website and app shell", "platform", 1),
     c.ServiceSpec("auth", "Authentication", "Login, sessions and tokens", "platform", 1, ("web",)),
-    c.ServiceSpec("payments", "Payments API", "Card and wallet payments", "payments", 1, ("auth",),
-                  ("https://runbooks.example.com/payments",)),
-    c.ServiceSpec("checkout", "Checkout", "Cart and order placement", "payments", 1,
-                  ("payments", "auth", "web")),
+    c.ServiceSpec(
+        "payments",
+        "Payments API",
+        "Card and wallet payments",
+        "payments",
+        1,
+        ("auth",),
+        ("https://runbooks.example.com/payments",),
+    ),
+    c.ServiceSpec(
+        "checkout",
+        "Checkout",
+        "Cart and order placement",
+        "payments",
+        1,
+        ("payments", "auth", "web"),
+    ),
     c.ServiceSpec("search", "Search", "Product search and suggestions", "platform", 3, ("web",)),
 )
 
@@ -70,9 +99,22 @@ def _resolved_search_incident(run_at: RunAt, t0: datetime) -> None:
     )
     steps: list[tuple[int, c.Command]] = [
         (2, c.AssignRole(number, Role.INCIDENT_COMMANDER, "heidi", heidi)),
-        (9, c.AddTimelineEntry(number, EntryKind.OBSERVATION, "Index rebuild left replicas cold; cache hit rate 12%.", heidi)),
+        (
+            9,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.OBSERVATION,
+                "Index rebuild left replicas cold; cache hit rate 12%.",
+                heidi,
+            ),
+        ),
         (14, c.ChangeStatus(number, Status.IDENTIFIED, heidi, "Cold replicas after rebuild")),
-        (16, c.AddTimelineEntry(number, EntryKind.ACTION, "Warming replicas with the top 10k queries.", bob)),
+        (
+            16,
+            c.AddTimelineEntry(
+                number, EntryKind.ACTION, "Warming replicas with the top 10k queries.", bob
+            ),
+        ),
         (41, c.ChangeStatus(number, Status.MONITORING, heidi, "p95 back under 400ms")),
         (101, c.ChangeStatus(number, Status.RESOLVED, heidi)),
         (2 * 24 * 60, c.ChangeStatus(number, Status.CLOSED, heidi, "Post-incident review done")),
@@ -104,11 +146,40 @@ def _resolved_outage(run_at: RunAt, t0: datetime) -> None:
         (2, c.AssignRole(number, Role.INCIDENT_COMMANDER, "carol", carol)),
         (2, c.AssignRole(number, Role.TECHNICAL_LEAD, "heidi", carol)),
         (3, c.AssignRole(number, Role.COMMUNICATIONS_LEAD, "bob", carol)),
-        (5, c.AddTimelineEntry(number, EntryKind.OBSERVATION, "Edge config deploy at 14:02 matches the start of the 502s.", heidi)),
-        (6, c.AddTimelineEntry(number, EntryKind.DECISION, "Roll back the edge config before digging further.", carol)),
-        (7, c.AddTimelineEntry(number, EntryKind.COMMUNICATION, "Status page updated: investigating site outage.", bob)),
+        (
+            5,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.OBSERVATION,
+                "Edge config deploy at 14:02 matches the start of the 502s.",
+                heidi,
+            ),
+        ),
+        (
+            6,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.DECISION,
+                "Roll back the edge config before digging further.",
+                carol,
+            ),
+        ),
+        (
+            7,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.COMMUNICATION,
+                "Status page updated: investigating site outage.",
+                bob,
+            ),
+        ),
         (8, c.ChangeStatus(number, Status.IDENTIFIED, carol, "Bad edge config deploy")),
-        (12, c.AddTimelineEntry(number, EntryKind.ACTION, "Rollback of edge config complete.", heidi)),
+        (
+            12,
+            c.AddTimelineEntry(
+                number, EntryKind.ACTION, "Rollback of edge config complete.", heidi
+            ),
+        ),
         (13, c.ChangeStatus(number, Status.MONITORING, carol, "Error rate back to baseline")),
         (43, c.ChangeStatus(number, Status.RESOLVED, carol)),
     ]
@@ -138,10 +209,31 @@ def _open_payments_incident(run_at: RunAt, t0: datetime) -> None:
     steps: list[tuple[int, c.Command]] = [
         (1, c.AssignRole(number, Role.INCIDENT_COMMANDER, "alice", alice)),
         (2, c.AssignRole(number, Role.TECHNICAL_LEAD, "bob", alice)),
-        (6, c.AddTimelineEntry(number, EntryKind.OBSERVATION, "Timeouts only on the EU acquirer; US is healthy.", bob)),
+        (
+            6,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.OBSERVATION,
+                "Timeouts only on the EU acquirer; US is healthy.",
+                bob,
+            ),
+        ),
         (11, c.ChangeStatus(number, Status.IDENTIFIED, alice, "EU acquirer degraded")),
-        (15, c.AddTimelineEntry(number, EntryKind.ACTION, "Asked the provider for an ETA; ticket 88213.", alice)),
-        (20, c.AddTimelineEntry(number, EntryKind.DECISION, "Route EU card traffic to the US acquirer if no ETA in 15 min.", alice)),
+        (
+            15,
+            c.AddTimelineEntry(
+                number, EntryKind.ACTION, "Asked the provider for an ETA; ticket 88213.", alice
+            ),
+        ),
+        (
+            20,
+            c.AddTimelineEntry(
+                number,
+                EntryKind.DECISION,
+                "Route EU card traffic to the US acquirer if no ETA in 15 min.",
+                alice,
+            ),
+        ),
     ]
     for minutes, command in steps:
         run_at(command, t0 + timedelta(minutes=minutes))

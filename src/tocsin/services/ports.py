@@ -84,14 +84,22 @@ class WebSessionRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
-    incidents: IncidentRepository
-    timeline: TimelineRepository
-    people: PersonRepository
-    teams: TeamRepository
-    services: ServiceRepository
-    users: UserRepository
-    tokens: ApiTokenRepository
-    sessions: WebSessionRepository
+    @property
+    def incidents(self) -> IncidentRepository: ...
+    @property
+    def timeline(self) -> TimelineRepository: ...
+    @property
+    def people(self) -> PersonRepository: ...
+    @property
+    def teams(self) -> TeamRepository: ...
+    @property
+    def services(self) -> ServiceRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def tokens(self) -> ApiTokenRepository: ...
+    @property
+    def sessions(self) -> WebSessionRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -74,7 +74,9 @@ class AccountViews:
         if row is None:
             return None
         role = OrgRole(row.org_role)
-        return Principal(row.id, row.username, row.display_name, role, role.max_scope, row.csrf_token)
+        return Principal(
+            row.id, row.username, row.display_name, role, role.max_scope, row.csrf_token
+        )
 
     def tokens(self) -> list[TokenView]:
         t, u = orm.api_tokens, orm.users

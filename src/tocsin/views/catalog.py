@@ -74,7 +74,9 @@ class CatalogViews:
                 email=r["email"],
                 time_zone=r["time_zone"],
                 title=r["title"],
-                contact_methods=[ContactView(c["kind"], c["address"]) for c in r["contact_methods"]],
+                contact_methods=[
+                    ContactView(c["kind"], c["address"]) for c in r["contact_methods"]
+                ],
             )
             for r in rows
         ]
@@ -148,7 +150,9 @@ class CatalogViews:
             open_rows = conn.execute(
                 select(links.c.service_id, func.count())
                 .join(inc, inc.c.id == links.c.incident_id)
-                .where(links.c.service_id.in_(ids), inc.c.status.in_([s.value for s in OPEN_STATUSES]))
+                .where(
+                    links.c.service_id.in_(ids), inc.c.status.in_([s.value for s in OPEN_STATUSES])
+                )
                 .group_by(links.c.service_id)
             ).all()
         depends: dict[int, list[str]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,7 +120,12 @@ class IncidentViews:
         """Newest first by declaration time; `next_cursor` continues where this page ended."""
         t = orm.incidents
         query = select(
-            t.c.id, t.c.title, t.c.severity, t.c.status, t.c.customer_facing, t.c.declared_at,
+            t.c.id,
+            t.c.title,
+            t.c.severity,
+            t.c.status,
+            t.c.customer_facing,
+            t.c.declared_at,
             t.c.resolved_at,
         )
         if filters.statuses:
@@ -182,12 +188,16 @@ class IncidentViews:
             if row is None:
                 raise NotFound(f"no incident {reference(incident_id)}", field="incident")
             services = _services_for(conn, [incident_id]).get(incident_id, [])
-            role_rows = conn.execute(
-                select(orm.incident_roles, orm.people.c.handle)
-                .join(orm.people, orm.people.c.id == orm.incident_roles.c.person_id)
-                .where(orm.incident_roles.c.incident_id == incident_id)
-                .order_by(orm.incident_roles.c.assigned_at)
-            ).mappings().all()
+            role_rows = (
+                conn.execute(
+                    select(orm.incident_roles, orm.people.c.handle)
+                    .join(orm.people, orm.people.c.id == orm.incident_roles.c.person_id)
+                    .where(orm.incident_roles.c.incident_id == incident_id)
+                    .order_by(orm.incident_roles.c.assigned_at)
+                )
+                .mappings()
+                .all()
+            )
         order = {role: i for i, role in enumerate(Role)}
         roles = sorted(
             (
@@ -238,7 +248,7 @@ class IncidentViews:
 
     def timeline(
         self, incident_id: int, *, key_moments_only: bool = False
-    ) -> list[EntryView]:
+    ) -> builtins.list[EntryView]:
         """All entries in the order written, each listing the entries that correct it."""
         t = orm.timeline_entries
         query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.seq)
@@ -252,12 +262,16 @@ class IncidentViews:
     def entry(self, incident_id: int, seq: int) -> EntryView:
         t = orm.timeline_entries
         with self._db.reader.connect() as conn:
-            rows = conn.execute(
-                select(t).where(
-                    t.c.incident_id == incident_id,
-                    or_(t.c.seq == seq, t.c.corrects_seq == seq),
+            rows = (
+                conn.execute(
+                    select(t).where(
+                        t.c.incident_id == incident_id,
+                        or_(t.c.seq == seq, t.c.corrects_seq == seq),
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
         found = [e for e in _entries(rows) if e.seq == seq]
         if not found:
             raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
@@ -266,7 +280,9 @@ class IncidentViews:
     def version(self, incident_id: int) -> int | None:
         """A cheap change marker for live views."""
         with self._db.reader.connect() as conn:
-            value = conn.scalar(select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id))
+            value = conn.scalar(
+                select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id)
+            )
         return None if value is None else int(value)
 
 
@@ -276,20 +292,20 @@ def _entries(rows: Any) -> list[EntryView]:
         if r["corrects_seq"] is not None:
             corrected_by.setdefault(r["corrects_seq"], []).append(r["seq"])
     return [
-            EntryView(
-                seq=r["seq"],
-                kind=r["kind"],
-                body=r["body"],
-                author=r["author"],
-                occurred_at=r["occurred_at"],
-                recorded_at=r["recorded_at"],
-                corrects_seq=r["corrects_seq"],
-                corrected_by=corrected_by.get(r["seq"], []),
-                key_moment=r["key_moment"],
-                key_moment_by=r["key_moment_by"],
-                key_moment_at=r["key_moment_at"],
-                data=r["data"],
-            )
+        EntryView(
+            seq=r["seq"],
+            kind=r["kind"],
+            body=r["body"],
+            author=r["author"],
+            occurred_at=r["occurred_at"],
+            recorded_at=r["recorded_at"],
+            corrects_seq=r["corrects_seq"],
+            corrected_by=corrected_by.get(r["seq"], []),
+            key_moment=r["key_moment"],
+            key_moment_by=r["key_moment_by"],
+            key_moment_at=r["key_moment_at"],
+            data=r["data"],
+        )
         for r in rows
     ]
 
@@ -319,7 +335,8 @@ def _commanders_for(conn: Any, ids: list[int]) -> dict[int, str]:
         return {}
     roles = orm.incident_roles
     rows = conn.execute(
-        select(roles.c.incident_id, roles.c.person_name)
-        .where(roles.c.incident_id.in_(ids), roles.c.role == Role.INCIDENT_COMMANDER.value)
+        select(roles.c.incident_id, roles.c.person_name).where(
+            roles.c.incident_id.in_(ids), roles.c.role == Role.INCIDENT_COMMANDER.value
+        )
     ).all()
     return {r.incident_id: r.person_name for r in rows}

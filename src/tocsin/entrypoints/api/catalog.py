@@ -56,9 +56,7 @@ def update_person(
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> schemas.PersonRead:
     current = person_read(tocsin.catalog.person(_slug(handle)))
-    merged = schemas.PersonCreate(
-        **{**current.model_dump(), **body.model_dump(exclude_unset=True)}
-    )
+    merged = schemas.PersonCreate(**{**current.model_dump(), **body.model_dump(exclude_unset=True)})
     tocsin.handle(commands.SavePerson(_person_spec(merged), create_only=False))
     return person_read(tocsin.catalog.person(current.handle))
 

@@ -32,7 +32,7 @@ HtmlRenderer = Callable[[Request, int, str, str], Response]
 def status_for(exc: errors.DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -94,7 +94,8 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
         if not wants_json(request):
             assert html is not None
             return html(request, exc.status_code, title, detail)
-        return problem(request, exc.status_code, title, detail, headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(request, exc.status_code, title, detail, headers=headers)
 
 
 _TITLES = {

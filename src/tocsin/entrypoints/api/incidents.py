@@ -33,7 +33,9 @@ def _split(values: list[str]) -> list[str]:
 
 @router.get("", response_model=schemas.IncidentPage)
 def list_incidents(
-    status: list[str] = Query([], description="investigating, identified, monitoring, resolved, closed; or 'open'"),
+    status: list[str] = Query(
+        [], description="investigating, identified, monitoring, resolved, closed; or 'open'"
+    ),
     severity: list[str] = Query([], description="P1 … P4"),
     service: str | None = Query(None, description="service slug"),
     since: AwareDatetime | None = Query(None, description="declared at or after"),

@@ -93,7 +93,9 @@ def person_read(p: PersonView) -> schemas.PersonRead:
         email=p.email,
         time_zone=p.time_zone,
         title=p.title,
-        contact_methods=[schemas.ContactMethodIO(kind=c.kind, address=c.address) for c in p.contact_methods],
+        contact_methods=[
+            schemas.ContactMethodIO(kind=c.kind, address=c.address) for c in p.contact_methods
+        ],
     )
 
 

@@ -33,7 +33,10 @@ def readyz(tocsin: Tocsin = Depends(get_tocsin)) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": str(exc)[:200]}, status_code=503)
     if not current:
         return JSONResponse(
-            {"status": "unavailable", "reason": "database schema is not current; run `tocsin db upgrade`"},
+            {
+                "status": "unavailable",
+                "reason": "database schema is not current; run `tocsin db upgrade`",
+            },
             status_code=503,
         )
     return JSONResponse({"status": "ready", "database": tocsin.database.dialect})

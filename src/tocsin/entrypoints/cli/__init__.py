@@ -34,10 +34,23 @@ app.command()(admin.demo)
 @app.callback()
 def _options(
     ctx: typer.Context,
-    url: Annotated[str | None, typer.Option(envvar="TOCSIN_URL", help="Talk to this server instead of the database.")] = None,
-    token: Annotated[str | None, typer.Option(envvar="TOCSIN_TOKEN", help="API token for --url.")] = None,
-    database_url: Annotated[str | None, typer.Option(envvar="TOCSIN_DATABASE_URL", help="Database to work on directly.")] = None,
-    actor: Annotated[str | None, typer.Option(envvar="TOCSIN_ACTOR", help="Your name on the timeline when working on the database directly.")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="TOCSIN_URL", help="Talk to this server instead of the database."),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="TOCSIN_TOKEN", help="API token for --url.")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(envvar="TOCSIN_DATABASE_URL", help="Database to work on directly.")
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TOCSIN_ACTOR",
+            help="Your name on the timeline when working on the database directly.",
+        ),
+    ] = None,
 ) -> None:
     cli = CliState(url=url, token=token, database_url=database_url, actor=actor)
     ctx.obj = cli
@@ -54,7 +67,9 @@ def main() -> None:
     except ValidationError as exc:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "input"
-            output.errors.print(f"[bold red]Error:[/] {field}: {str(err['msg']).removeprefix('Value error, ')}")
+            output.errors.print(
+                f"[bold red]Error:[/] {field}: {str(err['msg']).removeprefix('Value error, ')}"
+            )
         sys.exit(1)
     except PolicyError as exc:
         output.errors.print(str(exc), markup=False)

@@ -35,18 +35,20 @@ def serve(
 ) -> None:
     """Serve the web UI and the API."""
     tocsin = state(ctx).tocsin(migrate=migrate)
-    settings = tocsin.settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
+    settings = tocsin.settings.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v}
+    )
     tocsin.settings = settings
     admin_password = ensure_admin(tocsin)
-    if demo:
-        if _is_empty(tocsin):
-            load_demo(tocsin.handle_as_of, tocsin.clock.now())
-            output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
+    if demo and _is_empty(tocsin):
+        load_demo(tocsin.handle_as_of, tocsin.clock.now())
+        output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
     url = settings.public_url()
     output.console.print(f"[bold]Tocsin[/] on {url}  (API docs: {url}/api/docs)")
     if admin_password:
         output.console.print(
-            f"[bold green]Created the admin login[/]  user: [bold]admin[/]  password: [bold]{admin_password}[/]"
+            "[bold green]Created the admin login[/]  user: [bold]admin[/]  "
+            f"password: [bold]{admin_password}[/]"
         )
         output.console.print("Shown once; create more users with `tocsin user create`.")
     uvicorn.run(
@@ -68,14 +70,18 @@ def ensure_admin(tocsin: Tocsin) -> str | None:
 
 
 def _is_empty(tocsin: Tocsin) -> bool:
-    return not tocsin.catalog.people() and not tocsin.incidents.list(IncidentFilter(), limit=1).items
+    return (
+        not tocsin.catalog.people() and not tocsin.incidents.list(IncidentFilter(), limit=1).items
+    )
 
 
 def demo(ctx: typer.Context) -> None:
     """Load the demo organisation and incidents into an empty database."""
     tocsin = state(ctx).tocsin()
     if not _is_empty(tocsin):
-        output.errors.print("The database already has people or incidents; the demo needs an empty one.")
+        output.errors.print(
+            "The database already has people or incidents; the demo needs an empty one."
+        )
         raise typer.Exit(1)
     load_demo(tocsin.handle_as_of, tocsin.clock.now())
     output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
@@ -99,7 +105,10 @@ def token_create(
     """Create an API token; it is printed once and stored only as a hash."""
     created = state(ctx).tocsin().handle(commands.CreateApiToken(user, name, Scope.parse(scope)))
     output.console.print(created.secret, soft_wrap=True)
-    output.errors.print(f"Token #{created.id} for {created.username} with {created.scope.value} scope. It is shown only now.")
+    output.errors.print(
+        f"Token #{created.id} for {created.username} with {created.scope.value} scope. "
+        "It is shown only now."
+    )
 
 
 @token_app.command("list")
@@ -124,7 +133,12 @@ def user_create(
     role: Annotated[str, typer.Option(help="viewer, responder or admin")] = "responder",
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     person: Annotated[str | None, typer.Option(help="Catalog person handle.")] = None,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="TOCSIN_NEW_PASSWORD")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="TOCSIN_NEW_PASSWORD"
+        ),
+    ] = "",
 ) -> None:
     """Create a user who can sign in to the web UI."""
     state(ctx).tocsin().handle(
@@ -140,11 +154,16 @@ def policy_check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]
         policy = load_policy_file(file)
     except PolicyError as exc:
         for problem in exc.problems:
-            output.errors.print(f"{file}:{problem.line or '-'}: {problem.path or '(top level)'}: {problem.message}", markup=False)
+            output.errors.print(
+                f"{file}:{problem.line or '-'}: {problem.path or '(top level)'}: {problem.message}",
+                markup=False,
+            )
         output.errors.print(f"{len(exc.problems)} problem(s); the policy was not accepted.")
         raise typer.Exit(1) from None
     steps = sum(len(p) for p in policy.escalation_paths.values())
-    output.console.print(f"{file}: OK — 4 severities, {len(policy.roles)} roles, {steps} escalation steps")
+    output.console.print(
+        f"{file}: OK — 4 severities, {len(policy.roles)} roles, {steps} escalation steps"
+    )
 
 
 @policy_app.command("default")

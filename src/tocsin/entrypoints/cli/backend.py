@@ -36,7 +36,9 @@ class Backend(Protocol):
     def severity(self, ref: str, body: schemas.SeverityChange) -> schemas.IncidentRead: ...
     def assign_role(self, ref: str, body: schemas.RoleAssign) -> schemas.IncidentRead: ...
     def relieve_role(self, ref: str, role: str, person: str | None) -> schemas.IncidentRead: ...
-    def set_timestamp(self, ref: str, name: str, body: schemas.TimestampSet) -> schemas.IncidentRead: ...
+    def set_timestamp(
+        self, ref: str, name: str, body: schemas.TimestampSet
+    ) -> schemas.IncidentRead: ...
     def timeline(self, ref: str, key_moments: bool) -> list[schemas.TimelineEntryRead]: ...
     def note(self, ref: str, body: schemas.TimelineEntryCreate) -> schemas.TimelineEntryRead: ...
     def key_moment(self, ref: str, seq: int, flag: bool) -> schemas.TimelineEntryRead: ...
@@ -102,7 +104,9 @@ class LocalBackend:
     def relieve_role(self, ref: str, role: str, person: str | None) -> schemas.IncidentRead:
         return incidents_api.relieve_role(ref, role, person, **self._ctx())
 
-    def set_timestamp(self, ref: str, name: str, body: schemas.TimestampSet) -> schemas.IncidentRead:
+    def set_timestamp(
+        self, ref: str, name: str, body: schemas.TimestampSet
+    ) -> schemas.IncidentRead:
         return incidents_api.set_timestamp(ref, name, body, **self._ctx())
 
     def timeline(self, ref: str, key_moments: bool) -> list[schemas.TimelineEntryRead]:
@@ -164,7 +168,11 @@ class HttpBackend:
         return body.model_dump(mode="json", exclude_unset=True)
 
     def list_incidents(self, params: dict[str, Any]) -> schemas.IncidentPage:
-        query = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items() if v not in (None, [])}
+        query = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in params.items()
+            if v not in (None, [])
+        }
         return self._call("GET", "/incidents", schemas.IncidentPage, params=query)
 
     def declare(self, body: schemas.IncidentCreate) -> schemas.IncidentRead:
@@ -177,30 +185,54 @@ class HttpBackend:
         return self._call("PATCH", f"/incidents/{ref}", schemas.IncidentRead, json=self._json(body))
 
     def status(self, ref: str, body: schemas.StatusChange) -> schemas.IncidentRead:
-        return self._call("POST", f"/incidents/{ref}/status", schemas.IncidentRead, json=self._json(body))
+        return self._call(
+            "POST", f"/incidents/{ref}/status", schemas.IncidentRead, json=self._json(body)
+        )
 
     def severity(self, ref: str, body: schemas.SeverityChange) -> schemas.IncidentRead:
-        return self._call("POST", f"/incidents/{ref}/severity", schemas.IncidentRead, json=self._json(body))
+        return self._call(
+            "POST", f"/incidents/{ref}/severity", schemas.IncidentRead, json=self._json(body)
+        )
 
     def assign_role(self, ref: str, body: schemas.RoleAssign) -> schemas.IncidentRead:
-        return self._call("POST", f"/incidents/{ref}/roles", schemas.IncidentRead, json=self._json(body))
+        return self._call(
+            "POST", f"/incidents/{ref}/roles", schemas.IncidentRead, json=self._json(body)
+        )
 
     def relieve_role(self, ref: str, role: str, person: str | None) -> schemas.IncidentRead:
         params = {"person": person} if person else {}
-        return self._call("DELETE", f"/incidents/{ref}/roles/{role}", schemas.IncidentRead, params=params)
+        return self._call(
+            "DELETE", f"/incidents/{ref}/roles/{role}", schemas.IncidentRead, params=params
+        )
 
-    def set_timestamp(self, ref: str, name: str, body: schemas.TimestampSet) -> schemas.IncidentRead:
-        return self._call("PUT", f"/incidents/{ref}/timestamps/{name}", schemas.IncidentRead, json=self._json(body))
+    def set_timestamp(
+        self, ref: str, name: str, body: schemas.TimestampSet
+    ) -> schemas.IncidentRead:
+        return self._call(
+            "PUT",
+            f"/incidents/{ref}/timestamps/{name}",
+            schemas.IncidentRead,
+            json=self._json(body),
+        )
 
     def timeline(self, ref: str, key_moments: bool) -> list[schemas.TimelineEntryRead]:
         params = {"key_moments": "true"} if key_moments else {}
-        return self._call("GET", f"/incidents/{ref}/timeline", list[schemas.TimelineEntryRead], params=params)
+        return self._call(
+            "GET", f"/incidents/{ref}/timeline", list[schemas.TimelineEntryRead], params=params
+        )
 
     def note(self, ref: str, body: schemas.TimelineEntryCreate) -> schemas.TimelineEntryRead:
-        return self._call("POST", f"/incidents/{ref}/timeline", schemas.TimelineEntryRead, json=self._json(body))
+        return self._call(
+            "POST", f"/incidents/{ref}/timeline", schemas.TimelineEntryRead, json=self._json(body)
+        )
 
     def key_moment(self, ref: str, seq: int, flag: bool) -> schemas.TimelineEntryRead:
-        return self._call("PATCH", f"/incidents/{ref}/timeline/{seq}", schemas.TimelineEntryRead, json={"key_moment": flag})
+        return self._call(
+            "PATCH",
+            f"/incidents/{ref}/timeline/{seq}",
+            schemas.TimelineEntryRead,
+            json={"key_moment": flag},
+        )
 
     def people(self) -> list[schemas.PersonRead]:
         return self._call("GET", "/people", list[schemas.PersonRead])
@@ -223,6 +255,8 @@ class HttpBackend:
     def import_catalog(self, text: str, source: str) -> schemas.ImportReport:
         return self._call(
             "POST",
-            "/catalog/import", schemas.ImportReport, content=text.encode(),
+            "/catalog/import",
+            schemas.ImportReport,
+            content=text.encode(),
             headers={"Content-Type": "application/yaml"},
         )

@@ -79,7 +79,11 @@ def services(ctx: typer.Context, json: JsonFlag = False) -> None:
         table.add_column(column)
     for s in found:
         table.add_row(
-            s.slug, s.name, str(s.tier), s.team or "—", ", ".join(s.depends_on) or "—",
+            s.slug,
+            s.name,
+            str(s.tier),
+            s.team or "—",
+            ", ".join(s.depends_on) or "—",
             str(s.open_incidents),
         )
     output.console.print(table)
@@ -95,8 +99,14 @@ def add_person(
     title: Annotated[str, typer.Option(help="Organisation title, e.g. 'VP engineering'.")] = "",
 ) -> None:
     """Add a person."""
-    person = state(ctx).backend().create_person(
-        schemas.PersonCreate(handle=handle, name=name, email=email, time_zone=time_zone, title=title)
+    person = (
+        state(ctx)
+        .backend()
+        .create_person(
+            schemas.PersonCreate(
+                handle=handle, name=name, email=email, time_zone=time_zone, title=title
+            )
+        )
     )
     output.console.print(f"Added {person.name} ({person.handle})")
 
@@ -106,14 +116,18 @@ def add_team(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument()],
     name: Annotated[str, typer.Option()],
-    member: Annotated[list[str], typer.Option(help="HANDLE:ROLE, e.g. alice:'team lead'; repeat.")] = [],  # noqa: B006
+    member: Annotated[
+        list[str], typer.Option(help="HANDLE:ROLE, e.g. alice:'team lead'; repeat.")
+    ] = [],  # noqa: B006
 ) -> None:
     """Add a team."""
     members = []
     for raw in member:
         handle, _, role = raw.partition(":")
         members.append(schemas.MemberIO(person=handle, role=role or "member"))
-    team = state(ctx).backend().create_team(schemas.TeamCreate(slug=slug, name=name, members=members))
+    team = (
+        state(ctx).backend().create_team(schemas.TeamCreate(slug=slug, name=name, members=members))
+    )
     output.console.print(f"Added team {team.name} ({team.slug})")
 
 
@@ -127,7 +141,11 @@ def add_service(
     depends_on: Annotated[list[str], typer.Option(help="Service slug; repeat.")] = [],  # noqa: B006
 ) -> None:
     """Add a service."""
-    service = state(ctx).backend().create_service(
-        schemas.ServiceCreate(slug=slug, name=name, team=team, tier=tier, depends_on=depends_on)
+    service = (
+        state(ctx)
+        .backend()
+        .create_service(
+            schemas.ServiceCreate(slug=slug, name=name, team=team, tier=tier, depends_on=depends_on)
+        )
     )
     output.console.print(f"Added service {service.name} ({service.slug})")

@@ -42,26 +42,32 @@ def declare(
     ctx: typer.Context,
     title: Annotated[str, typer.Option(help="What is broken, in a few words.")],
     severity: Annotated[str, typer.Option(help="P1 (critical) … P4 (low).")],
-    service: Annotated[list[str], typer.Option(help="Affected service slug; repeat for several.")] = [],  # noqa: B006
+    service: Annotated[
+        list[str], typer.Option(help="Affected service slug; repeat for several.")
+    ] = [],  # noqa: B006
     summary: Annotated[str, typer.Option(help="What is known so far.")] = "",
     user_impact: Annotated[str, typer.Option(help="What users experience.")] = "",
     business_impact: Annotated[str, typer.Option(help="What it costs the business.")] = "",
     customer_facing: Annotated[bool, typer.Option(help="Do customers notice?")] = False,
-    detection_source: Annotated[str, typer.Option(help="alert, customer, employee, partner, automated_test, other")] = "employee",
+    detection_source: Annotated[
+        str, typer.Option(help="alert, customer, employee, partner, automated_test, other")
+    ] = "employee",
     detected_at: Annotated[str | None, typer.Option(help="When it was noticed (ISO 8601).")] = None,
-    impact_started_at: Annotated[str | None, typer.Option(help="When impact began (ISO 8601).")] = None,
+    impact_started_at: Annotated[
+        str | None, typer.Option(help="When impact began (ISO 8601).")
+    ] = None,
     json: JsonFlag = False,
 ) -> None:
     """Declare an incident; it starts in Investigating."""
     body = schemas.IncidentCreate(
         title=title,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         services=service,
         summary=summary,
         user_impact=user_impact,
         business_impact=business_impact,
         customer_facing=customer_facing,
-        detection_source=detection_source,  # type: ignore[arg-type]
+        detection_source=detection_source,
         detected_at=parse_time(detected_at, "detected_at"),
         impact_started_at=parse_time(impact_started_at, "impact_started_at"),
     )
@@ -81,7 +87,9 @@ def list_incidents(
     service: Annotated[str | None, typer.Option(help="Service slug.")] = None,
     since: Annotated[str | None, typer.Option(help="Declared at or after (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="Declared before (ISO 8601).")] = None,
-    search: Annotated[str | None, typer.Option("--search", "-q", help="Text in title or summary.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-q", help="Text in title or summary.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     cursor: Annotated[str | None, typer.Option(help="Continue from a previous page.")] = None,
     json: JsonFlag = False,
@@ -117,7 +125,10 @@ def show(ctx: typer.Context, ref: Ref, json: JsonFlag = False) -> None:
     entries = backend.timeline(ref, False)
     if json:
         output.console.print_json(
-            data={**incident.model_dump(mode="json"), "timeline": [e.model_dump(mode="json") for e in entries]}
+            data={
+                **incident.model_dump(mode="json"),
+                "timeline": [e.model_dump(mode="json") for e in entries],
+            }
         )
         return
     output.show_incident(incident)
@@ -143,11 +154,16 @@ def timeline(
 def status(
     ctx: typer.Context,
     ref: Ref,
-    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="investigating, identified, monitoring, resolved, closed")],
+    new_status: Annotated[
+        str,
+        typer.Argument(
+            metavar="STATUS", help="investigating, identified, monitoring, resolved, closed"
+        ),
+    ],
     note: Annotated[str, typer.Option(help="Why, for the timeline.")] = "",
 ) -> None:
     """Move an incident to another status (reopen by moving back to investigating)."""
-    body = schemas.StatusChange(status=new_status, note=note)  # type: ignore[arg-type]
+    body = schemas.StatusChange(status=new_status, note=note)
     incident = state(ctx).backend().status(ref, body)
     output.console.print(f"{incident.reference} is now {incident.status}")
 
@@ -160,17 +176,24 @@ def severity(
     reason: Annotated[str, typer.Option(help="Why the severity changes (required).")],
 ) -> None:
     """Reclassify an incident; the reason goes on the timeline."""
-    body = schemas.SeverityChange(severity=level, reason=reason)  # type: ignore[arg-type]
+    body = schemas.SeverityChange(severity=level, reason=reason)
     incident = state(ctx).backend().severity(ref, body)
-    output.console.print(f"{incident.reference} is now {incident.severity.level} ({incident.severity.name})")
+    output.console.print(
+        f"{incident.reference} is now {incident.severity.level} ({incident.severity.name})"
+    )
 
 
 @app.command()
 def role(
     ctx: typer.Context,
     ref: Ref,
-    role_name: Annotated[str, typer.Argument(metavar="ROLE", help="ic, tl, cl, scribe, sme or the full name")],
-    person: Annotated[str | None, typer.Argument(help="Person handle; omit with --relieve to free a single-holder role")] = None,
+    role_name: Annotated[
+        str, typer.Argument(metavar="ROLE", help="ic, tl, cl, scribe, sme or the full name")
+    ],
+    person: Annotated[
+        str | None,
+        typer.Argument(help="Person handle; omit with --relieve to free a single-holder role"),
+    ] = None,
     relieve: Annotated[bool, typer.Option(help="Take the role away instead of giving it.")] = False,
 ) -> None:
     """Assign (or hand over) an incident role, or relieve someone of it."""
@@ -180,7 +203,7 @@ def role(
     else:
         if not person:
             raise InvalidInput("name the person to give the role to", field="person")
-        incident = backend.assign_role(ref, schemas.RoleAssign(role=role_name, person=person))  # type: ignore[arg-type]
+        incident = backend.assign_role(ref, schemas.RoleAssign(role=role_name, person=person))
     holders = [f"{r.label}: {r.name}" for r in incident.roles] or ["no roles assigned"]
     output.console.print(f"{incident.reference} — " + "; ".join(holders))
 
@@ -190,14 +213,18 @@ def note(
     ctx: typer.Context,
     ref: Ref,
     text: Annotated[str, typer.Argument(help="The entry's text.")],
-    kind: Annotated[str, typer.Option(help="observation, action, decision or communication")] = "observation",
+    kind: Annotated[
+        str, typer.Option(help="observation, action, decision or communication")
+    ] = "observation",
     at: Annotated[str | None, typer.Option(help="When it happened (ISO 8601), if not now.")] = None,
     corrects: Annotated[int | None, typer.Option(help="# of the entry this one corrects.")] = None,
     key_moment: Annotated[bool, typer.Option(help="Also mark it as a key moment.")] = False,
 ) -> None:
     """Add an entry to the timeline."""
     backend = state(ctx).backend()
-    body = schemas.TimelineEntryCreate(kind=kind, body=text, occurred_at=parse_time(at, "at"), corrects=corrects)  # type: ignore[arg-type]
+    body = schemas.TimelineEntryCreate(
+        kind=kind, body=text, occurred_at=parse_time(at, "at"), corrects=corrects
+    )
     entry = backend.note(ref, body)
     if key_moment:
         entry = backend.key_moment(ref, entry.seq, True)
@@ -213,14 +240,22 @@ def key_moment(
 ) -> None:
     """Mark a timeline entry as a key moment (or unmark it)."""
     entry = state(ctx).backend().key_moment(ref, seq, not unmark)
-    output.console.print(f"#{entry.seq} is {'now' if entry.key_moment else 'no longer'} a key moment")
+    output.console.print(
+        f"#{entry.seq} is {'now' if entry.key_moment else 'no longer'} a key moment"
+    )
 
 
 @app.command()
 def timestamp(
     ctx: typer.Context,
     ref: Ref,
-    name: Annotated[str, typer.Argument(help="impact_started_at, detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="impact_started_at, detected_at, declared_at, acknowledged_at, "
+            "mitigated_at, resolved_at, closed_at"
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="ISO 8601 with offset, or 'now'")],
 ) -> None:
     """Enter or correct a lifecycle timestamp."""
@@ -228,7 +263,9 @@ def timestamp(
     assert when is not None
     incident = state(ctx).backend().set_timestamp(ref, name, schemas.TimestampSet(value=when))
     key = name if name.endswith("_at") else f"{name}_at"
-    output.console.print(f"{incident.reference} {key} = {output.when(incident.timestamps[key].value)}")
+    output.console.print(
+        f"{incident.reference} {key} = {output.when(incident.timestamps[key].value)}"
+    )
 
 
 @app.command()
@@ -237,7 +274,9 @@ def update(
     ref: Ref,
     title: Annotated[str | None, typer.Option()] = None,
     summary: Annotated[str | None, typer.Option()] = None,
-    service: Annotated[list[str] | None, typer.Option(help="Replace the affected services; repeat for several.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option(help="Replace the affected services; repeat for several.")
+    ] = None,
     user_impact: Annotated[str | None, typer.Option()] = None,
     business_impact: Annotated[str | None, typer.Option()] = None,
     customer_facing: Annotated[bool | None, typer.Option("--customer-facing/--internal")] = None,

@@ -64,8 +64,10 @@ def show_incident(incident: schemas.IncidentRead) -> None:
     if incident.summary:
         console.print(incident.summary)
     console.print(f"Services: {', '.join(s.slug for s in incident.services) or '—'}")
-    console.print(f"Customer facing: {'yes' if incident.customer_facing else 'no'}   "
-                  f"Detected by: {incident.detection_source}")
+    console.print(
+        f"Customer facing: {'yes' if incident.customer_facing else 'no'}   "
+        f"Detected by: {incident.detection_source}"
+    )
     if incident.user_impact:
         console.print(f"User impact: {incident.user_impact}")
     if incident.business_impact:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from dataclasses import fields
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tocsin.domain import catalog as cat
@@ -58,29 +59,31 @@ def import_catalog(cmd: commands.ImportCatalog, ctx: Context) -> dict[str, dict[
 
 
 def _save_person(uow: UnitOfWork, spec: commands.PersonSpec, create_only: bool) -> Outcome:
-    handle = cat.clean_slug(spec.handle, "handle")
-    fields = {
-        "name": cat.clean_name(spec.name),
-        "email": cat.clean_email(spec.email),
-        "time_zone": _clean_zone(spec.time_zone),
-        "title": cat.normalize_title(spec.title),
-        "contact_methods": [
+    person = cat.Person(
+        handle=cat.clean_slug(spec.handle, "handle"),
+        name=cat.clean_name(spec.name),
+        email=cat.clean_email(spec.email),
+        time_zone=_clean_zone(spec.time_zone),
+        title=cat.normalize_title(spec.title),
+        contact_methods=[
             cat.ContactMethod.parse(kind, address, f"contact_methods[{i}]")
             for i, (kind, address) in enumerate(spec.contact_methods)
         ],
-    }
-    existing = uow.people.find(handle)
+    )
+    existing = uow.people.find(person.handle)
     if existing is None:
-        uow.people.add(cat.Person(handle=handle, **fields))
+        uow.people.add(person)
         return "created"
     if create_only:
-        raise AlreadyExists(f"a person with handle {handle!r} already exists", field="handle")
-    return "updated" if cat.apply_changes(existing, fields) else "unchanged"
+        raise AlreadyExists(
+            f"a person with handle {person.handle!r} already exists", field="handle"
+        )
+    return "updated" if cat.apply_changes(existing, _fields(person)) else "unchanged"
 
 
 def _save_team(uow: UnitOfWork, spec: commands.TeamSpec, create_only: bool) -> Outcome:
     slug = cat.clean_slug(spec.slug, "slug")
-    members: list[cat.Membership] = []
+    members: list[cat.Membership] = []  # in file order, without repeats
     for i, (handle, role) in enumerate(spec.members):
         person = uow.people.find(handle.strip().lower())
         if person is None or person.id is None:
@@ -89,18 +92,19 @@ def _save_team(uow: UnitOfWork, spec: commands.TeamSpec, create_only: bool) -> O
         membership = cat.Membership(person.id, team_role)
         if membership not in members:
             members.append(membership)
-    fields = {
-        "name": cat.clean_name(spec.name),
-        "description": cat.clean_description(spec.description),
-        "members": members,
-    }
+    team = cat.Team(
+        slug=slug,
+        name=cat.clean_name(spec.name),
+        description=cat.clean_description(spec.description),
+        members=members,
+    )
     existing = uow.teams.find(slug)
     if existing is None:
-        uow.teams.add(cat.Team(slug=slug, **fields))  # type: ignore[arg-type]
+        uow.teams.add(team)
         return "created"
     if create_only:
         raise AlreadyExists(f"a team named {slug!r} already exists", field="slug")
-    return "updated" if cat.apply_changes(existing, fields) else "unchanged"
+    return "updated" if cat.apply_changes(existing, _fields(team)) else "unchanged"
 
 
 def _save_service(uow: UnitOfWork, spec: commands.ServiceSpec, create_only: bool) -> Outcome:
@@ -120,21 +124,30 @@ def _save_service(uow: UnitOfWork, spec: commands.ServiceSpec, create_only: bool
             raise InvalidInput(f"{slug!r} cannot depend on itself", field=f"depends_on[{i}]")
         if dep.id not in dependency_ids:
             dependency_ids.append(dep.id)
-    fields = {
-        "name": cat.clean_name(spec.name),
-        "description": cat.clean_description(spec.description),
-        "team_id": team_id,
-        "tier": cat.clean_tier(spec.tier),
-        "dependency_ids": dependency_ids,
-        "runbook_urls": [cat.clean_url(u, f"runbooks[{i}]") for i, u in enumerate(spec.runbooks)],
-    }
+    service = cat.Service(
+        slug=slug,
+        name=cat.clean_name(spec.name),
+        description=cat.clean_description(spec.description),
+        team_id=team_id,
+        tier=cat.clean_tier(spec.tier),
+        dependency_ids=dependency_ids,
+        runbook_urls=[cat.clean_url(u, f"runbooks[{i}]") for i, u in enumerate(spec.runbooks)],
+    )
     existing = uow.services.find(slug)
     if existing is None:
-        uow.services.add(cat.Service(slug=slug, **fields))  # type: ignore[arg-type]
+        uow.services.add(service)
         return "created"
     if create_only:
         raise AlreadyExists(f"a service named {slug!r} already exists", field="slug")
-    return "updated" if cat.apply_changes(existing, fields) else "unchanged"
+    return "updated" if cat.apply_changes(existing, _fields(service)) else "unchanged"
+
+
+def _fields(entity: cat.Person | cat.Team | cat.Service) -> dict[str, Any]:
+    """Everything but the identity, for comparing a validated entity with the stored one."""
+    return {f.name: getattr(entity, f.name) for f in fields(entity) if f.name not in _IDENTITY}
+
+
+_IDENTITY = ("id", "handle", "slug")
 
 
 def _clean_zone(raw: str) -> str:
