@@ -57,25 +57,38 @@ class _Store:
         self.tokens: dict[int, ApiToken] = {}
         self.sessions: dict[str, WebSession] = {}
         self.next_id = 0
+        self.next_entity_id = 0
 
 
 class _Repo:
-    def __init__(self, items: dict[str, Any], kind: str) -> None:
-        self.items, self.kind = items, kind
+    """Entities keyed by handle, slug or username; copies on load, written back on commit."""
+
+    def __init__(self, store: _Store, items: dict[str, Any]) -> None:
+        self.store, self.items = store, items
+        self.loaded: dict[str, Any] = {}
+
+    @staticmethod
+    def _key(entity: Any) -> str:
+        return str(getattr(entity, "handle", None) or getattr(entity, "slug", None) or entity.username)
 
     def add(self, entity: Any) -> None:
-        entity.id = len(self.items) + 1
-        key = getattr(entity, "handle", None) or getattr(entity, "slug", None) or entity.username
-        self.items[key] = entity
+        self.store.next_entity_id += 1
+        entity.id = self.store.next_entity_id
+        self.loaded[self._key(entity)] = entity
 
     def find(self, key: str) -> Any:
-        return self.items.get(key)
+        if key not in self.loaded and key in self.items:
+            self.loaded[key] = copy.deepcopy(self.items[key])
+        return self.loaded.get(key)
 
     def get_many(self, ids: list[int]) -> dict[int, Any]:
         return {e.id: e for e in self.items.values() if e.id in ids}
 
     def count(self) -> int:
         return len(self.items)
+
+    def commit(self) -> None:
+        self.items.update(self.loaded)
 
 
 class _Incidents:
@@ -140,8 +153,7 @@ class _Sessions:
 class FakeUnitOfWork:
     """Incidents are copied on load and written back on commit, as the SQL one does.
 
-    Catalog and account entities are shared objects: good enough for handler tests, which
-    check outcomes through the store after `commit`.
+    Tokens and sessions are written at once: handler tests only look at them after success.
     """
 
     def __init__(self, store: _Store | None = None) -> None:
@@ -152,10 +164,10 @@ class FakeUnitOfWork:
     def __enter__(self) -> FakeUnitOfWork:
         self.incidents = _Incidents(self)
         self.timeline = _Timeline(self)
-        self.people = _Repo(self.store.people, "person")
-        self.teams = _Repo(self.store.teams, "team")
-        self.services = _Repo(self.store.services, "service")
-        self.users = _Repo(self.store.users, "user")
+        self.people = _Repo(self.store, self.store.people)
+        self.teams = _Repo(self.store, self.store.teams)
+        self.services = _Repo(self.store, self.store.services)
+        self.users = _Repo(self.store, self.store.users)
         self.tokens = _Tokens(self.store)
         self.sessions = _Sessions(self.store)
         self._pending: list[int] = []
@@ -178,6 +190,8 @@ class FakeUnitOfWork:
                 self.store.entries[(entry.incident_id, entry.seq)] = entry
             incident.new_entries.clear()
             self.store.incidents[incident.id] = copy.deepcopy(incident)
+        for repo in (self.people, self.teams, self.services, self.users):
+            repo.commit()
         self.committed += 1
         self.announced.extend(self._pending)
 

@@ -47,8 +47,8 @@ def clean_description(raw: str, field_name: str = "description") -> str:
 
 
 def normalize_title(raw: str, field_name: str = "title") -> str:
-    """Team roles and organisation titles compare as lowercase words: 'Team_Lead' == 'team lead'."""
-    words = re.split(r"[\s_-]+", raw.strip().lower())
+    """Team roles and organisation titles are stored as lowercase words: 'Team_Lead' -> 'team lead'."""
+    words = re.split(r"[\s_]+", raw.strip().lower())
     title = " ".join(w for w in words if w)
     if len(title) > NAME_MAX:
         raise InvalidInput(f"{field_name} is longer than {NAME_MAX} characters", field=field_name)
