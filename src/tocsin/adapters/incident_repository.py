@@ -45,11 +45,9 @@ class SqlAlchemyIncidentRepository:
             return self._new[incident_id]
         if incident_id in self._loaded:
             return self._loaded[incident_id][0]
-        row = (
-            self._conn.execute(select(orm.incidents).where(orm.incidents.c.id == incident_id))
-            .mappings()
-            .first()
-        )
+        # Writers to one incident queue here instead of racing to the version check in flush.
+        query = select(orm.incidents).where(orm.incidents.c.id == incident_id).with_for_update()
+        row = self._conn.execute(query).mappings().first()
         if row is None:
             raise NotFound(f"no incident {reference(incident_id)}", field="incident")
         service_rows = self._conn.execute(

@@ -1,0 +1,193 @@
+"""Migrations, repositories and the unit of work on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+
+from tests.fakes import FakeClock
+from tocsin.adapters import orm
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands as c
+from tocsin.domain.actors import Actor
+from tocsin.domain.errors import ChronologyViolation, InvalidTransition
+from tocsin.domain.milestones import Milestone
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+from tocsin.views.incidents import IncidentFilter
+
+ALICE = Actor("Alice", None)
+
+
+def test_migrated_schema_equals_the_models(tocsin: Tocsin) -> None:
+    with tocsin.database.reader.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, orm.metadata) == []
+        tables = set(inspect(conn).get_table_names())
+    assert {t.name for t in orm.metadata.sorted_tables} <= tables
+    assert tocsin.schema_is_current()
+
+
+def test_migrations_run_on_an_empty_database_and_again(sqlite_url: str, clock: FakeClock) -> None:
+    from tests.conftest import make_tocsin
+
+    core = make_tocsin(sqlite_url, clock)
+    core.migrate()  # a second upgrade is a no-op
+    assert core.schema_is_current()
+    core.close()
+
+
+def test_an_incident_survives_the_round_trip(catalog: Tocsin, clock: FakeClock) -> None:
+    number = catalog.handle(
+        c.DeclareIncident(
+            "Checkout down", Severity.P2, ALICE, summary="502s", services=("checkout", "payments"),
+            user_impact="cannot pay", customer_facing=True, detected_at=clock.now() - timedelta(minutes=3),
+        )
+    )
+    clock.advance(minutes=1)
+    catalog.handle(c.AssignRole(number, Role.INCIDENT_COMMANDER, "alice", ALICE))
+    catalog.handle(c.AssignRole(number, Role.SUBJECT_MATTER_EXPERT, "bob", ALICE))
+    catalog.handle(c.AssignRole(number, Role.SUBJECT_MATTER_EXPERT, "carol", ALICE))
+    clock.advance(minutes=1)
+    catalog.handle(c.ChangeStatus(number, Status.MONITORING, ALICE, "rolled back"))
+    seq = catalog.handle(c.AddTimelineEntry(number, EntryKind.DECISION, "keep watching", ALICE))
+    catalog.handle(c.MarkKeyMoment(number, seq, True, ALICE))
+
+    detail = catalog.incidents.detail(number)
+    assert (detail.status, detail.severity, detail.customer_facing) == ("monitoring", "P2", True)
+    assert [s.slug for s in detail.services] == ["checkout", "payments"]
+    assert [(r.role, r.person_handle) for r in detail.roles] == [
+        ("incident_commander", "alice"),
+        ("subject_matter_expert", "bob"),
+        ("subject_matter_expert", "carol"),
+    ]
+    stamps = {t.name: t for t in detail.timestamps}
+    assert stamps["detected_at"].value == clock.now() - timedelta(minutes=5)
+    assert stamps["detected_at"].source == "person"
+    assert stamps["mitigated_at"].value == clock.now()
+    assert stamps["mitigated_at"].value.tzinfo is not None
+    assert stamps["mitigated_at"].source == "system"
+    assert stamps["closed_at"].value is None
+    entries = catalog.incidents.timeline(number)
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert entries[-1].key_moment and entries[-1].key_moment_by == "Alice"
+    assert catalog.incidents.timeline(number, key_moments_only=True) == [entries[-1]]
+    assert detail.version == len(entries) + 1  # every change bumps the version; the flag too
+
+
+def test_a_refused_command_writes_nothing(catalog: Tocsin) -> None:
+    number = catalog.handle(c.DeclareIncident("x", Severity.P3, ALICE))
+    before = catalog.incidents.detail(number)
+    with pytest.raises(InvalidTransition):
+        catalog.handle(c.ChangeStatus(number, Status.CLOSED, ALICE))
+    with pytest.raises(ChronologyViolation):
+        catalog.handle(c.SetTimestamp(number, Milestone.IMPACT_STARTED, before.stamp("declared_at") + timedelta(minutes=1), ALICE))  # type: ignore[operator]
+    assert catalog.incidents.detail(number) == before
+    assert len(catalog.incidents.timeline(number)) == 1
+
+
+def test_a_failed_import_writes_nothing(tocsin: Tocsin) -> None:
+    with pytest.raises(Exception, match="services\\[web\\].team"):
+        tocsin.handle(
+            c.ImportCatalog(
+                people=(c.PersonSpec("zoe", "Zoe", "zoe@example.com"),),
+                services=(c.ServiceSpec("web", "Web", team="ghosts"),),
+            )
+        )
+    assert tocsin.catalog.people() == []
+    assert tocsin.catalog.services() == []
+
+
+def test_catalog_updates_replace_members_and_dependencies(catalog: Tocsin) -> None:
+    catalog.handle(c.SaveTeam(c.TeamSpec("payments", "Payments", members=(("carol", "engineering manager"),)), create_only=False))
+    catalog.handle(c.SaveService(c.ServiceSpec("checkout", "Checkout v2", team="payments", tier=2), create_only=False))
+    team = catalog.catalog.team("payments")
+    assert [(m.handle, m.role) for m in team.members] == [("carol", "engineering manager")]
+    service = catalog.catalog.service("checkout")
+    assert (service.name, service.tier, service.depends_on) == ("Checkout v2", 2, [])
+
+
+def test_list_filters_and_keyset_pages(catalog: Tocsin, clock: FakeClock) -> None:
+    numbers = []
+    for i in range(7):
+        clock.advance(minutes=1)
+        numbers.append(
+            catalog.handle(
+                c.DeclareIncident(
+                    f"Incident {i} {'payments 100%_slow' if i % 2 else 'search'}",
+                    Severity.P1 if i < 3 else Severity.P4,
+                    ALICE,
+                    services=("payments",) if i % 2 else ("search",),
+                )
+            )
+        )
+    catalog.handle(c.ChangeStatus(numbers[0], Status.RESOLVED, ALICE))
+    view = catalog.incidents
+
+    def ids(**kw: object) -> list[int]:
+        return [i.id for i in view.list(IncidentFilter(**kw), limit=50).items]  # type: ignore[arg-type]
+
+    assert ids() == numbers[::-1]
+    assert ids(statuses=(Status.RESOLVED,)) == [numbers[0]]
+    assert ids(severities=(Severity.P1,)) == numbers[2::-1]
+    assert ids(service="payments") == [numbers[5], numbers[3], numbers[1]]
+    assert ids(text="PAYMENTS") == [numbers[5], numbers[3], numbers[1]]
+    assert ids(text="100%_") == [numbers[5], numbers[3], numbers[1]], "LIKE wildcards are literal"
+    assert ids(text="100%x") == []
+    t = catalog.incidents.detail(numbers[3]).stamp("declared_at")
+    assert ids(since=t) == numbers[:2:-1]
+    assert ids(since=t, until=t + timedelta(minutes=2)) == [numbers[4], numbers[3]]
+
+    seen, cursor = [], None
+    while True:
+        page = view.list(IncidentFilter(), limit=3, cursor=cursor)
+        seen += [i.id for i in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == numbers[::-1]
+
+
+def test_concurrent_notes_all_land_in_order(catalog: Tocsin) -> None:
+    """Several writers on one incident: optimistic versions plus retries lose nothing."""
+    number = catalog.handle(c.DeclareIncident("busy", Severity.P2, ALICE))
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(10):
+                catalog.handle(c.AddTimelineEntry(number, EntryKind.OBSERVATION, f"w{worker} n{i}", ALICE))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    entries = catalog.incidents.timeline(number)
+    assert [e.seq for e in entries] == list(range(1, 42))
+    assert sorted(e.body for e in entries[1:]) == sorted(f"w{w} n{i}" for w in range(4) for i in range(10))
+    with catalog.database.reader.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(orm.timeline_entries))
+    assert stored == 41
+    assert catalog.incidents.version(number) == 41
+
+
+def test_argon2_hashes_verify_and_differ() -> None:
+    from tocsin.adapters.passwords import Argon2PasswordHasher
+
+    hasher = Argon2PasswordHasher()
+    first, second = hasher.hash("correct horse"), hasher.hash("correct horse")
+    assert first != second and first.startswith("$argon2id$")
+    assert hasher.verify(first, "correct horse")
+    assert not hasher.verify(first, "wrong horse")
+    assert not hasher.verify("not a hash", "correct horse")
