@@ -60,7 +60,9 @@ def _options(
 def main() -> None:
     """Run the CLI, turning refusals into one clear line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (DomainError, RemoteError) as exc:
         output.errors.print(f"[bold red]Error:[/] {exc.detail}", markup=True)
         sys.exit(1)

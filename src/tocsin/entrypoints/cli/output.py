@@ -13,7 +13,7 @@ from rich.table import Table
 from tocsin.entrypoints.api import schemas
 
 console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem
 
 SEVERITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "cyan"}
 STATUS_STYLE = {

@@ -1,0 +1,79 @@
+"""`tocsin serve --demo` (what `make run` starts) on a fresh SQLite file, as a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, db: Path, port: int) -> None:
+        env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = env
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tocsin", "serve", "--demo", "--port", str(port)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{self.stop()}")
+            time.sleep(0.1)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=10)
+        return output
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "var" / "tocsin.db"
+
+
+def tocsin_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "tocsin", *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_first_start_migrates_loads_demo_and_prints_the_admin_login(db: Path) -> None:
+    server = Server(db, free_port())
+    try:
+        token = tocsin_cli(server.env, "token", "create", "--scope", "read").strip()
+        listed = httpx.get(server.url + "/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}).json()
+        statuses = sorted(i["status"] for i in listed["items"])
+        assert statuses == ["closed", "identified", "resolved"], "one open and two resolved incidents"
+        demo = httpx.get(server.url + "/api/v1/incidents/INC-2/timeline", headers={"Authorization": f"Bearer {token}"}).json()
+        assert any(e["key_moment"] for e in demo)
+        assert len(httpx.get(server.url + "/api/v1/services", headers={"Authorization": f"Bearer {token}"}).json()) == 5
+    finally:
+        output = server.stop()
+    assert db.exists(), "the database folder is created"
+    assert re.search(r"user: admin\s+password: \S{12,}", output), output
+    assert "Loaded the demo" in output
+
+    again = Server(db, free_port())
+    output = again.stop()
+    assert "Loaded the demo" not in output, "the demo loads only into an empty database"
+    assert "password:" not in output, "the admin login is created once"
