@@ -239,7 +239,11 @@ def test_health_readiness_policy_and_openapi(api: TestClient) -> None:
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     policy = api.get("/api/v1/policy").json()
-    assert policy["severities"]["P1"]["name"] == "Critical"
+    assert policy["severities"]["P1"] == {
+        "name": "Critical", "impact": "Complete service outage", "response_time": "15m",
+        "examples": ["Site down", "Data loss"],
+    }
+    assert policy["escalation_paths"]["P1"][2] == {"offset": "30m", "targets": ["CTO", "CEO (if customer impact)"]}
     schema = api.get("/openapi.json").json()
     paths = schema["paths"]
     for path in ("/api/v1/incidents", "/api/v1/incidents/{ref}", "/api/v1/incidents/{ref}/timeline",

@@ -178,3 +178,11 @@ def test_against_a_server_with_url(catalog: Tocsin, live_server: str, capsys: py
     assert "needs write" in reader("incident", "note", "1", "nope", code=1)
     nobody = Cli(capsys, monkeypatch, "--url", "http://127.0.0.1:9", "--token", token)
     assert "cannot reach the server" in nobody("incident", "list", code=1)
+
+
+def test_a_bad_policy_stops_tocsin_with_its_problems(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(cli("policy", "default").replace("response_time: 15m", "response_time: quickly"))
+    monkeypatch.setenv("TOCSIN_POLICY", str(bad))
+    err = cli("incident", "list", code=1)
+    assert "severities.P1.response_time" in err and "quickly" in err

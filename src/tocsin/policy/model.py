@@ -7,13 +7,24 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
-from tocsin.policy.durations import Offset, parse_duration, parse_offset
+from tocsin.policy.durations import Offset, format_duration, parse_duration, parse_offset
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")
+]
 _CONDITION = re.compile(r"^(?P<target>[^()]+?)\s*\(if (?P<condition>[^()]+)\)$")
 CONDITIONS = ("customer impact",)
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -75,6 +86,14 @@ class Target(_Section):
 class EscalationStep(_Section):
     offset: Offset
     targets: list[Target]
+
+    @field_serializer("offset")
+    def _offset_as_written(self, offset: Offset) -> str:
+        return str(offset)
+
+    @field_serializer("targets")
+    def _targets_as_written(self, targets: list[Target]) -> list[str]:
+        return [str(t) for t in targets]
 
 
 def _escalation_path(raw: object) -> list[EscalationStep]:
