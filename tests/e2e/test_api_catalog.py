@@ -31,14 +31,27 @@ services:
 
 
 def test_people_crud(api: TestClient) -> None:
-    created = api.post("/api/v1/people", json={"handle": "Erin", "name": "Erin Walsh", "email": "erin@example.com", "title": "VP_Engineering"})
+    created = api.post(
+        "/api/v1/people",
+        json={
+            "handle": "Erin",
+            "name": "Erin Walsh",
+            "email": "erin@example.com",
+            "title": "VP_Engineering",
+        },
+    )
     assert created.status_code == 201, created.text
     assert created.headers["location"] == "/api/v1/people/erin"
     assert created.json()["title"] == "vp engineering"
     patched = api.patch("/api/v1/people/erin", json={"time_zone": "America/New_York"})
     assert patched.json()["time_zone"] == "America/New_York"
     assert patched.json()["name"] == "Erin Walsh"
-    assert api.post("/api/v1/people", json={"handle": "erin", "name": "E", "email": "e@example.com"}).status_code == 409
+    assert (
+        api.post(
+            "/api/v1/people", json={"handle": "erin", "name": "E", "email": "e@example.com"}
+        ).status_code
+        == 409
+    )
     bad = api.patch("/api/v1/people/erin", json={"time_zone": "Nowhere/Land"})
     assert bad.status_code == 422 and "unknown time zone" in bad.json()["detail"]
     assert api.get("/api/v1/people/erin").json()["time_zone"] == "America/New_York"
@@ -46,9 +59,23 @@ def test_people_crud(api: TestClient) -> None:
 
 
 def test_teams_and_services(api: TestClient) -> None:
-    team = api.post("/api/v1/teams", json={"slug": "sre", "name": "SRE", "members": [{"person": "alice", "role": "team lead"}]})
-    assert team.json()["members"] == [{"person": "alice", "name": "Alice Martin", "role": "team lead"}]
-    svc = api.post("/api/v1/services", json={"slug": "db", "name": "Database", "team": "sre", "tier": 1, "runbooks": ["https://runbooks.example.com/db"]})
+    team = api.post(
+        "/api/v1/teams",
+        json={"slug": "sre", "name": "SRE", "members": [{"person": "alice", "role": "team lead"}]},
+    )
+    assert team.json()["members"] == [
+        {"person": "alice", "name": "Alice Martin", "role": "team lead"}
+    ]
+    svc = api.post(
+        "/api/v1/services",
+        json={
+            "slug": "db",
+            "name": "Database",
+            "team": "sre",
+            "tier": 1,
+            "runbooks": ["https://runbooks.example.com/db"],
+        },
+    )
     assert svc.status_code == 201, svc.text
     moved = api.patch("/api/v1/services/checkout", json={"depends_on": ["payments", "db"]})
     assert moved.json()["depends_on"] == ["payments", "db"]
@@ -56,12 +83,16 @@ def test_teams_and_services(api: TestClient) -> None:
     bad = api.post("/api/v1/services", json={"slug": "x", "name": "X", "runbooks": ["not a url"]})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "runbooks[0]"
     open_count = api.get("/api/v1/services/checkout").json()["open_incidents"]
-    api.post("/api/v1/incidents", json={"title": "t", "severity": "P3", "services": ["checkout"]}).raise_for_status()
+    api.post(
+        "/api/v1/incidents", json={"title": "t", "severity": "P3", "services": ["checkout"]}
+    ).raise_for_status()
     assert api.get("/api/v1/services/checkout").json()["open_incidents"] == open_count + 1
 
 
 def test_import_is_idempotent_and_reports_problems_with_lines(api: TestClient) -> None:
-    first = api.post("/api/v1/catalog/import", content=CATALOG_YAML, headers={"content-type": "application/yaml"})
+    first = api.post(
+        "/api/v1/catalog/import", content=CATALOG_YAML, headers={"content-type": "application/yaml"}
+    )
     assert first.json() == {
         "people": {"created": 1, "updated": 0, "unchanged": 0},
         "teams": {"created": 1, "updated": 0, "unchanged": 0},
@@ -81,4 +112,7 @@ def test_import_is_idempotent_and_reports_problems_with_lines(api: TestClient) -
     assert f"line {tier_line + 1}: services[0].colour: unknown key" in detail
     unknown_team = CATALOG_YAML.replace("team: platform\n    tier: 1", "team: ghosts\n    tier: 1")
     response = api.post("/api/v1/catalog/import", content=unknown_team)
-    assert response.status_code == 404 and "services[web].team: no team named 'ghosts'" in response.json()["detail"]
+    assert (
+        response.status_code == 404
+        and "services[web].team: no team named 'ghosts'" in response.json()["detail"]
+    )

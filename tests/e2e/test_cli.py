@@ -16,7 +16,9 @@ from tocsin.entrypoints.cli import main
 
 
 class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *base: str) -> None:
+    def __init__(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *base: str
+    ) -> None:
         self.capsys, self.monkeypatch, self.base = capsys, monkeypatch, list(base)
 
     def __call__(self, *args: str, code: int = 0) -> str:
@@ -35,25 +37,58 @@ class Cli:
 
 
 @pytest.fixture
-def cli(catalog: Tocsin, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(
+    catalog: Tocsin, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     monkeypatch.setenv("COLUMNS", "200")
-    return Cli(capsys, monkeypatch, "--database-url", catalog.settings.database_url, "--actor", "Dana (cli)")
+    return Cli(
+        capsys,
+        monkeypatch,
+        "--database-url",
+        catalog.settings.database_url,
+        "--actor",
+        "Dana (cli)",
+    )
 
 
 def test_declare_work_and_read_an_incident(cli: Cli) -> None:
-    out = cli("incident", "declare", "--title", "Checkout down", "--severity", "P2", "--service", "checkout", "--customer-facing")
+    out = cli(
+        "incident",
+        "declare",
+        "--title",
+        "Checkout down",
+        "--severity",
+        "P2",
+        "--service",
+        "checkout",
+        "--customer-facing",
+    )
     assert "Declared INC-1: Checkout down" in out
     assert "#incident-1" in out
     cli("incident", "status", "INC-1", "identified", "--note", "bad deploy")
     cli("incident", "severity", "1", "p1", "--reason", "all regions")
     cli("incident", "role", "1", "ic", "alice")
-    assert "Incident Commander: Bob Chen" in cli("incident", "role", "1", "incident commander", "bob")
+    assert "Incident Commander: Bob Chen" in cli(
+        "incident", "role", "1", "incident commander", "bob"
+    )
     cli("incident", "role", "1", "sme", "carol")
     assert "Subject Matter Expert" not in cli("incident", "role", "1", "sme", "--relieve")
-    assert "Added #8 (decision) ★" in cli("incident", "note", "1", "Roll back now", "--kind", "decision", "--key-moment")
+    assert "Added #8 (decision) ★" in cli(
+        "incident", "note", "1", "Roll back now", "--kind", "decision", "--key-moment"
+    )
     cli("incident", "note", "1", "Actually roll forward", "--kind", "decision", "--corrects", "8")
     cli("incident", "timestamp", "1", "impact_started", "2026-03-29T00:00:00+01:00")
-    cli("incident", "update", "1", "--user-impact", "cannot pay", "--service", "checkout", "--service", "payments")
+    cli(
+        "incident",
+        "update",
+        "1",
+        "--user-impact",
+        "cannot pay",
+        "--service",
+        "checkout",
+        "--service",
+        "payments",
+    )
 
     shown = cli.json("incident", "show", "INC-1")
     assert shown["severity"]["level"] == "P1"
@@ -71,12 +106,27 @@ def test_declare_work_and_read_an_incident(cli: Cli) -> None:
 
 def test_list_filters_and_json(cli: Cli) -> None:
     cli("incident", "declare", "--title", "Search slow", "--severity", "P3", "--service", "search")
-    cli("incident", "declare", "--title", "Payments down", "--severity", "P1", "--service", "payments")
+    cli(
+        "incident",
+        "declare",
+        "--title",
+        "Payments down",
+        "--severity",
+        "P1",
+        "--service",
+        "payments",
+    )
     cli("incident", "status", "2", "resolved")
     assert [i["reference"] for i in cli.json("incident", "list")["items"]] == ["INC-2", "INC-1"]
-    assert [i["reference"] for i in cli.json("incident", "list", "--status", "open")["items"]] == ["INC-1"]
-    assert [i["reference"] for i in cli.json("incident", "list", "--severity", "P1")["items"]] == ["INC-2"]
-    assert [i["reference"] for i in cli.json("incident", "list", "-q", "search")["items"]] == ["INC-1"]
+    assert [i["reference"] for i in cli.json("incident", "list", "--status", "open")["items"]] == [
+        "INC-1"
+    ]
+    assert [i["reference"] for i in cli.json("incident", "list", "--severity", "P1")["items"]] == [
+        "INC-2"
+    ]
+    assert [i["reference"] for i in cli.json("incident", "list", "-q", "search")["items"]] == [
+        "INC-1"
+    ]
     assert "No incidents match." in cli("incident", "list", "--service", "checkout")
     assert "INC-2" in cli("incident", "list")
 
@@ -84,16 +134,36 @@ def test_list_filters_and_json(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("incident", "declare", "--title", "x", "--severity", "P9"), "severity: unknown severity 'P9'"),
-        (("incident", "declare", "--title", "x", "--severity", "P1", "--service", "nope"), "no service named 'nope'"),
-        (("incident", "declare", "--title", "x", "--severity", "P1", "--detected-at", "2026-01-01T00:00"), "has no time zone"),
+        (
+            ("incident", "declare", "--title", "x", "--severity", "P9"),
+            "severity: unknown severity 'P9'",
+        ),
+        (
+            ("incident", "declare", "--title", "x", "--severity", "P1", "--service", "nope"),
+            "no service named 'nope'",
+        ),
+        (
+            (
+                "incident",
+                "declare",
+                "--title",
+                "x",
+                "--severity",
+                "P1",
+                "--detected-at",
+                "2026-01-01T00:00",
+            ),
+            "has no time zone",
+        ),
         (("incident", "status", "INC-9", "resolved"), "no incident INC-9"),
         (("incident", "severity", "1", "P1", "--reason", ""), "reason"),
         (("incident", "role", "1", "boss", "alice"), "unknown role 'boss'"),
         (("incident", "note", "1", "x", "--kind", "declared"), "unknown entry kind 'declared'"),
     ],
 )
-def test_refusals_exit_1_with_one_clear_line_and_write_nothing(cli: Cli, args: tuple[str, ...], message: str) -> None:
+def test_refusals_exit_1_with_one_clear_line_and_write_nothing(
+    cli: Cli, args: tuple[str, ...], message: str
+) -> None:
     if args[1] != "declare":
         cli("incident", "declare", "--title", "Existing", "--severity", "P2")
     before = cli.json("incident", "list")
@@ -131,7 +201,17 @@ def test_catalog_import_is_idempotent(cli: Cli, tmp_path: Path) -> None:
 def test_catalog_add_and_list(cli: Cli) -> None:
     cli("catalog", "add-person", "ivan", "--name", "Ivan", "--email", "ivan@example.com")
     cli("catalog", "add-team", "data", "--name", "Data", "--member", "ivan:team lead")
-    cli("catalog", "add-service", "warehouse", "--name", "Warehouse", "--team", "data", "--tier", "3")
+    cli(
+        "catalog",
+        "add-service",
+        "warehouse",
+        "--name",
+        "Warehouse",
+        "--team",
+        "data",
+        "--tier",
+        "3",
+    )
     teams = {t["slug"]: t for t in cli.json("catalog", "teams")}
     assert teams["data"]["members"] == [{"person": "ivan", "name": "Ivan", "role": "team lead"}]
     services = {s["slug"]: s for s in cli.json("catalog", "services")}
@@ -143,9 +223,16 @@ def test_policy_check(cli: Cli, tmp_path: Path) -> None:
     good.write_text(cli("policy", "default"))
     assert "OK — 4 severities, 5 roles, 9 escalation steps" in cli("policy", "check", str(good))
     bad = tmp_path / "bad.yaml"
-    bad.write_text(good.read_text().replace("15_minutes:", "15_minutez:").replace("version: 1", "version: 3"))
+    bad.write_text(
+        good.read_text().replace("15_minutes:", "15_minutez:").replace("version: 1", "version: 3")
+    )
     err = cli("policy", "check", str(bad), code=1)
-    line = bad.read_text().splitlines().index("    15_minutez: [\"director of engineering\", \"VP engineering\"]") + 1
+    line = (
+        bad.read_text()
+        .splitlines()
+        .index('    15_minutez: ["director of engineering", "VP engineering"]')
+        + 1
+    )
     assert f"{bad}:{line}: escalation_paths.P1.15_minutez: expected a duration" in err
     assert "version: this Tocsin reads policy version 1" in err
     assert "2 problem(s)" in err
@@ -160,27 +247,40 @@ def test_tokens_and_users(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert token not in listed and "root-admin" in listed
     monkeypatch.setenv("TOCSIN_NEW_PASSWORD", "short")
     assert "password must be at least 10 characters" in cli("user", "create", "x2", code=1)
-    assert "no active user named 'ghost'" in cli("token", "create", "--scope", "read", "--user", "ghost", code=1)
+    assert "no active user named 'ghost'" in cli(
+        "token", "create", "--scope", "read", "--user", "ghost", code=1
+    )
 
 
-def test_against_a_server_with_url(catalog: Tocsin, live_server: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_against_a_server_with_url(
+    catalog: Tocsin,
+    live_server: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     token = make_token(catalog, Scope.WRITE)
     monkeypatch.setenv("COLUMNS", "200")
     remote = Cli(capsys, monkeypatch, "--url", live_server, "--token", token)
-    assert "Declared INC-1" in remote("incident", "declare", "--title", "Remote", "--severity", "P2", "--service", "checkout")
+    assert "Declared INC-1" in remote(
+        "incident", "declare", "--title", "Remote", "--severity", "P2", "--service", "checkout"
+    )
     remote("incident", "role", "1", "ic", "alice")
     remote("incident", "note", "1", "from afar")
     shown = remote.json("incident", "show", "1")
     assert shown["timeline"][-1]["author"] == "Admin", "the token's owner is the author"
     assert remote.json("incident", "list")["items"][0]["incident_commander"] == "Alice Martin"
     assert "allowed from Investigating" in remote("incident", "status", "1", "closed", code=1)
-    reader = Cli(capsys, monkeypatch, "--url", live_server, "--token", make_token(catalog, Scope.READ))
+    reader = Cli(
+        capsys, monkeypatch, "--url", live_server, "--token", make_token(catalog, Scope.READ)
+    )
     assert "needs write" in reader("incident", "note", "1", "nope", code=1)
     nobody = Cli(capsys, monkeypatch, "--url", "http://127.0.0.1:9", "--token", token)
     assert "cannot reach the server" in nobody("incident", "list", code=1)
 
 
-def test_a_bad_policy_stops_tocsin_with_its_problems(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_policy_stops_tocsin_with_its_problems(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "policy.yaml"
     bad.write_text(cli("policy", "default").replace("response_time: 15m", "response_time: quickly"))
     monkeypatch.setenv("TOCSIN_POLICY", str(bad))

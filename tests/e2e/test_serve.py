@@ -28,7 +28,10 @@ class Server:
         self.env = env
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tocsin", "serve", "--demo", "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -53,7 +56,9 @@ def db(tmp_path: Path) -> Iterator[Path]:
 
 
 def tocsin_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "tocsin", *args], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tocsin", *args], env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -61,12 +66,26 @@ def test_first_start_migrates_loads_demo_and_prints_the_admin_login(db: Path) ->
     server = Server(db, free_port())
     try:
         token = tocsin_cli(server.env, "token", "create", "--scope", "read").strip()
-        listed = httpx.get(server.url + "/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}).json()
+        listed = httpx.get(
+            server.url + "/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}
+        ).json()
         statuses = sorted(i["status"] for i in listed["items"])
-        assert statuses == ["closed", "identified", "resolved"], "one open and two resolved incidents"
-        demo = httpx.get(server.url + "/api/v1/incidents/INC-2/timeline", headers={"Authorization": f"Bearer {token}"}).json()
+        assert statuses == ["closed", "identified", "resolved"], (
+            "one open and two resolved incidents"
+        )
+        demo = httpx.get(
+            server.url + "/api/v1/incidents/INC-2/timeline",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
         assert any(e["key_moment"] for e in demo)
-        assert len(httpx.get(server.url + "/api/v1/services", headers={"Authorization": f"Bearer {token}"}).json()) == 5
+        assert (
+            len(
+                httpx.get(
+                    server.url + "/api/v1/services", headers={"Authorization": f"Bearer {token}"}
+                ).json()
+            )
+            == 5
+        )
     finally:
         output = server.stop()
     assert db.exists(), "the database folder is created"

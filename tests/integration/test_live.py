@@ -63,7 +63,8 @@ def test_postgres_carries_changes_to_another_server_process(
             with reader.hub.subscribe(number) as woke:
                 await asyncio.sleep(0.5)  # let the listener connect
                 await run_in_threadpool(
-                    writer.handle, c.AddTimelineEntry(number, EntryKind.ACTION, "from elsewhere", ALICE)
+                    writer.handle,
+                    c.AddTimelineEntry(number, EntryKind.ACTION, "from elsewhere", ALICE),
                 )
                 await asyncio.wait_for(woke.wait(), timeout=5)
                 return True

@@ -47,8 +47,14 @@ def test_migrations_run_on_an_empty_database_and_again(sqlite_url: str, clock: F
 def test_an_incident_survives_the_round_trip(catalog: Tocsin, clock: FakeClock) -> None:
     number = catalog.handle(
         c.DeclareIncident(
-            "Checkout down", Severity.P2, ALICE, summary="502s", services=("checkout", "payments"),
-            user_impact="cannot pay", customer_facing=True, detected_at=clock.now() - timedelta(minutes=3),
+            "Checkout down",
+            Severity.P2,
+            ALICE,
+            summary="502s",
+            services=("checkout", "payments"),
+            user_impact="cannot pay",
+            customer_facing=True,
+            detected_at=clock.now() - timedelta(minutes=3),
         )
     )
     clock.advance(minutes=1)
@@ -88,7 +94,14 @@ def test_a_refused_command_writes_nothing(catalog: Tocsin) -> None:
     with pytest.raises(InvalidTransition):
         catalog.handle(c.ChangeStatus(number, Status.CLOSED, ALICE))
     with pytest.raises(ChronologyViolation):
-        catalog.handle(c.SetTimestamp(number, Milestone.IMPACT_STARTED, before.stamp("declared_at") + timedelta(minutes=1), ALICE))  # type: ignore[operator]
+        catalog.handle(
+            c.SetTimestamp(
+                number,
+                Milestone.IMPACT_STARTED,
+                before.stamp("declared_at") + timedelta(minutes=1),
+                ALICE,
+            )
+        )  # type: ignore[operator]
     assert catalog.incidents.detail(number) == before
     assert len(catalog.incidents.timeline(number)) == 1
 
@@ -106,8 +119,17 @@ def test_a_failed_import_writes_nothing(tocsin: Tocsin) -> None:
 
 
 def test_catalog_updates_replace_members_and_dependencies(catalog: Tocsin) -> None:
-    catalog.handle(c.SaveTeam(c.TeamSpec("payments", "Payments", members=(("carol", "engineering manager"),)), create_only=False))
-    catalog.handle(c.SaveService(c.ServiceSpec("checkout", "Checkout v2", team="payments", tier=2), create_only=False))
+    catalog.handle(
+        c.SaveTeam(
+            c.TeamSpec("payments", "Payments", members=(("carol", "engineering manager"),)),
+            create_only=False,
+        )
+    )
+    catalog.handle(
+        c.SaveService(
+            c.ServiceSpec("checkout", "Checkout v2", team="payments", tier=2), create_only=False
+        )
+    )
     team = catalog.catalog.team("payments")
     assert [(m.handle, m.role) for m in team.members] == [("carol", "engineering manager")]
     service = catalog.catalog.service("checkout")
@@ -163,7 +185,9 @@ def test_concurrent_notes_all_land_in_order(catalog: Tocsin) -> None:
     def write(worker: int) -> None:
         try:
             for i in range(10):
-                catalog.handle(c.AddTimelineEntry(number, EntryKind.OBSERVATION, f"w{worker} n{i}", ALICE))
+                catalog.handle(
+                    c.AddTimelineEntry(number, EntryKind.OBSERVATION, f"w{worker} n{i}", ALICE)
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -175,7 +199,9 @@ def test_concurrent_notes_all_land_in_order(catalog: Tocsin) -> None:
     assert errors == []
     entries = catalog.incidents.timeline(number)
     assert [e.seq for e in entries] == list(range(1, 42))
-    assert sorted(e.body for e in entries[1:]) == sorted(f"w{w} n{i}" for w in range(4) for i in range(10))
+    assert sorted(e.body for e in entries[1:]) == sorted(
+        f"w{w} n{i}" for w in range(4) for i in range(10)
+    )
     with catalog.database.reader.connect() as conn:
         stored = conn.scalar(select(func.count()).select_from(orm.timeline_entries))
     assert stored == 41

@@ -27,11 +27,20 @@ from tocsin.services.messagebus import MessageBus
 ALICE = Actor("Alice", 1)
 CATALOG = c.ImportCatalog(
     people=(
-        c.PersonSpec("alice", "Alice", "alice@example.com", "Europe/Berlin",
-                     contact_methods=(("sms", "+4915112345678"),)),
+        c.PersonSpec(
+            "alice",
+            "Alice",
+            "alice@example.com",
+            "Europe/Berlin",
+            contact_methods=(("sms", "+4915112345678"),),
+        ),
         c.PersonSpec("bob", "Bob", "bob@example.com"),
     ),
-    teams=(c.TeamSpec("payments", "Payments", members=(("alice", "On-Call Engineer"), ("bob", "team_lead"))),),
+    teams=(
+        c.TeamSpec(
+            "payments", "Payments", members=(("alice", "On-Call Engineer"), ("bob", "team_lead"))
+        ),
+    ),
     services=(
         c.ServiceSpec("checkout", "Checkout", team="payments", tier=1, depends_on=("payments",)),
         c.ServiceSpec("payments", "Payments", team="payments"),
@@ -44,7 +53,9 @@ class Harness:
         self.store = _Store()
         self.uows: list[FakeUnitOfWork] = []
         self.clock = FakeClock()
-        self.bus = MessageBus(self._uow, self.clock, FakePasswordHasher(), COMMAND_HANDLERS, EVENT_HANDLERS)
+        self.bus = MessageBus(
+            self._uow, self.clock, FakePasswordHasher(), COMMAND_HANDLERS, EVENT_HANDLERS
+        )
 
     def _uow(self) -> FakeUnitOfWork:
         uow = FakeUnitOfWork(self.store)
@@ -52,7 +63,9 @@ class Harness:
         return uow
 
     def entries(self, incident_id: int) -> list[str]:
-        found = sorted((seq, e.body) for (i, seq), e in self.store.entries.items() if i == incident_id)
+        found = sorted(
+            (seq, e.body) for (i, seq), e in self.store.entries.items() if i == incident_id
+        )
         return [body for _, body in found]
 
 
@@ -64,7 +77,9 @@ def h() -> Harness:
 
 
 def test_declare_resolves_services_commits_once_and_announces(h: Harness) -> None:
-    number = h.bus.handle(c.DeclareIncident("Checkout down", Severity.P1, ALICE, services=("Checkout",)))
+    number = h.bus.handle(
+        c.DeclareIncident("Checkout down", Severity.P1, ALICE, services=("Checkout",))
+    )
     incident = h.store.incidents[number]
     assert [s.slug for s in incident.services] == ["checkout"]
     assert h.uows[-1].committed == 1
@@ -91,9 +106,13 @@ def test_role_hand_over_by_handle(h: Harness) -> None:
 def test_correction_of_a_missing_entry_is_refused(h: Harness) -> None:
     number = h.bus.handle(c.DeclareIncident("x", Severity.P2, ALICE))
     with pytest.raises(NotFound, match="no entry #9"):
-        h.bus.handle(c.AddTimelineEntry(number, EntryKind.OBSERVATION, "fix", ALICE, corrects_seq=9))
+        h.bus.handle(
+            c.AddTimelineEntry(number, EntryKind.OBSERVATION, "fix", ALICE, corrects_seq=9)
+        )
     seq = h.bus.handle(c.AddTimelineEntry(number, EntryKind.OBSERVATION, "40%", ALICE))
-    fix = h.bus.handle(c.AddTimelineEntry(number, EntryKind.OBSERVATION, "4%", ALICE, corrects_seq=seq))
+    fix = h.bus.handle(
+        c.AddTimelineEntry(number, EntryKind.OBSERVATION, "4%", ALICE, corrects_seq=seq)
+    )
     assert h.store.entries[(number, fix)].corrects_seq == seq
 
 
@@ -126,7 +145,9 @@ def test_conflicts_give_up_after_the_last_attempt(h: Harness) -> None:
     def always(command: c.Command, ctx: object) -> None:
         raise ConcurrencyConflict("busy")
 
-    bus = MessageBus(h._uow, h.clock, FakePasswordHasher(), {c.ChangeStatus: always}, {}, attempts=2)
+    bus = MessageBus(
+        h._uow, h.clock, FakePasswordHasher(), {c.ChangeStatus: always}, {}, attempts=2
+    )
     with pytest.raises(ConcurrencyConflict):
         bus.handle(c.ChangeStatus(1, Status.IDENTIFIED, ALICE))
 
@@ -151,7 +172,9 @@ class TestCatalog:
     def test_services_may_depend_on_later_ones(self) -> None:
         harness = Harness()
         report = harness.bus.handle(
-            c.ImportCatalog(services=(c.ServiceSpec("a", "A", depends_on=("b",)), c.ServiceSpec("b", "B")))
+            c.ImportCatalog(
+                services=(c.ServiceSpec("a", "A", depends_on=("b",)), c.ServiceSpec("b", "B"))
+            )
         )
         assert report["services"]["created"] == 2
         assert harness.store.services["a"].dependency_ids == [harness.store.services["b"].id]
@@ -160,13 +183,27 @@ class TestCatalog:
         ("spec", "field", "message"),
         [
             (c.PersonSpec("x", "X", "not-an-email"), "email", "is not an email address"),
-            (c.PersonSpec("x", "X", "x@example.com", "Mars/Base"), "time_zone", "unknown time zone"),
+            (
+                c.PersonSpec("x", "X", "x@example.com", "Mars/Base"),
+                "time_zone",
+                "unknown time zone",
+            ),
             (c.PersonSpec("X Y", "X", "x@example.com"), "handle", "lowercase letters"),
-            (c.PersonSpec("x", "X", "x@example.com", contact_methods=(("sms", "12345"),)), "contact_methods[0]", "E.164"),
-            (c.PersonSpec("x", "X", "x@example.com", contact_methods=(("fax", "1"),)), "contact_methods[0]", "unknown contact kind"),
+            (
+                c.PersonSpec("x", "X", "x@example.com", contact_methods=(("sms", "12345"),)),
+                "contact_methods[0]",
+                "E.164",
+            ),
+            (
+                c.PersonSpec("x", "X", "x@example.com", contact_methods=(("fax", "1"),)),
+                "contact_methods[0]",
+                "unknown contact kind",
+            ),
         ],
     )
-    def test_person_validation(self, h: Harness, spec: c.PersonSpec, field: str, message: str) -> None:
+    def test_person_validation(
+        self, h: Harness, spec: c.PersonSpec, field: str, message: str
+    ) -> None:
         with pytest.raises(InvalidInput, match=message) as err:
             h.bus.handle(c.SavePerson(spec))
         assert err.value.field == field
@@ -177,7 +214,11 @@ class TestCatalog:
 
     def test_self_dependency_and_bad_tier(self, h: Harness) -> None:
         with pytest.raises(InvalidInput, match="cannot depend on itself"):
-            h.bus.handle(c.SaveService(c.ServiceSpec("checkout", "C", depends_on=("checkout",)), create_only=False))
+            h.bus.handle(
+                c.SaveService(
+                    c.ServiceSpec("checkout", "C", depends_on=("checkout",)), create_only=False
+                )
+            )
         with pytest.raises(InvalidInput, match="tier must be 1, 2 or 3"):
             h.bus.handle(c.SaveService(c.ServiceSpec("new", "N", tier=4)))
 

@@ -53,7 +53,10 @@ class TestDeclare:
         assert incident.stamp(Milestone.DETECTED) == T0
         assert [e.kind for e in incident.new_entries] == [EntryKind.DECLARED]
         assert incident.new_entries[0].body == "Declared P2 incident: Checkout down (checkout)"
-        assert {type(e) for e in incident.events} == {events.IncidentDeclared, events.TimelineEntryAdded}
+        assert {type(e) for e in incident.events} == {
+            events.IncidentDeclared,
+            events.TimelineEntryAdded,
+        }
 
     def test_keeps_earlier_detection_and_impact_times_with_their_source(self) -> None:
         incident = declare(detected_at=later(-5), impact_started_at=later(-9))
@@ -62,7 +65,9 @@ class TestDeclare:
         assert incident.stamp(Milestone.IMPACT_STARTED) == later(-9)
 
     def test_detection_after_declaration_is_refused_naming_both(self) -> None:
-        with pytest.raises(ChronologyViolation, match=r"detected_at .* must not be later than declared_at"):
+        with pytest.raises(
+            ChronologyViolation, match=r"detected_at .* must not be later than declared_at"
+        ):
             declare(detected_at=later(-1), impact_started_at=later(-2)).set_timestamp(
                 Milestone.DETECTED, later(1), ALICE, later(2)
             )
@@ -152,7 +157,11 @@ class TestSeverity:
             "Severity raised from P2 to P1: all regions down",
             "Severity lowered from P1 to P3: only EU affected",
         ]
-        assert incident.new_entries[1].data == {"from": "P2", "to": "P1", "reason": "all regions down"}
+        assert incident.new_entries[1].data == {
+            "from": "P2",
+            "to": "P1",
+            "reason": "all regions down",
+        }
 
     def test_reason_is_required(self) -> None:
         with pytest.raises(InvalidInput) as err:
@@ -203,7 +212,11 @@ class TestRoles:
 
     @pytest.mark.parametrize(
         ("raw", "role"),
-        [("ic", Role.INCIDENT_COMMANDER), ("Technical Lead", Role.TECHNICAL_LEAD), ("sme", Role.SUBJECT_MATTER_EXPERT)],
+        [
+            ("ic", Role.INCIDENT_COMMANDER),
+            ("Technical Lead", Role.TECHNICAL_LEAD),
+            ("sme", Role.SUBJECT_MATTER_EXPERT),
+        ],
     )
     def test_role_names_and_abbreviations(self, raw: str, role: Role) -> None:
         assert Role.parse(raw) is role
@@ -220,14 +233,20 @@ class TestTimestamps:
             "Bob",
             later(6),
         )
-        assert incident.new_entries[-1].body == "acknowledged_at set to 2026-11-26T03:04:00Z (was unset)"
+        assert (
+            incident.new_entries[-1].body
+            == "acknowledged_at set to 2026-11-26T03:04:00Z (was unset)"
+        )
 
     def test_out_of_order_is_refused_and_nothing_changes(self) -> None:
         incident = declare()
         incident.change_status(Status.RESOLVED, ALICE, later(30))
         with pytest.raises(ChronologyViolation) as err:
             incident.set_timestamp(Milestone.MITIGATED, later(40), ALICE, later(41))
-        assert "mitigated_at (2026-11-26T03:40:00Z) must not be later than resolved_at" in err.value.detail
+        assert (
+            "mitigated_at (2026-11-26T03:40:00Z) must not be later than resolved_at"
+            in err.value.detail
+        )
         assert incident.stamp(Milestone.MITIGATED) == later(30)
 
     def test_future_is_refused(self) -> None:
@@ -246,7 +265,9 @@ class TestTimelineAndDetails:
     def test_notes_get_increasing_sequence_numbers(self) -> None:
         incident = declare()
         first = incident.add_note(EntryKind.OBSERVATION, "errors at 40%", ALICE, later(1))
-        second = incident.add_note(EntryKind.DECISION, "roll back", ALICE, later(2), occurred_at=later(1))
+        second = incident.add_note(
+            EntryKind.DECISION, "roll back", ALICE, later(2), occurred_at=later(1)
+        )
         assert (first.seq, second.seq) == (2, 3)
         assert second.occurred_at == later(1)
         assert second.recorded_at == later(2)
@@ -254,7 +275,9 @@ class TestTimelineAndDetails:
     def test_a_correction_points_at_the_original(self) -> None:
         incident = declare()
         original = incident.add_note(EntryKind.OBSERVATION, "errors at 40%", ALICE, later(1))
-        fix = incident.add_note(EntryKind.OBSERVATION, "errors at 4%", ALICE, later(2), corrects=original)
+        fix = incident.add_note(
+            EntryKind.OBSERVATION, "errors at 4%", ALICE, later(2), corrects=original
+        )
         assert fix.corrects_seq == original.seq
         assert original.body == "errors at 40%", "the original is never rewritten"
 
@@ -266,7 +289,11 @@ class TestTimelineAndDetails:
         incident = declare()
         entry = incident.add_note(EntryKind.DECISION, "roll back", ALICE, later(1))
         incident.mark_key_moment(entry, True, ALICE, later(2))
-        assert (entry.key_moment, entry.key_moment_by, entry.key_moment_at) == (True, "Alice", later(2))
+        assert (entry.key_moment, entry.key_moment_by, entry.key_moment_at) == (
+            True,
+            "Alice",
+            later(2),
+        )
         with pytest.raises(NoChange, match="already a key moment"):
             incident.mark_key_moment(entry, True, ALICE, later(3))
         incident.mark_key_moment(entry, False, ALICE, later(4))

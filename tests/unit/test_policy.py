@@ -29,7 +29,9 @@ def default_with(old: str, new: str) -> str:
 
 def test_default_policy_reproduces_the_spec_tables() -> None:
     policy = load_default_policy()
-    assert {s: (lvl.name, lvl.impact, lvl.response_time) for s, lvl in policy.severities.items()} == {
+    assert {
+        s: (lvl.name, lvl.impact, lvl.response_time) for s, lvl in policy.severities.items()
+    } == {
         Severity.P1: ("Critical", "Complete service outage", timedelta(minutes=15)),
         Severity.P2: ("High", "Major feature unavailable", timedelta(minutes=30)),
         Severity.P3: ("Medium", "Degraded performance", timedelta(hours=2)),
@@ -45,7 +47,13 @@ def test_default_policy_reproduces_the_spec_tables() -> None:
     ]
     assert p1[2].targets[1].condition == "customer impact"
     assert str(policy.escalation_paths[Severity.P4][0].offset) == "next_business_day"
-    assert policy.notification_channels[Severity.P1] == ["pagerduty", "slack-incidents", "email", "sms", "phone"]
+    assert policy.notification_channels[Severity.P1] == [
+        "pagerduty",
+        "slack-incidents",
+        "email",
+        "sms",
+        "phone",
+    ]
     assert policy.war_room(42) == {
         "voice": "incident-bridge-42",
         "chat": "#incident-42",
@@ -96,12 +104,19 @@ channels:
 def test_templates_render_the_spec_messages() -> None:
     policy = load_default_policy()
     incident = {
-        "reference": "INC-9", "severity": "P1", "status": "Investigating", "services": ["checkout"],
-        "user_impact": "Nobody can pay", "customer_impact": "Orders fail",
-        "incident_commander": "Alice", "war_room_url": "https://t/incidents/9",
+        "reference": "INC-9",
+        "severity": "P1",
+        "status": "Investigating",
+        "services": ["checkout"],
+        "user_impact": "Nobody can pay",
+        "customer_impact": "Orders fail",
+        "incident_commander": "Alice",
+        "war_room_url": "https://t/incidents/9",
         "status_page_url": "https://status",
     }
-    declared = TEMPLATE_ENV.from_string(policy.templates.incident_declared).render(incident=incident, now="03:00Z")
+    declared = TEMPLATE_ENV.from_string(policy.templates.incident_declared).render(
+        incident=incident, now="03:00Z"
+    )
     assert declared.splitlines()[:5] == [
         "**INCIDENT DECLARED - P1**",
         "Time: 03:00Z",
@@ -111,7 +126,10 @@ def test_templates_render_the_spec_messages() -> None:
     ]
     assert "Incident Commander: Alice" in declared
     update = TEMPLATE_ENV.from_string(policy.templates.incident_update).render(
-        incident=incident, now="03:30Z", summary="Rolled back", next_update="04:00Z",
+        incident=incident,
+        now="03:30Z",
+        summary="Rolled back",
+        next_update="04:00Z",
         actions=["Scale out", "Watch errors"],
     )
     assert "**INCIDENT UPDATE - INC-9**" in update
@@ -121,9 +139,16 @@ def test_templates_render_the_spec_messages() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)), ("2h", timedelta(hours=2)),
-     ("1d", timedelta(days=1)), ("15_minutes", timedelta(minutes=15)), ("2_hours", timedelta(hours=2)),
-     ("1_hour", timedelta(hours=1)), ("immediate", timedelta(0))],
+    [
+        ("30s", timedelta(seconds=30)),
+        ("15m", timedelta(minutes=15)),
+        ("2h", timedelta(hours=2)),
+        ("1d", timedelta(days=1)),
+        ("15_minutes", timedelta(minutes=15)),
+        ("2_hours", timedelta(hours=2)),
+        ("1_hour", timedelta(hours=1)),
+        ("immediate", timedelta(0)),
+    ],
 )
 def test_durations(raw: str, expected: timedelta) -> None:
     assert parse_duration(raw) == expected
@@ -138,7 +163,9 @@ def test_next_business_day_is_an_offset_not_a_duration() -> None:
 def test_every_problem_is_reported_with_path_and_line() -> None:
     text = default_with("15_minutes:", "15_minutez:")
     text = text.replace('  P4: ["slack-team", "jira"]', '  P5: ["slack-team"]')
-    text = text.replace('    chat: "#incident-[ID]"', '    chat: "#incident"\n    chat: "#again-[ID]"')
+    text = text.replace(
+        '    chat: "#incident-[ID]"', '    chat: "#incident"\n    chat: "#again-[ID]"'
+    )
     text = text.replace("{{ now }}", "{{ now }", 1)
     text = text.replace("    response_time: 2h", "    response_time: soon")
     lines = text.splitlines()
@@ -147,7 +174,11 @@ def test_every_problem_is_reported_with_path_and_line() -> None:
     def line_of(fragment: str) -> int:
         return next(i + 1 for i, line in enumerate(lines) if fragment in line)
 
-    assert (line_of('    chat: "#again'), "channels.war_room.chat", "duplicate key (first at line %d)" % line_of('    chat: "#incident"')) in found
+    assert (
+        line_of('    chat: "#again'),
+        "channels.war_room.chat",
+        "duplicate key (first at line %d)" % line_of('    chat: "#incident"'),
+    ) in found
     paths = {path: (line, message) for line, path, message in found}
     assert paths["escalation_paths.P1.15_minutez"][0] == line_of("15_minutez")
     assert "expected a duration such as 30s, 15m" in paths["escalation_paths.P1.15_minutez"][1]
@@ -160,10 +191,30 @@ def test_every_problem_is_reported_with_path_and_line() -> None:
     ("old", "new", "path", "message"),
     [
         ("    name: Critical\n", "", "severities.P1.name", "required key is missing"),
-        ("    impact: Minor issues\n", "    impact: Minor issues\n    colour: blue\n", "severities.P4.colour", "unknown key (check its spelling)"),
-        ('"CEO (if customer impact)"', '"CEO (if sunny)"', "escalation_paths.P1.30_minutes", "unknown condition 'sunny'"),
-        ('voice: "incident-bridge-[ID]"', 'voice: "bridge"', "channels.war_room.voice", "must contain [ID]"),
-        ('  P3: ["slack-incidents", "email"]', '  P3: ["Slack Incidents"]', "notification_channels.P3", "must be lowercase"),
+        (
+            "    impact: Minor issues\n",
+            "    impact: Minor issues\n    colour: blue\n",
+            "severities.P4.colour",
+            "unknown key (check its spelling)",
+        ),
+        (
+            '"CEO (if customer impact)"',
+            '"CEO (if sunny)"',
+            "escalation_paths.P1.30_minutes",
+            "unknown condition 'sunny'",
+        ),
+        (
+            'voice: "incident-bridge-[ID]"',
+            'voice: "bridge"',
+            "channels.war_room.voice",
+            "must contain [ID]",
+        ),
+        (
+            '  P3: ["slack-incidents", "email"]',
+            '  P3: ["Slack Incidents"]',
+            "notification_channels.P3",
+            "must be lowercase",
+        ),
         ("version: 1", "version: 2", "version", "reads policy version 1"),
     ],
 )

@@ -43,7 +43,7 @@ def create_person(
     _: Principal = Depends(write_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> schemas.PersonRead:
-    tocsin.handle(commands.SavePerson(_person_spec(body)))
+    tocsin.handle(commands.SavePerson(body.spec()))
     response.headers["Location"] = f"/api/v1/people/{_slug(body.handle)}"
     return person_read(tocsin.catalog.person(_slug(body.handle)))
 
@@ -57,19 +57,8 @@ def update_person(
 ) -> schemas.PersonRead:
     current = person_read(tocsin.catalog.person(_slug(handle)))
     merged = schemas.PersonCreate(**{**current.model_dump(), **body.model_dump(exclude_unset=True)})
-    tocsin.handle(commands.SavePerson(_person_spec(merged), create_only=False))
+    tocsin.handle(commands.SavePerson(merged.spec(), create_only=False))
     return person_read(tocsin.catalog.person(current.handle))
-
-
-def _person_spec(body: schemas.PersonCreate) -> commands.PersonSpec:
-    return commands.PersonSpec(
-        handle=body.handle,
-        name=body.name,
-        email=body.email,
-        time_zone=body.time_zone,
-        title=body.title,
-        contact_methods=tuple((c.kind, c.address) for c in body.contact_methods),
-    )
 
 
 # ----- teams ----------------------------------------------------------------------------------
@@ -94,7 +83,7 @@ def create_team(
     _: Principal = Depends(write_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> schemas.TeamRead:
-    tocsin.handle(commands.SaveTeam(_team_spec(body)))
+    tocsin.handle(commands.SaveTeam(body.spec()))
     response.headers["Location"] = f"/api/v1/teams/{_slug(body.slug)}"
     return team_read(tocsin.catalog.team(_slug(body.slug)))
 
@@ -114,17 +103,8 @@ def update_team(
         "members": [{"person": m.handle, "role": m.role} for m in current.members],
     }
     merged = schemas.TeamCreate(**{**base, **body.model_dump(exclude_unset=True)})
-    tocsin.handle(commands.SaveTeam(_team_spec(merged), create_only=False))
+    tocsin.handle(commands.SaveTeam(merged.spec(), create_only=False))
     return team_read(tocsin.catalog.team(current.slug))
-
-
-def _team_spec(body: schemas.TeamCreate) -> commands.TeamSpec:
-    return commands.TeamSpec(
-        slug=body.slug,
-        name=body.name,
-        description=body.description,
-        members=tuple((m.person, m.role) for m in body.members),
-    )
 
 
 # ----- services -------------------------------------------------------------------------------
@@ -149,7 +129,7 @@ def create_service(
     _: Principal = Depends(write_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> schemas.ServiceRead:
-    tocsin.handle(commands.SaveService(_service_spec(body)))
+    tocsin.handle(commands.SaveService(body.spec()))
     response.headers["Location"] = f"/api/v1/services/{_slug(body.slug)}"
     return service_read(tocsin.catalog.service(_slug(body.slug)))
 
@@ -164,20 +144,8 @@ def update_service(
     current = service_read(tocsin.catalog.service(_slug(slug)))
     base = current.model_dump(exclude={"open_incidents"})
     merged = schemas.ServiceCreate(**{**base, **body.model_dump(exclude_unset=True)})
-    tocsin.handle(commands.SaveService(_service_spec(merged), create_only=False))
+    tocsin.handle(commands.SaveService(merged.spec(), create_only=False))
     return service_read(tocsin.catalog.service(current.slug))
-
-
-def _service_spec(body: schemas.ServiceCreate) -> commands.ServiceSpec:
-    return commands.ServiceSpec(
-        slug=body.slug,
-        name=body.name,
-        description=body.description,
-        team=body.team,
-        tier=body.tier,
-        depends_on=tuple(body.depends_on),
-        runbooks=tuple(body.runbooks),
-    )
 
 
 # ----- import ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
 from tocsin.domain.errors import InvalidInput
 from tocsin.domain.incidents import DetectionSource
@@ -203,12 +204,24 @@ class ContactMethodIO(_In):
 
 
 class PersonCreate(_In):
+    """Also an entry of the catalog file's `people` list."""
+
     handle: Slug
     name: str
     email: str
     time_zone: str = "UTC"
     title: str = ""
     contact_methods: list[ContactMethodIO] = Field(default_factory=list)
+
+    def spec(self) -> commands.PersonSpec:
+        return commands.PersonSpec(
+            handle=self.handle,
+            name=self.name,
+            email=self.email,
+            time_zone=self.time_zone,
+            title=self.title,
+            contact_methods=tuple((c.kind, c.address) for c in self.contact_methods),
+        )
 
 
 class PersonUpdate(_In):
@@ -240,10 +253,20 @@ class MemberRead(BaseModel):
 
 
 class TeamCreate(_In):
+    """Also an entry of the catalog file's `teams` list."""
+
     slug: Slug
     name: str
     description: str = ""
     members: list[MemberIO] = Field(default_factory=list)
+
+    def spec(self) -> commands.TeamSpec:
+        return commands.TeamSpec(
+            slug=self.slug,
+            name=self.name,
+            description=self.description,
+            members=tuple((m.person, m.role) for m in self.members),
+        )
 
 
 class TeamUpdate(_In):
@@ -261,6 +284,8 @@ class TeamRead(BaseModel):
 
 
 class ServiceCreate(_In):
+    """Also an entry of the catalog file's `services` list."""
+
     slug: Slug
     name: str
     description: str = ""
@@ -268,6 +293,17 @@ class ServiceCreate(_In):
     tier: int = 2
     depends_on: list[Slug] = Field(default_factory=list)
     runbooks: list[str] = Field(default_factory=list)
+
+    def spec(self) -> commands.ServiceSpec:
+        return commands.ServiceSpec(
+            slug=self.slug,
+            name=self.name,
+            description=self.description,
+            team=self.team,
+            tier=self.tier,
+            depends_on=tuple(self.depends_on),
+            runbooks=tuple(self.runbooks),
+        )
 
 
 class ServiceUpdate(_In):
