@@ -69,7 +69,9 @@ class _Repo:
 
     @staticmethod
     def _key(entity: Any) -> str:
-        return str(getattr(entity, "handle", None) or getattr(entity, "slug", None) or entity.username)
+        return str(
+            getattr(entity, "handle", None) or getattr(entity, "slug", None) or entity.username
+        )
 
     def add(self, entity: Any) -> None:
         self.store.next_entity_id += 1

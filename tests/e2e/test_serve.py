@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -51,8 +50,8 @@ class Server:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "var" / "tocsin.db"
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "tocsin.db"
 
 
 def tocsin_cli(env: dict[str, str], *args: str) -> str:

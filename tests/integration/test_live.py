@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+import pytest
 from starlette.concurrency import run_in_threadpool
 
 from tests.conftest import make_tocsin
@@ -39,10 +41,8 @@ def test_a_refused_command_wakes_nobody(tocsin: Tocsin) -> None:
 
     async def scenario() -> bool:
         with tocsin.hub.subscribe(number) as woke:
-            try:
+            with contextlib.suppress(InvalidTransition):
                 await run_in_threadpool(tocsin.handle, c.ChangeStatus(number, Status.CLOSED, ALICE))
-            except InvalidTransition:
-                pass
             await asyncio.sleep(0.05)
             return woke.is_set()
 
@@ -50,11 +50,12 @@ def test_a_refused_command_wakes_nobody(tocsin: Tocsin) -> None:
 
 
 def test_postgres_carries_changes_to_another_server_process(
-    _postgres_migrated: str, clock: FakeClock
+    request: pytest.FixtureRequest, clock: FakeClock
 ) -> None:
     """Two wired Tocsins stand for two server processes sharing one database."""
-    writer = make_tocsin(_postgres_migrated, clock)
-    reader = make_tocsin(_postgres_migrated, clock)
+    url = request.getfixturevalue("_postgres_migrated")
+    writer = make_tocsin(url, clock)
+    reader = make_tocsin(url, clock)
     number = writer.handle(c.DeclareIncident("shared", Severity.P1, ALICE))
 
     async def scenario() -> bool:

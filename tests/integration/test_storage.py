@@ -15,7 +15,7 @@ from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
-from tocsin.domain.errors import ChronologyViolation, InvalidTransition
+from tocsin.domain.errors import ChronologyViolation, InvalidTransition, NotFound
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
@@ -93,21 +93,18 @@ def test_a_refused_command_writes_nothing(catalog: Tocsin) -> None:
     before = catalog.incidents.detail(number)
     with pytest.raises(InvalidTransition):
         catalog.handle(c.ChangeStatus(number, Status.CLOSED, ALICE))
+    declared = before.stamp("declared_at")
+    assert declared is not None
     with pytest.raises(ChronologyViolation):
         catalog.handle(
-            c.SetTimestamp(
-                number,
-                Milestone.IMPACT_STARTED,
-                before.stamp("declared_at") + timedelta(minutes=1),
-                ALICE,
-            )
-        )  # type: ignore[operator]
+            c.SetTimestamp(number, Milestone.IMPACT_STARTED, declared + timedelta(minutes=1), ALICE)
+        )
     assert catalog.incidents.detail(number) == before
     assert len(catalog.incidents.timeline(number)) == 1
 
 
 def test_a_failed_import_writes_nothing(tocsin: Tocsin) -> None:
-    with pytest.raises(Exception, match="services\\[web\\].team"):
+    with pytest.raises(NotFound, match=r"services\[web\]\.team"):
         tocsin.handle(
             c.ImportCatalog(
                 people=(c.PersonSpec("zoe", "Zoe", "zoe@example.com"),),
@@ -164,6 +161,7 @@ def test_list_filters_and_keyset_pages(catalog: Tocsin, clock: FakeClock) -> Non
     assert ids(text="100%_") == [numbers[5], numbers[3], numbers[1]], "LIKE wildcards are literal"
     assert ids(text="100%x") == []
     t = catalog.incidents.detail(numbers[3]).stamp("declared_at")
+    assert t is not None
     assert ids(since=t) == numbers[:2:-1]
     assert ids(since=t, until=t + timedelta(minutes=2)) == [numbers[4], numbers[3]]
 

@@ -22,7 +22,7 @@ from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.handlers.accounts import secret_hash
-from tocsin.services.messagebus import MessageBus
+from tocsin.services.messagebus import Context, MessageBus
 
 ALICE = Actor("Alice", 1)
 CATALOG = c.ImportCatalog(
@@ -129,7 +129,7 @@ def test_a_concurrent_change_is_retried_from_scratch(h: Harness) -> None:
     number = h.bus.handle(c.DeclareIncident("x", Severity.P2, ALICE))
     calls = []
 
-    def flaky(command: c.Command, ctx: object) -> None:
+    def flaky(command: c.Command, ctx: Context) -> None:
         calls.append(command)
         if len(calls) < 3:
             raise ConcurrencyConflict("someone else")
@@ -142,7 +142,7 @@ def test_a_concurrent_change_is_retried_from_scratch(h: Harness) -> None:
 
 
 def test_conflicts_give_up_after_the_last_attempt(h: Harness) -> None:
-    def always(command: c.Command, ctx: object) -> None:
+    def always(command: c.Command, ctx: Context) -> None:
         raise ConcurrencyConflict("busy")
 
     bus = MessageBus(

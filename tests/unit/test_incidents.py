@@ -73,7 +73,7 @@ class TestDeclare:
             )
 
     def test_impact_after_detection_is_refused(self) -> None:
-        with pytest.raises(ChronologyViolation, match="impact_started_at .* detected_at"):
+        with pytest.raises(ChronologyViolation, match=r"impact_started_at .* detected_at"):
             declare(detected_at=later(-5), impact_started_at=later(-1))
 
     def test_naive_time_is_refused(self) -> None:
@@ -143,7 +143,7 @@ class TestStatus:
         incident = declare()
         incident.change_status(Status.RESOLVED, ALICE, later(1))
         incident.change_status(Status.CLOSED, ALICE, later(2))
-        with pytest.raises(InvalidTransition, match="allowed from Closed: Investigating$"):
+        with pytest.raises(InvalidTransition, match=r"allowed from Closed: Investigating$"):
             incident.change_status(Status.RESOLVED, ALICE, later(3))
 
 

@@ -174,11 +174,13 @@ def test_every_problem_is_reported_with_path_and_line() -> None:
     def line_of(fragment: str) -> int:
         return next(i + 1 for i, line in enumerate(lines) if fragment in line)
 
-    assert (
+    first_chat = line_of('    chat: "#incident"')
+    duplicate = (
         line_of('    chat: "#again'),
         "channels.war_room.chat",
-        "duplicate key (first at line %d)" % line_of('    chat: "#incident"'),
-    ) in found
+        f"duplicate key (first at line {first_chat})",
+    )
+    assert duplicate in found
     paths = {path: (line, message) for line, path, message in found}
     assert paths["escalation_paths.P1.15_minutez"][0] == line_of("15_minutez")
     assert "expected a duration such as 30s, 15m" in paths["escalation_paths.P1.15_minutez"][1]

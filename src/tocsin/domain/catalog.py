@@ -47,7 +47,7 @@ def clean_description(raw: str, field_name: str = "description") -> str:
 
 
 def normalize_title(raw: str, field_name: str = "title") -> str:
-    """Team roles and organisation titles are stored as lowercase words: 'Team_Lead' -> 'team lead'."""
+    """Team roles and titles are stored as lowercase words: 'Team_Lead' -> 'team lead'."""
     words = re.split(r"[\s_]+", raw.strip().lower())
     title = " ".join(w for w in words if w)
     if len(title) > NAME_MAX:

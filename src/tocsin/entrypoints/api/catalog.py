@@ -9,9 +9,9 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.errors import InvalidInput
 from tocsin.entrypoints.api import schemas
+from tocsin.entrypoints.api.catalog_file import CatalogFile, CatalogFileError, parse_catalog
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
 from tocsin.entrypoints.api.presenters import person_read, service_read, team_read
-from tocsin.entrypoints.catalog_file import CatalogFile, CatalogFileError, parse_catalog
 from tocsin.views.accounts import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])

@@ -16,7 +16,10 @@ from tocsin.services.messagebus import Context
 TOKEN_PREFIX = "tsn_"
 SESSION_LIFETIME = timedelta(days=14)
 # Verified when the user does not exist, so a wrong username takes as long as a wrong password.
-_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$EynBFbQLrWsa+6PtD5NMwA$3kbWJ7vlH/2VrwxUar4gTytcdelZeCDWqpUow5HOFhs"
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$EynBFbQLrWsa+6PtD5NMwA$"
+    "3kbWJ7vlH/2VrwxUar4gTytcdelZeCDWqpUow5HOFhs"
+)
 
 
 def secret_hash(secret: str) -> str:

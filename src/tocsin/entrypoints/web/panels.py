@@ -1,0 +1,138 @@
+"""The incident page as data, loaded lazily per panel so a live refresh reads only what it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain.errors import NotFound
+from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.milestones import Milestone
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status, allowed_from
+from tocsin.domain.timeline import MANUAL_KINDS
+from tocsin.entrypoints.web.forms import EMPTY, FormState
+from tocsin.entrypoints.web.templating import render
+from tocsin.policy.durations import format_duration
+from tocsin.policy.model import SeverityLevel
+from tocsin.views.catalog import PersonView, ServiceView
+from tocsin.views.incidents import EntryView, IncidentDetail
+
+# Panels re-fetched when the incident changes; the others hold forms whose choices never depend
+# on the incident's state, so a live refresh would only risk losing what someone is typing.
+LIVE_PANELS = ("details", "timeline", "status", "severity", "edit")
+PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
+
+
+@dataclass(frozen=True)
+class SeverityChoice:
+    """A severity level as the forms offer it, with the policy's name and response time."""
+
+    level: Severity
+    name: str
+    impact: str
+    response_time: str
+
+
+def severity_choices(tocsin: Tocsin) -> list[SeverityChoice]:
+    """P1 to P4 as the policy describes them."""
+    return [
+        SeverityChoice(s, lvl.name, lvl.impact, format_duration(lvl.response_time))
+        for s, lvl in sorted(tocsin.policy.severities.items(), key=lambda kv: kv[0].rank)
+    ]
+
+
+class IncidentPage:
+    """Everything the incident page and its panels show; each query runs only when used."""
+
+    milestones = tuple(Milestone)
+    roles = tuple(Role)
+    entry_kinds = MANUAL_KINDS
+    detection_sources = tuple(DetectionSource)
+
+    def __init__(
+        self, tocsin: Tocsin, incident_id: int, forms: Mapping[str, FormState] | None = None
+    ) -> None:
+        self._tocsin = tocsin
+        self.id = incident_id
+        self._forms = dict(forms or {})
+
+    def form(self, name: str) -> FormState:
+        return self._forms.get(name, EMPTY)
+
+    @cached_property
+    def detail(self) -> IncidentDetail:
+        return self._tocsin.incidents.detail(self.id)
+
+    @cached_property
+    def timeline(self) -> list[EntryView]:
+        return self._tocsin.incidents.timeline(self.id)
+
+    @cached_property
+    def people(self) -> list[PersonView]:
+        return self._tocsin.catalog.people()
+
+    @cached_property
+    def services(self) -> list[ServiceView]:
+        return self._tocsin.catalog.services()
+
+    @property
+    def severity(self) -> SeverityLevel:
+        return self._tocsin.policy.severities[Severity(self.detail.severity)]
+
+    @property
+    def response_time(self) -> str:
+        return format_duration(self.severity.response_time)
+
+    @cached_property
+    def severity_choices(self) -> list[SeverityChoice]:
+        return severity_choices(self._tocsin)
+
+    @property
+    def allowed(self) -> tuple[Status, ...]:
+        return allowed_from(Status(self.detail.status))
+
+    @property
+    def war_room(self) -> dict[str, str]:
+        return self._tocsin.policy.war_room(self.id)
+
+    @property
+    def events_url(self) -> str:
+        return f"/incidents/{self.id}/events?since={self.detail.version}"
+
+    def url(self, action: str = "") -> str:
+        return f"/incidents/{self.id}{'/' + action if action else ''}"
+
+
+def render_panel(
+    request: Request,
+    page: IncidentPage,
+    name: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """One panel of the incident page on its own, for htmx to swap in."""
+    if name not in PANELS:
+        raise NotFound(f"no panel named {name!r}", field="panel")
+    return render(
+        request, f"incidents/panels/{name}.html", {"page": page}, status=status, headers=headers
+    )
+
+
+def render_page(
+    request: Request, page: IncidentPage, *, status: int = 200, flash: FormState | None = None
+) -> HTMLResponse:
+    """The whole incident page (first load, and refusals when JavaScript is off)."""
+    return render(
+        request,
+        "incidents/page.html",
+        {"page": page, "flash": flash},
+        status=status,
+    )
