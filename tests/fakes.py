@@ -151,6 +151,12 @@ class _Sessions:
     def delete(self, token_hash: str) -> None:
         self.store.sessions.pop(token_hash, None)
 
+    def delete_expired(self, now: datetime) -> int:
+        expired = [k for k, s in self.store.sessions.items() if s.expires_at <= now]
+        for key in expired:
+            del self.store.sessions[key]
+        return len(expired)
+
 
 class FakeUnitOfWork:
     """Incidents are copied on load and written back on commit, as the SQL one does.

@@ -251,3 +251,11 @@ class TestAccounts:
         assert secret_hash(session.secret) in h.store.sessions
         h.bus.handle(c.LogOut(session.secret))
         assert h.store.sessions == {}
+
+    def test_sign_in_sweeps_expired_sessions(self, h: Harness) -> None:
+        h.bus.handle(c.CreateUser("ann", "long enough pw"))
+        old = h.bus.handle(c.LogIn("ann", "long enough pw"))
+        h.clock.advance(days=15)
+        new = h.bus.handle(c.LogIn("ann", "long enough pw"))
+        assert set(h.store.sessions) == {secret_hash(new.secret)}
+        assert secret_hash(old.secret) not in h.store.sessions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -121,6 +122,10 @@ class SqlAlchemyWebSessionRepository:
             )
             .returning(orm.web_sessions.c.id)
         ).scalar_one()
+
+    def delete_expired(self, now: datetime) -> int:
+        table = orm.web_sessions
+        return self._conn.execute(delete(table).where(table.c.expires_at <= now)).rowcount
 
     def delete(self, token_hash: str) -> None:
         self._conn.execute(

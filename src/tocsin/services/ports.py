@@ -80,6 +80,8 @@ class WebSessionRepository(Protocol):
 
     def delete(self, token_hash: str) -> None: ...
 
+    def delete_expired(self, now: datetime) -> int: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""

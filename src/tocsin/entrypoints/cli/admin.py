@@ -57,6 +57,7 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         proxy_headers=True,
+        timeout_graceful_shutdown=5,  # live-update streams must not hold a restart hostage
     )
 
 

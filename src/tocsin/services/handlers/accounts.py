@@ -114,6 +114,7 @@ def log_in(cmd: commands.LogIn, ctx: Context) -> NewSession:
         created_at=now,
         expires_at=now + SESSION_LIFETIME,
     )
+    ctx.uow.sessions.delete_expired(now)  # sign-ins sweep up the sessions nobody logged out of
     ctx.uow.sessions.add(session)
     return NewSession(secret, session.csrf_token, user.id)
 
