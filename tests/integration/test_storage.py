@@ -28,10 +28,17 @@ ALICE = Actor("Alice", None)
 
 def test_migrated_schema_equals_the_models(tocsin: Tocsin) -> None:
     with tocsin.database.reader.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": orm.modelled}
+        )
         assert compare_metadata(context, orm.metadata) == []
         tables = set(inspect(conn).get_table_names())
+        indexes = {i["name"] for i in inspect(conn).get_indexes("incidents")}
     assert {t.name for t in orm.metadata.sorted_tables} <= tables
+    if tocsin.database.dialect == "sqlite":
+        assert orm.SQLITE_SEARCH_TABLE in tables
+    else:
+        assert indexes >= orm.POSTGRES_SEARCH_INDEXES
     assert tocsin.schema_is_current()
 
 
@@ -215,3 +222,27 @@ def test_argon2_hashes_verify_and_differ() -> None:
     assert hasher.verify(first, "correct horse")
     assert not hasher.verify(first, "wrong horse")
     assert not hasher.verify("not a hash", "correct horse")
+
+
+def test_text_search_follows_edits_and_takes_text_literally(tocsin: Tocsin) -> None:
+    def found(text: str) -> list[int]:
+        return [i.id for i in tocsin.incidents.list(IncidentFilter(text=text)).items]
+
+    first = tocsin.handle(
+        c.DeclareIncident(
+            "Zürich DC power loss", Severity.P1, ALICE, summary='UPS "B" failed; 50% of racks dark'
+        )
+    )
+    second = tocsin.handle(c.DeclareIncident("Slow search in EU", Severity.P3, ALICE))
+    assert found("zÜRICH") == [first], "case is ignored beyond ASCII"
+    assert found('"b" FAILED') == [first], "quotes are literal text, not query syntax"
+    assert found("50% of") == [first]
+    assert found("EU") == [second], "shorter than a trigram still matches"
+    assert found("searc") == [second]
+    assert found("power outage") == []
+
+    tocsin.handle(c.UpdateIncident(first, ALICE, title="Frankfurt DC power loss"))
+    assert found("zürich") == []
+    assert found("frankfurt") == [first]
+    tocsin.handle(c.UpdateIncident(second, ALICE, summary="Frankfurt replicas lag"))
+    assert found("frankfurt") == [second, first]

@@ -143,6 +143,22 @@ incidents = Table(
     Index("ix_incidents_severity_declared", "severity", "declared_at"),
 )
 
+# Free-text search is a substring match kept off full scans by dialect-specific structures that
+# only the migrations describe: an FTS5 trigram table (and its shadow tables) on SQLite, pg_trgm
+# GIN indexes on PostgreSQL. Alembic cannot model either, so schema comparisons skip them.
+SQLITE_SEARCH_TABLE = "incidents_search"
+POSTGRES_SEARCH_INDEXES = frozenset({"ix_incidents_title_trgm", "ix_incidents_summary_trgm"})
+
+
+def modelled(name: str | None, type_: str, _parent: object) -> bool:
+    """Alembic's include_name filter: everything but the text search structures."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SQLITE_SEARCH_TABLE)
+    return not (type_ == "index" and name in POSTGRES_SEARCH_INDEXES)
+
+
 incident_services = Table(
     "incident_services",
     metadata,

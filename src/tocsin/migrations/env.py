@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from tocsin.adapters.database import connect
-from tocsin.adapters.orm import metadata
+from tocsin.adapters.orm import metadata, modelled
 from tocsin.config import load_settings
 
 
@@ -16,6 +16,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()
