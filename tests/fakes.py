@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
+from tocsin.domain.alerts import Alert
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
+from tocsin.domain.integrations import Integration
+from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
 START = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night Europe/Berlin springs forward
@@ -56,6 +59,10 @@ class _Store:
         self.users: dict[str, User] = {}
         self.tokens: dict[int, ApiToken] = {}
         self.sessions: dict[str, WebSession] = {}
+        self.integrations: dict[int, Integration] = {}
+        self.alerts: dict[int, Alert] = {}
+        self.alert_groups: dict[str, int | None] = {}
+        self.silences: dict[int, Silence] = {}
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -158,10 +165,96 @@ class _Sessions:
         return len(expired)
 
 
+class _Integrations:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, integration: Integration) -> None:
+        integration.id = len(self.store.integrations) + 1
+        self.store.integrations[integration.id] = integration
+
+    def find(self, name: str) -> Integration | None:
+        return next((i for i in self.store.integrations.values() if i.name == name), None)
+
+    def get(self, integration_id: int) -> Integration:
+        if integration_id not in self.store.integrations:
+            raise NotFound(f"no integration {integration_id}", field="integration")
+        return self.store.integrations[integration_id]
+
+    def save(self, integration: Integration) -> None:
+        self.store.integrations[integration.id or 0] = integration
+
+
+class _Alerts:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def _for_key(self, integration_id: int, dedup_key: str) -> list[Alert]:
+        return [
+            a
+            for a in self.store.alerts.values()
+            if a.integration_id == integration_id and a.dedup_key == dedup_key
+        ]
+
+    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
+        return next((a for a in self._for_key(integration_id, dedup_key) if a.is_open), None)
+
+    def latest(self, integration_id: int, dedup_key: str) -> Alert | None:
+        found = self._for_key(integration_id, dedup_key)
+        return max(found, key=lambda a: a.id or 0) if found else None
+
+    def add(self, alert: Alert) -> None:
+        alert.id = len(self.store.alerts) + 1
+        self.store.alerts[alert.id] = alert
+
+    def save(self, alert: Alert) -> None:
+        self.store.alerts[alert.id or 0] = alert
+
+    def open_count(self, incident_id: int) -> int:
+        return sum(
+            1 for a in self.store.alerts.values() if a.incident_id == incident_id and a.is_open
+        )
+
+
+class _AlertGroups:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def lock(self, key: str, now: datetime) -> int | None:
+        return self.store.alert_groups.setdefault(key, None)
+
+    def point(self, key: str, incident_id: int, now: datetime) -> None:
+        self.store.alert_groups[key] = incident_id
+
+    def declared(self, incident_id: int) -> bool:
+        return incident_id in self.store.alert_groups.values()
+
+
+class _Silences:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, silence: Silence) -> None:
+        silence.id = len(self.store.silences) + 1
+        self.store.silences[silence.id] = silence
+
+    def get(self, silence_id: int) -> Silence:
+        if silence_id not in self.store.silences:
+            raise NotFound(f"no silence {silence_id}", field="silence")
+        return self.store.silences[silence_id]
+
+    def active(self, now: datetime) -> list[Silence]:
+        return [s for s in self.store.silences.values() if s.is_active(now)]
+
+    def save(self, silence: Silence) -> None:
+        self.store.silences[silence.id or 0] = silence
+
+
 class FakeUnitOfWork:
     """Incidents are copied on load and written back on commit, as the SQL one does.
 
-    Tokens and sessions are written at once: handler tests only look at them after success.
+    Tokens, sessions, integrations, alerts and silences are written at once: handler tests
+    only look at them after success.
     """
 
     def __init__(self, store: _Store | None = None) -> None:
@@ -178,6 +271,10 @@ class FakeUnitOfWork:
         self.users = _Repo(self.store, self.store.users)
         self.tokens = _Tokens(self.store)
         self.sessions = _Sessions(self.store)
+        self.integrations = _Integrations(self.store)
+        self.alerts = _Alerts(self.store)
+        self.alert_groups = _AlertGroups(self.store)
+        self.silences = _Silences(self.store)
         self._pending: list[int] = []
         return self
 

@@ -19,6 +19,7 @@ from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.messagebus import MessageBus
 from tocsin.services.ports import Clock, PasswordHasher
 from tocsin.views.accounts import AccountViews
+from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews
 from tocsin.views.incidents import IncidentViews
 
@@ -36,6 +37,7 @@ class Tocsin:
     incidents: IncidentViews
     catalog: CatalogViews
     accounts: AccountViews
+    alerts: AlertViews
     _hasher: PasswordHasher
 
     def handle(self, command: Command) -> Any:
@@ -64,7 +66,7 @@ class Tocsin:
         self.database.dispose()
 
     def _bus(self, clock: Clock) -> MessageBus:
-        return _make_bus(self.database, clock, self._hasher, self.hub)
+        return _make_bus(self.database, clock, self._hasher, self.policy, self.hub)
 
 
 def load_configured_policy(settings: Settings) -> Policy:
@@ -91,18 +93,19 @@ def bootstrap(
         database=database,
         clock=clock,
         hub=hub,
-        bus=_make_bus(database, clock, hasher, hub),
+        bus=_make_bus(database, clock, hasher, policy, hub),
         incidents=IncidentViews(database),
         catalog=CatalogViews(database),
         accounts=AccountViews(database),
+        alerts=AlertViews(database),
         _hasher=hasher,
     )
 
 
 def _make_bus(
-    database: Database, clock: Clock, hasher: PasswordHasher, hub: ChangeHub
+    database: Database, clock: Clock, hasher: PasswordHasher, policy: Policy, hub: ChangeHub
 ) -> MessageBus:
     def uow_factory() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(database, clock, hub)
 
-    return MessageBus(uow_factory, clock, hasher, COMMAND_HANDLERS, EVENT_HANDLERS)
+    return MessageBus(uow_factory, clock, hasher, policy, COMMAND_HANDLERS, EVENT_HANDLERS)

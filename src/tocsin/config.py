@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     token: str | None = Field(None, description="API token the CLI sends with --url")
+    hook_max_bytes: int = Field(
+        5_000_000, ge=1024, description="Largest Alertmanager/Grafana/generic webhook body"
+    )
+    pagerduty_events_per_minute: int = Field(
+        600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -20,10 +20,12 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.policy import load_default_policy
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.handlers.accounts import secret_hash
 from tocsin.services.messagebus import Context, MessageBus
 
+POLICY = load_default_policy()
 ALICE = Actor("Alice", 1)
 CATALOG = c.ImportCatalog(
     people=(
@@ -54,7 +56,7 @@ class Harness:
         self.uows: list[FakeUnitOfWork] = []
         self.clock = FakeClock()
         self.bus = MessageBus(
-            self._uow, self.clock, FakePasswordHasher(), COMMAND_HANDLERS, EVENT_HANDLERS
+            self._uow, self.clock, FakePasswordHasher(), POLICY, COMMAND_HANDLERS, EVENT_HANDLERS
         )
 
     def _uow(self) -> FakeUnitOfWork:
@@ -135,7 +137,9 @@ def test_a_concurrent_change_is_retried_from_scratch(h: Harness) -> None:
             raise ConcurrencyConflict("someone else")
         COMMAND_HANDLERS[c.ChangeStatus](command, ctx)
 
-    bus = MessageBus(h._uow, h.clock, FakePasswordHasher(), {c.ChangeStatus: flaky}, EVENT_HANDLERS)
+    bus = MessageBus(
+        h._uow, h.clock, FakePasswordHasher(), POLICY, {c.ChangeStatus: flaky}, EVENT_HANDLERS
+    )
     bus.handle(c.ChangeStatus(number, Status.IDENTIFIED, ALICE))
     assert len(calls) == 3
     assert h.store.incidents[number].status is Status.IDENTIFIED
@@ -146,7 +150,7 @@ def test_conflicts_give_up_after_the_last_attempt(h: Harness) -> None:
         raise ConcurrencyConflict("busy")
 
     bus = MessageBus(
-        h._uow, h.clock, FakePasswordHasher(), {c.ChangeStatus: always}, {}, attempts=2
+        h._uow, h.clock, FakePasswordHasher(), POLICY, {c.ChangeStatus: always}, {}, attempts=2
     )
     with pytest.raises(ConcurrencyConflict):
         bus.handle(c.ChangeStatus(1, Status.IDENTIFIED, ALICE))

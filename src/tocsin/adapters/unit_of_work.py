@@ -11,6 +11,12 @@ from tocsin.adapters.account_repositories import (
     SqlAlchemyUserRepository,
     SqlAlchemyWebSessionRepository,
 )
+from tocsin.adapters.alert_repositories import (
+    SqlAlchemyAlertGroupRepository,
+    SqlAlchemyAlertRepository,
+    SqlAlchemyIntegrationRepository,
+    SqlAlchemySilenceRepository,
+)
 from tocsin.adapters.catalog_repositories import (
     SqlAlchemyPersonRepository,
     SqlAlchemyServiceRepository,
@@ -37,6 +43,10 @@ class SqlAlchemyUnitOfWork:
     users: SqlAlchemyUserRepository
     tokens: SqlAlchemyApiTokenRepository
     sessions: SqlAlchemyWebSessionRepository
+    integrations: SqlAlchemyIntegrationRepository
+    alerts: SqlAlchemyAlertRepository
+    alert_groups: SqlAlchemyAlertGroupRepository
+    silences: SqlAlchemySilenceRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -56,6 +66,10 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlAlchemyUserRepository(conn)
         self.tokens = SqlAlchemyApiTokenRepository(conn)
         self.sessions = SqlAlchemyWebSessionRepository(conn)
+        self.integrations = SqlAlchemyIntegrationRepository(conn)
+        self.alerts = SqlAlchemyAlertRepository(conn)
+        self.alert_groups = SqlAlchemyAlertGroupRepository(conn)
+        self.silences = SqlAlchemySilenceRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         return self

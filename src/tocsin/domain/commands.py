@@ -7,7 +7,10 @@ from datetime import datetime
 
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.actors import Actor
+from tocsin.domain.alerts import AlertSignal
 from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.matchers import Matcher
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
@@ -197,3 +200,42 @@ class LogIn(Command):
 @dataclass(frozen=True)
 class LogOut(Command):
     session_secret: str = field(repr=False)
+
+
+# ----- alerts ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateIntegration(Command):
+    name: str
+    kind: IntegrationKind
+    actor: Actor
+    service: str | None = None
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RotateIntegrationKey(Command):
+    name: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ReceiveAlerts(Command):
+    """Everything one sender's request carried, applied in one transaction."""
+
+    integration_id: int
+    signals: tuple[AlertSignal, ...]
+
+
+@dataclass(frozen=True)
+class CreateSilence(Command):
+    matchers: tuple[Matcher, ...]
+    ends_at: datetime
+    comment: str
+    actor: Actor
+    starts_at: datetime | None = None  # now
+
+
+@dataclass(frozen=True)
+class ExpireSilence(Command):
+    silence_id: int
+    actor: Actor

@@ -66,3 +66,15 @@ class PermissionDenied(DomainError):
     """The caller is known but lacks the authority for this action."""
 
     title = "Permission denied"
+
+
+class TooLarge(DomainError):
+    """The request body is over the size limit."""
+
+    title = "Request too large"
+
+
+class RateLimited(DomainError):
+    """Too many requests for this key; retry later."""
+
+    title = "Too many requests"

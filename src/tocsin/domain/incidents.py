@@ -341,6 +341,27 @@ class Incident:
         )
         self.events.append(events.IncidentSeverityChanged(self.id, previous, target, why))
 
+    # ----- alerts -----------------------------------------------------------------------------
+    def record_alert(
+        self,
+        kind: EntryKind,
+        alert_id: int,
+        text: str,
+        actor: Actor,
+        now: datetime,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        """An alert of this incident fired, was acknowledged at its source, or resolved."""
+        verb = _ALERT_VERBS[kind]
+        self.log(
+            kind,
+            f"{verb}: {text}",
+            actor,
+            now,
+            occurred_at=occurred_at,
+            data={"alert_id": alert_id},
+        )
+
     # ----- roles ------------------------------------------------------------------------------
     def holders(self, role: Role) -> list[RoleAssignment]:
         return [a for a in self.roles if a.role is role]
@@ -487,6 +508,13 @@ class Incident:
         )
         self.events.append(events.IncidentDetailsUpdated(self.id, tuple(sorted(changed))))
         return sorted(changed)
+
+
+_ALERT_VERBS = {
+    EntryKind.ALERT_FIRED: "Alert firing",
+    EntryKind.ALERT_ACKNOWLEDGED: "Alert acknowledged at its source",
+    EntryKind.ALERT_RESOLVED: "Alert resolved",
+}
 
 
 def _unique_services(services: list[ServiceRef]) -> list[ServiceRef]:

@@ -26,6 +26,9 @@ class EntryKind(StrEnum):
     ROLE_RELIEVED = "role_relieved"
     TIMESTAMP_SET = "timestamp_set"
     DETAILS_UPDATED = "details_updated"
+    ALERT_FIRED = "alert_fired"
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    ALERT_RESOLVED = "alert_resolved"
 
     @property
     def is_manual(self) -> bool:

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
-from tocsin.entrypoints.api import accounts, catalog, errors, incidents, system
+from tocsin.entrypoints.api import accounts, alerts, catalog, errors, hooks, incidents, system
+from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.web import pages
 
 API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
@@ -44,10 +45,13 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.tocsin = core
+    app.state.pagerduty_limiter = RateLimiter(core.settings.pagerduty_events_per_minute)
     errors.install(app, html=pages.render_error)
     app.include_router(system.router)
     app.include_router(incidents.router)
     app.include_router(catalog.router)
     app.include_router(accounts.router)
+    app.include_router(alerts.router)
+    app.include_router(hooks.router)
     pages.mount(app)
     return app

@@ -8,11 +8,8 @@ from typing import Annotated, Any
 
 from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     field_serializer,
     field_validator,
     model_validator,
@@ -20,11 +17,10 @@ from pydantic import (
 
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
-from tocsin.policy.durations import Offset, format_duration, parse_duration, parse_offset
+from tocsin.policy.alerting import AlertPolicy
+from tocsin.policy.durations import Offset, parse_offset
+from tocsin.policy.sections import Duration, Section
 
-Duration = Annotated[
-    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, when_used="json")
-]
 _CONDITION = re.compile(r"^(?P<target>[^()]+?)\s*\(if (?P<condition>[^()]+)\)$")
 CONDITIONS = ("customer impact",)
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -35,24 +31,20 @@ SEVERITIES = tuple(s.value for s in Severity)
 TEMPLATE_ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SeverityLevel(_Section):
+class SeverityLevel(Section):
     name: str = Field(min_length=1)
     impact: str = Field(min_length=1)
     response_time: Duration
     examples: list[str] = Field(default_factory=list)
 
 
-class RoleDefinition(_Section):
+class RoleDefinition(Section):
     name: str = Field(min_length=1)
     responsibility: str = Field(min_length=1)
     authority: str = Field(min_length=1)
 
 
-class Target(_Section):
+class Target(Section):
     """An escalation target, e.g. `CEO (if customer impact)`; resolved by the paging engine."""
 
     name: str
@@ -83,7 +75,7 @@ class Target(_Section):
         return f"{self.name} (if {self.condition})" if self.condition else self.name
 
 
-class EscalationStep(_Section):
+class EscalationStep(Section):
     offset: Offset
     targets: list[Target]
 
@@ -120,7 +112,7 @@ def _escalation_path(raw: object) -> list[EscalationStep]:
 EscalationPath = Annotated[list[EscalationStep], BeforeValidator(_escalation_path)]
 
 
-class WarRoomChannels(_Section):
+class WarRoomChannels(Section):
     voice: str = Field(min_length=1)
     chat: str = Field(min_length=1)
     video: str = Field(min_length=1)
@@ -133,18 +125,18 @@ class WarRoomChannels(_Section):
         return value
 
 
-class UpdateChannels(_Section):
+class UpdateChannels(Section):
     internal: str = Field(min_length=1)
     customer: str = Field(min_length=1)
     executive: str = Field(min_length=1)
 
 
-class Channels(_Section):
+class Channels(Section):
     war_room: WarRoomChannels
     updates: UpdateChannels
 
 
-class Templates(_Section):
+class Templates(Section):
     incident_declared: str
     incident_update: str
 
@@ -164,7 +156,7 @@ def _require_all_severities(value: dict[str, Any], section: str) -> None:
         raise ValueError(f"{section} must define {', '.join(missing)}")
 
 
-class Policy(_Section):
+class Policy(Section):
     """The whole policy. Severity-keyed sections must name exactly P1 to P4."""
 
     version: int = 1
@@ -174,6 +166,7 @@ class Policy(_Section):
     notification_channels: dict[Severity, list[str]]
     channels: Channels
     templates: Templates
+    alerts: AlertPolicy = AlertPolicy()
 
     @field_validator("version")
     @classmethod

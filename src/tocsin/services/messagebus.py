@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from tocsin.domain.commands import Command
 from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.events import Event
+from tocsin.policy import Policy
 from tocsin.services.ports import Clock, PasswordHasher, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -20,11 +21,12 @@ E = TypeVar("E", bound=Event)
 
 @dataclass
 class Context:
-    """What a handler may use: the open unit of work, the clock and the password hasher."""
+    """What a handler may use: the open unit of work, the clock, the hasher and the policy."""
 
     uow: UnitOfWork
     clock: Clock
     hasher: PasswordHasher
+    policy: Policy
 
 
 CommandHandler = Callable[[Any, Context], Any]
@@ -44,6 +46,7 @@ class MessageBus:
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         hasher: PasswordHasher,
+        policy: Policy,
         command_handlers: dict[type[Command], CommandHandler],
         event_handlers: dict[type[Event], list[EventHandler]],
         attempts: int = 5,
@@ -51,6 +54,7 @@ class MessageBus:
         self._uow_factory = uow_factory
         self.clock = clock
         self._hasher = hasher
+        self._policy = policy
         self._command_handlers = command_handlers
         self._event_handlers = event_handlers
         self._attempts = attempts
@@ -60,7 +64,7 @@ class MessageBus:
         for attempt in range(1, self._attempts + 1):
             try:
                 with self._uow_factory() as uow:
-                    ctx = Context(uow, self.clock, self._hasher)
+                    ctx = Context(uow, self.clock, self._hasher, self._policy)
                     result = handler(command, ctx)
                     self._drain_events(ctx)
                     uow.commit()

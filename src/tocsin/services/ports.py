@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Protocol
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
+from tocsin.domain.alerts import Alert
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
+from tocsin.domain.integrations import Integration
+from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
 
@@ -83,6 +86,54 @@ class WebSessionRepository(Protocol):
     def delete_expired(self, now: datetime) -> int: ...
 
 
+class IntegrationRepository(Protocol):
+    def add(self, integration: Integration) -> None: ...
+
+    def find(self, name: str) -> Integration | None: ...
+
+    def get(self, integration_id: int) -> Integration: ...
+
+    def save(self, integration: Integration) -> None: ...
+
+
+class AlertRepository(Protocol):
+    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
+        """The open alert for this key, held against concurrent change until commit."""
+        ...
+
+    def latest(self, integration_id: int, dedup_key: str) -> Alert | None: ...
+
+    def add(self, alert: Alert) -> None:
+        """Raises ConcurrencyConflict when another delivery opened the same alert meanwhile."""
+        ...
+
+    def save(self, alert: Alert) -> None: ...
+
+    def open_count(self, incident_id: int) -> int: ...
+
+
+class AlertGroupRepository(Protocol):
+    def lock(self, key: str, now: datetime) -> int | None:
+        """The incident this group's alerts join, if any; the group is held until commit."""
+        ...
+
+    def point(self, key: str, incident_id: int, now: datetime) -> None: ...
+
+    def declared(self, incident_id: int) -> bool:
+        """Whether alerts declared this incident (it belongs to a group)."""
+        ...
+
+
+class SilenceRepository(Protocol):
+    def add(self, silence: Silence) -> None: ...
+
+    def get(self, silence_id: int) -> Silence: ...
+
+    def active(self, now: datetime) -> list[Silence]: ...
+
+    def save(self, silence: Silence) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -102,6 +153,14 @@ class UnitOfWork(Protocol):
     def tokens(self) -> ApiTokenRepository: ...
     @property
     def sessions(self) -> WebSessionRepository: ...
+    @property
+    def integrations(self) -> IntegrationRepository: ...
+    @property
+    def alerts(self) -> AlertRepository: ...
+    @property
+    def alert_groups(self) -> AlertGroupRepository: ...
+    @property
+    def silences(self) -> SilenceRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     column,
     exists,
     literal_column,
     or_,
     select,
     table,
+    tuple_,
 )
 
 from tocsin.adapters import orm
@@ -158,9 +158,8 @@ class IncidentViews:
             query = query.where(self._text_matches(filters.text.strip()))
         if cursor:
             at, ident = decode_cursor(cursor)
-            query = query.where(
-                or_(t.c.declared_at < at, and_(t.c.declared_at == at, t.c.id < ident))
-            )
+            # A row-value comparison walks the (declared_at, id) index straight to the page.
+            query = query.where(tuple_(t.c.declared_at, t.c.id) < tuple_(at, ident))
         limit = max(1, min(limit, MAX_LIMIT))
         query = query.order_by(t.c.declared_at.desc(), t.c.id.desc()).limit(limit + 1)
         with self._db.reader.connect() as conn:

@@ -23,7 +23,11 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.ConcurrencyConflict: 409,
     errors.AuthenticationFailed: 401,
     errors.PermissionDenied: 403,
+    errors.TooLarge: 413,
+    errors.RateLimited: 429,
 }
+# Paths whose errors are problem+json whatever the caller accepts: the API and the webhooks.
+MACHINE_PATHS = ("/api/", "/hooks/", "/v2/")
 PROBLEM_TYPE = "application/problem+json"
 # Non-API pages render errors themselves; the web layer registers its renderer here.
 HtmlRenderer = Callable[[Request, int, str, str], Response]
@@ -61,7 +65,7 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
     """Register the handlers; API paths get problem+json, pages get `html` when given."""
 
     def wants_json(request: Request) -> bool:
-        return html is None or request.url.path.startswith("/api/")
+        return html is None or request.url.path.startswith(MACHINE_PATHS)
 
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> Response:

@@ -18,7 +18,7 @@ from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
 
 
-def _parsed(parse: Callable[[str], Any]) -> BeforeValidator:
+def parsed(parse: Callable[[str], Any]) -> BeforeValidator:
     """Use the domain's own parser, so the API accepts and words things as the CLI does."""
 
     def validate(value: Any) -> Any:
@@ -32,23 +32,23 @@ def _parsed(parse: Callable[[str], Any]) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
-SeverityIn = Annotated[Severity, _parsed(Severity.parse)]
-StatusIn = Annotated[Status, _parsed(Status.parse)]
-RoleIn = Annotated[Role, _parsed(Role.parse)]
-DetectionSourceIn = Annotated[DetectionSource, _parsed(DetectionSource.parse)]
-EntryKindIn = Annotated[EntryKind, _parsed(EntryKind.parse_manual)]
+SeverityIn = Annotated[Severity, parsed(Severity.parse)]
+StatusIn = Annotated[Status, parsed(Status.parse)]
+RoleIn = Annotated[Role, parsed(Role.parse)]
+DetectionSourceIn = Annotated[DetectionSource, parsed(DetectionSource.parse)]
+EntryKindIn = Annotated[EntryKind, parsed(EntryKind.parse_manual)]
 Slug = Annotated[str, Field(min_length=1, max_length=63)]
 Text = Annotated[str, Field(max_length=10_000)]
 
 
-class _In(BaseModel):
+class Input(BaseModel):
     """Inputs refuse unknown fields: a misspelt field silently ignored is a lost update."""
 
     model_config = ConfigDict(extra="forbid")
 
 
 # ----- incidents ------------------------------------------------------------------------------
-class IncidentCreate(_In):
+class IncidentCreate(Input):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     severity: SeverityIn
     summary: Text = ""
@@ -61,7 +61,7 @@ class IncidentCreate(_In):
     impact_started_at: AwareDatetime | None = None
 
 
-class IncidentUpdate(_In):
+class IncidentUpdate(Input):
     """Descriptive fields; status, severity, roles and timestamps have their own endpoints."""
 
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -73,33 +73,33 @@ class IncidentUpdate(_In):
     detection_source: DetectionSourceIn | None = None
 
 
-class StatusChange(_In):
+class StatusChange(Input):
     status: StatusIn
     note: Text = ""
 
 
-class SeverityChange(_In):
+class SeverityChange(Input):
     severity: SeverityIn
     reason: Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
-class RoleAssign(_In):
+class RoleAssign(Input):
     role: RoleIn
     person: Slug
 
 
-class TimestampSet(_In):
+class TimestampSet(Input):
     value: AwareDatetime
 
 
-class TimelineEntryCreate(_In):
+class TimelineEntryCreate(Input):
     kind: EntryKindIn
     body: Annotated[str, Field(min_length=1, max_length=10_000)]
     occurred_at: AwareDatetime | None = None
     corrects: int | None = Field(None, ge=1, description="seq of the entry this one corrects")
 
 
-class TimelineEntryUpdate(_In):
+class TimelineEntryUpdate(Input):
     """Only the key-moment flag can change: entries are append-only."""
 
     key_moment: bool
@@ -198,12 +198,12 @@ class TimelineEntryRead(BaseModel):
 
 
 # ----- catalog --------------------------------------------------------------------------------
-class ContactMethodIO(_In):
+class ContactMethodIO(Input):
     kind: str
     address: str
 
 
-class PersonCreate(_In):
+class PersonCreate(Input):
     """Also an entry of the catalog file's `people` list."""
 
     handle: Slug
@@ -224,7 +224,7 @@ class PersonCreate(_In):
         )
 
 
-class PersonUpdate(_In):
+class PersonUpdate(Input):
     name: str | None = None
     email: str | None = None
     time_zone: str | None = None
@@ -241,7 +241,7 @@ class PersonRead(BaseModel):
     contact_methods: list[ContactMethodIO]
 
 
-class MemberIO(_In):
+class MemberIO(Input):
     person: Slug
     role: str = "member"
 
@@ -252,7 +252,7 @@ class MemberRead(BaseModel):
     role: str
 
 
-class TeamCreate(_In):
+class TeamCreate(Input):
     """Also an entry of the catalog file's `teams` list."""
 
     slug: Slug
@@ -269,7 +269,7 @@ class TeamCreate(_In):
         )
 
 
-class TeamUpdate(_In):
+class TeamUpdate(Input):
     name: str | None = None
     description: str | None = None
     members: list[MemberIO] | None = None
@@ -283,7 +283,7 @@ class TeamRead(BaseModel):
     services: list[str]
 
 
-class ServiceCreate(_In):
+class ServiceCreate(Input):
     """Also an entry of the catalog file's `services` list."""
 
     slug: Slug
@@ -306,7 +306,7 @@ class ServiceCreate(_In):
         )
 
 
-class ServiceUpdate(_In):
+class ServiceUpdate(Input):
     name: str | None = None
     description: str | None = None
     team: Slug | None = None
@@ -333,9 +333,9 @@ class ImportReport(BaseModel):
 
 
 # ----- accounts -------------------------------------------------------------------------------
-class TokenCreate(_In):
+class TokenCreate(Input):
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    scope: Annotated[Scope, _parsed(Scope.parse)]
+    scope: Annotated[Scope, parsed(Scope.parse)]
     username: str | None = Field(None, description="owner; defaults to the caller")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tocsin.domain import commands, events
-from tocsin.services.handlers import accounts, catalog, incidents
+from tocsin.services.handlers import accounts, alerts, catalog, incidents, silences
 from tocsin.services.messagebus import CommandHandler, EventHandler
 
 COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
@@ -25,6 +25,11 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.RevokeApiToken: accounts.revoke_api_token,
     commands.LogIn: accounts.log_in,
     commands.LogOut: accounts.log_out,
+    commands.CreateIntegration: alerts.create_integration,
+    commands.RotateIntegrationKey: alerts.rotate_integration_key,
+    commands.ReceiveAlerts: alerts.receive_alerts,
+    commands.CreateSilence: silences.create_silence,
+    commands.ExpireSilence: silences.expire_silence,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {

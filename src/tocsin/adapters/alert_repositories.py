@@ -1,0 +1,292 @@
+"""Integrations, alerts, alert groups and silences in SQL; writes go straight to the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from tocsin.adapters import orm
+from tocsin.domain.alerts import Alert, AlertStatus, Link
+from tocsin.domain.errors import ConcurrencyConflict, NotFound
+from tocsin.domain.integrations import Integration, IntegrationKind
+from tocsin.domain.matchers import parse_matchers
+from tocsin.domain.severities import Severity
+from tocsin.domain.silences import Silence
+
+
+class SqlAlchemyIntegrationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, integration: Integration) -> None:
+        integration.id = self._conn.execute(
+            insert(orm.integrations)
+            .values(**_integration_row(integration))
+            .returning(orm.integrations.c.id)
+        ).scalar_one()
+
+    def find(self, name: str) -> Integration | None:
+        return self._one(orm.integrations.c.name == name)
+
+    def get(self, integration_id: int) -> Integration:
+        found = self._one(orm.integrations.c.id == integration_id)
+        if found is None:
+            raise NotFound(f"no integration {integration_id}", field="integration")
+        return found
+
+    def save(self, integration: Integration) -> None:
+        self._conn.execute(
+            update(orm.integrations)
+            .where(orm.integrations.c.id == integration.id)
+            .values(**_integration_row(integration))
+        )
+
+    def _one(self, condition: Any) -> Integration | None:
+        row = self._conn.execute(select(orm.integrations).where(condition)).mappings().first()
+        return None if row is None else _integration(row)
+
+
+def _integration_row(i: Integration) -> dict[str, Any]:
+    return {
+        "name": i.name,
+        "kind": i.kind.value,
+        "key": i.key,
+        "service": i.service,
+        "secret": i.secret,
+        "config": i.config,
+        "created_at": i.created_at,
+        "created_by": i.created_by,
+        "key_rotated_at": i.key_rotated_at,
+    }
+
+
+def _integration(row: Any) -> Integration:
+    return Integration(
+        id=row["id"],
+        name=row["name"],
+        kind=IntegrationKind(row["kind"]),
+        key=row["key"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        service=row["service"],
+        secret=row["secret"],
+        config=row["config"],
+        key_rotated_at=row["key_rotated_at"],
+    )
+
+
+class SqlAlchemyAlertRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._locks = conn.dialect.name == "postgresql"
+
+    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
+        """The open alert for this key, locked until the transaction ends."""
+        a = orm.alerts
+        query = select(a).where(a.c.integration_id == integration_id, a.c.open_key == dedup_key)
+        if self._locks:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else _alert(row)
+
+    def latest(self, integration_id: int, dedup_key: str) -> Alert | None:
+        a = orm.alerts
+        row = (
+            self._conn.execute(
+                select(a)
+                .where(a.c.integration_id == integration_id, a.c.dedup_key == dedup_key)
+                .order_by(a.c.id.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _alert(row)
+
+    def add(self, alert: Alert) -> None:
+        try:
+            alert.id = self._conn.execute(
+                insert(orm.alerts).values(**_alert_row(alert)).returning(orm.alerts.c.id)
+            ).scalar_one()
+        except IntegrityError as exc:
+            # Another delivery opened the same alert a moment ago; the bus retries from scratch.
+            raise ConcurrencyConflict(
+                f"alert {alert.dedup_key!r} was opened concurrently", field="dedup_key"
+            ) from exc
+
+    def save(self, alert: Alert) -> None:
+        self._conn.execute(
+            update(orm.alerts).where(orm.alerts.c.id == alert.id).values(**_alert_row(alert))
+        )
+
+    def open_count(self, incident_id: int) -> int:
+        a = orm.alerts
+        return int(
+            self._conn.scalar(
+                select(func.count())
+                .select_from(a)
+                .where(a.c.incident_id == incident_id, a.c.status != AlertStatus.RESOLVED.value)
+            )
+            or 0
+        )
+
+
+def _alert_row(a: Alert) -> dict[str, Any]:
+    return {
+        "integration_id": a.integration_id,
+        "dedup_key": a.dedup_key,
+        "open_key": a.dedup_key if a.is_open else None,
+        "status": a.status.value,
+        "title": a.title,
+        "description": a.description,
+        "severity": a.severity.value,
+        "source_severity": a.source_severity[:32],
+        "service": a.service,
+        "declares": a.declares,
+        "rule": a.rule,
+        "labels": a.labels,
+        "annotations": a.annotations,
+        "details": a.details,
+        "links": [{"href": link.href, "text": link.text} for link in a.links],
+        "source": a.source[:255],
+        "group_key": a.group_key,
+        "started_at": a.started_at,
+        "ended_at": a.ended_at,
+        "acknowledged_at": a.acknowledged_at,
+        "first_received_at": a.first_received_at,
+        "last_received_at": a.last_received_at,
+        "received_count": a.received_count,
+        "incident_id": a.incident_id,
+        "silenced_by": a.silenced_by,
+        "raw": a.raw,
+    }
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(
+        id=row["id"],
+        integration_id=row["integration_id"],
+        dedup_key=row["dedup_key"],
+        status=AlertStatus(row["status"]),
+        title=row["title"],
+        severity=Severity(row["severity"]),
+        first_received_at=row["first_received_at"],
+        last_received_at=row["last_received_at"],
+        description=row["description"],
+        source_severity=row["source_severity"],
+        service=row["service"],
+        declares=row["declares"],
+        rule=row["rule"],
+        labels=row["labels"],
+        annotations=row["annotations"],
+        details=row["details"],
+        links=[Link(link["href"], link.get("text", "")) for link in row["links"]],
+        source=row["source"],
+        group_key=row["group_key"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        acknowledged_at=row["acknowledged_at"],
+        received_count=row["received_count"],
+        incident_id=row["incident_id"],
+        silenced_by=row["silenced_by"],
+        raw=row["raw"],
+    )
+
+
+class SqlAlchemyAlertGroupRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def lock(self, key: str, now: datetime) -> int | None:
+        """The incident the group's alerts join, with the group held until the transaction ends."""
+        g = orm.alert_groups
+        dialect_insert = (
+            postgresql_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        )
+        self._conn.execute(
+            dialect_insert(g)
+            .values(key=key, incident_id=None, updated_at=now)
+            .on_conflict_do_nothing()
+        )
+        query = select(g.c.incident_id).where(g.c.key == key)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found: int | None = self._conn.scalar(query)
+        return found
+
+    def point(self, key: str, incident_id: int, now: datetime) -> None:
+        g = orm.alert_groups
+        self._conn.execute(
+            update(g).where(g.c.key == key).values(incident_id=incident_id, updated_at=now)
+        )
+
+    def declared(self, incident_id: int) -> bool:
+        g = orm.alert_groups
+        return (
+            self._conn.scalar(select(g.c.key).where(g.c.incident_id == incident_id).limit(1))
+            is not None
+        )
+
+
+class SqlAlchemySilenceRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, silence: Silence) -> None:
+        silence.id = self._conn.execute(
+            insert(orm.silences).values(**_silence_row(silence)).returning(orm.silences.c.id)
+        ).scalar_one()
+
+    def get(self, silence_id: int) -> Silence:
+        row = (
+            self._conn.execute(select(orm.silences).where(orm.silences.c.id == silence_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no silence {silence_id}", field="silence")
+        return _silence(row)
+
+    def active(self, now: datetime) -> list[Silence]:
+        s = orm.silences
+        rows = self._conn.execute(
+            select(s).where(s.c.starts_at <= now, s.c.ends_at > now, s.c.expired_at.is_(None))
+        ).mappings()
+        return [_silence(row) for row in rows]
+
+    def save(self, silence: Silence) -> None:
+        self._conn.execute(
+            update(orm.silences)
+            .where(orm.silences.c.id == silence.id)
+            .values(**_silence_row(silence))
+        )
+
+
+def _silence_row(s: Silence) -> dict[str, Any]:
+    return {
+        "matchers": [str(m) for m in s.matchers],
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "comment": s.comment,
+        "created_by": s.created_by,
+        "created_at": s.created_at,
+        "expired_at": s.expired_at,
+    }
+
+
+def _silence(row: Any) -> Silence:
+    return Silence(
+        id=row["id"],
+        matchers=parse_matchers(row["matchers"]),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        comment=row["comment"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        expired_at=row["expired_at"],
+    )

@@ -1,0 +1,69 @@
+"""Integrations: named, keyed front doors through which monitoring tools send alerts and changes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tocsin.domain.catalog import clean_slug
+from tocsin.domain.errors import InvalidInput
+
+_KEY = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+class IntegrationKind(StrEnum):
+    ALERTMANAGER = "alertmanager"
+    GRAFANA = "grafana"
+    PAGERDUTY = "pagerduty"
+    GENERIC = "generic"
+    HEARTBEAT = "heartbeat"
+    CHANGE = "change"
+
+    @classmethod
+    def parse(cls, raw: str) -> IntegrationKind:
+        try:
+            return cls(raw.strip().lower())
+        except ValueError:
+            names = ", ".join(k.value for k in cls)
+            raise InvalidInput(
+                f"unknown integration kind {raw!r}; expected one of {names}", field="kind"
+            ) from None
+
+    @property
+    def sends_alerts(self) -> bool:
+        return self is not IntegrationKind.CHANGE
+
+
+@dataclass
+class Integration:
+    """`key` authenticates the sender: it is part of the URL, or PagerDuty's routing key."""
+
+    id: int | None
+    name: str
+    kind: IntegrationKind
+    key: str
+    created_at: datetime
+    created_by: str
+    service: str | None = None  # slug of the service its alerts belong to unless routed elsewhere
+    secret: str | None = None  # Grafana's HMAC signing secret
+    config: dict[str, Any] = field(default_factory=dict)
+    key_rotated_at: datetime | None = None
+
+    def rotate_key(self, new_key: str, now: datetime) -> None:
+        self.key = check_key(new_key)
+        self.key_rotated_at = now
+
+
+def clean_integration_name(raw: str) -> str:
+    return clean_slug(raw, "name")
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise InvalidInput(
+            "an integration key is 16 to 128 letters, digits, '-' or '_'", field="key"
+        )
+    return key

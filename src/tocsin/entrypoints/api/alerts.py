@@ -1,0 +1,244 @@
+"""/api/v1/integrations, /alerts and /silences: where alerts come from, what came, what is muted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.alerts import AlertStatus
+from tocsin.domain.errors import InvalidInput
+from tocsin.domain.incidents import parse_reference, reference
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.matchers import parse_matchers
+from tocsin.entrypoints.api.deps import admin_access, get_tocsin, read_access, write_access
+from tocsin.entrypoints.api.schemas import Input, parsed
+from tocsin.views.accounts import Principal
+from tocsin.views.alerts import AlertFilter, AlertView, IntegrationView, SilenceView
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+KindIn = Annotated[IntegrationKind, parsed(IntegrationKind.parse)]
+
+
+# ----- integrations ---------------------------------------------------------------------------
+class IntegrationCreate(Input):
+    name: str = Field(min_length=1, max_length=63)
+    kind: KindIn
+    service: str | None = Field(None, max_length=63)
+    secret: str | None = Field(
+        None, min_length=8, max_length=255, description="Grafana HMAC secret"
+    )
+
+
+class IntegrationRead(BaseModel):
+    name: str
+    kind: str
+    service: str | None
+    signed: bool
+    key: str
+    url: str = Field(description="What to configure in the sender")
+    created_at: datetime
+    created_by: str
+    key_rotated_at: datetime | None
+
+
+def endpoint_url(base: str, kind: str, key: str) -> str:
+    """The address a sender posts to; PagerDuty senders use the base URL and the key apart."""
+    if kind == IntegrationKind.PAGERDUTY.value:
+        return f"{base}/v2/enqueue"
+    return f"{base}/hooks/{kind}/{key}"
+
+
+def _integration_read(tocsin: Tocsin, view: IntegrationView) -> IntegrationRead:
+    return IntegrationRead(
+        name=view.name,
+        kind=view.kind,
+        service=view.service,
+        signed=view.signed,
+        key=view.key,
+        url=endpoint_url(tocsin.settings.public_url(), view.kind, view.key),
+        created_at=view.created_at,
+        created_by=view.created_by,
+        key_rotated_at=view.key_rotated_at,
+    )
+
+
+@router.get("/integrations", response_model=list[IntegrationRead])
+def list_integrations(
+    _: Principal = Depends(admin_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> list[IntegrationRead]:
+    return [_integration_read(tocsin, i) for i in tocsin.alerts.integrations()]
+
+
+@router.post("/integrations", status_code=201, response_model=IntegrationRead)
+def create_integration(
+    body: IntegrationCreate,
+    principal: Principal = Depends(admin_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> IntegrationRead:
+    made = tocsin.handle(
+        commands.CreateIntegration(body.name, body.kind, principal.actor, body.service, body.secret)
+    )
+    return _integration_read(tocsin, tocsin.alerts.integration(made.name))
+
+
+@router.post("/integrations/{name}/rotate-key", response_model=IntegrationRead)
+def rotate_integration_key(
+    name: str, principal: Principal = Depends(admin_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> IntegrationRead:
+    """A new key; the old one stops working at once."""
+    tocsin.handle(commands.RotateIntegrationKey(name, principal.actor))
+    return _integration_read(tocsin, tocsin.alerts.integration(name))
+
+
+# ----- alerts ---------------------------------------------------------------------------------
+class AlertSummaryRead(BaseModel):
+    id: int
+    integration: str
+    status: str
+    title: str
+    severity: str
+    source_severity: str
+    service: str | None
+    incident: str | None
+    silenced_by: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    first_received_at: datetime
+    last_received_at: datetime
+    received_count: int
+
+
+class AlertRead(AlertSummaryRead):
+    integration_kind: str
+    dedup_key: str
+    declares: bool
+    rule: str | None
+    acknowledged_at: datetime | None
+    description: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    details: dict[str, Any]
+    links: list[dict[str, str]]
+    source: str
+    raw: dict[str, Any] = Field(description="The alert as its sender last sent it")
+
+
+class AlertPage(BaseModel):
+    items: list[AlertSummaryRead]
+    next_cursor: str | None
+
+
+def _fields(view: AlertView) -> dict[str, Any]:
+    data = asdict(view)
+    data["incident"] = reference(view.incident_id) if view.incident_id else None
+    return data
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(
+    status: list[str] = Query([], description="firing, acknowledged, resolved"),
+    integration: str | None = None,
+    service: str | None = None,
+    incident: str | None = Query(None, description="INC-12 or 12"),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = None,
+    _: Principal = Depends(read_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> AlertPage:
+    statuses = tuple(_status(s) for value in status for s in value.split(",") if s.strip())
+    filters = AlertFilter(
+        statuses=statuses,
+        integration=integration.strip().lower() if integration else None,
+        service=service.strip().lower() if service else None,
+        incident_id=parse_reference(incident) if incident else None,
+    )
+    page = tocsin.alerts.list(filters, limit=limit, cursor=cursor)
+    return AlertPage(
+        items=[AlertSummaryRead(**_fields(a)) for a in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _status(raw: str) -> str:
+    try:
+        return AlertStatus(raw.strip().lower()).value
+    except ValueError:
+        raise InvalidInput(
+            f"unknown alert status {raw!r}; expected firing, acknowledged or resolved",
+            field="status",
+        ) from None
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertRead)
+def get_alert(
+    alert_id: int, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> AlertRead:
+    return AlertRead(**_fields(tocsin.alerts.alert(alert_id)))
+
+
+# ----- silences -------------------------------------------------------------------------------
+class SilenceCreate(Input):
+    matchers: list[str] = Field(
+        min_length=1, description='Alertmanager syntax: name="value", !=, =~ or !~'
+    )
+    ends_at: AwareDatetime
+    starts_at: AwareDatetime | None = None
+    comment: str = Field(min_length=1, max_length=1_000)
+
+
+class SilenceRead(BaseModel):
+    id: int
+    matchers: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+    comment: str
+    created_by: str
+    created_at: datetime
+    expired_at: datetime | None
+
+
+def _silence_read(tocsin: Tocsin, view: SilenceView) -> SilenceRead:
+    return SilenceRead(**asdict(view), state=view.state(tocsin.clock.now()))
+
+
+@router.get("/silences", response_model=list[SilenceRead])
+def list_silences(
+    _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> list[SilenceRead]:
+    return [_silence_read(tocsin, s) for s in tocsin.alerts.silences()]
+
+
+@router.post("/silences", status_code=201, response_model=SilenceRead)
+def create_silence(
+    body: SilenceCreate,
+    principal: Principal = Depends(write_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> SilenceRead:
+    made = tocsin.handle(
+        commands.CreateSilence(
+            parse_matchers(body.matchers),
+            body.ends_at,
+            body.comment,
+            principal.actor,
+            body.starts_at,
+        )
+    )
+    return _silence_read(tocsin, tocsin.alerts.silence(made.id))
+
+
+@router.delete("/silences/{silence_id}", response_model=SilenceRead)
+def expire_silence(
+    silence_id: int,
+    principal: Principal = Depends(write_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> SilenceRead:
+    """End a silence now; it stays listed as expired."""
+    tocsin.handle(commands.ExpireSilence(silence_id, principal.actor))
+    return _silence_read(tocsin, tocsin.alerts.silence(silence_id))

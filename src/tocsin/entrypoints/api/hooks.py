@@ -1,0 +1,199 @@
+"""Webhooks from monitoring: Alertmanager, Grafana and PagerDuty Events API v2 senders.
+
+Each request is applied in one transaction and answered 2xx only after it committed; a request
+that is refused (unknown key, bad signature, malformed body, too large) changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.alerts import IntakeResult
+from tocsin.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TooLarge
+from tocsin.domain.incidents import reference
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.entrypoints.api.senders import pagerduty, prometheus
+from tocsin.views.alerts import IntegrationView
+
+router = APIRouter(tags=["webhooks"])
+
+GRAFANA_SIGNATURE = "x-grafana-alerting-signature"
+GRAFANA_TIMESTAMP = "x-grafana-alerting-signature-timestamp"
+SIGNATURE_MAX_AGE_S = 300
+
+
+def _tocsin(request: Request) -> Tocsin:
+    tocsin: Tocsin = request.app.state.tocsin
+    return tocsin
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` bytes instead of after reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is {declared} bytes; the limit is {limit}", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body is over the {limit}-byte limit", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _integration(tocsin: Tocsin, key: str, kind: IntegrationKind) -> IntegrationView:
+    integration = tocsin.alerts.integration_by_key(key)
+    if integration is None:
+        raise NotFound("no integration has this key (was it rotated?)", field="key")
+    if integration.kind != kind.value:
+        raise InvalidInput(
+            f"this key belongs to a {integration.kind} integration; "
+            f"post to /hooks/{integration.kind}/<key>",
+            field="key",
+        )
+    return integration
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", field="body")
+    return document
+
+
+def _notification(document: dict[str, Any], version: str) -> prometheus.Notification:
+    try:
+        notification = prometheus.Notification.model_validate(document)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        ) from None
+    if notification.version != version:
+        raise InvalidInput(
+            f"version is {notification.version!r}; this endpoint reads version {version!r}",
+            field="version",
+        )
+    return notification
+
+
+def _summary(result: IntakeResult) -> dict[str, Any]:
+    return {
+        "status": "accepted",
+        "alerts": len(result.dedup_keys),
+        "opened": result.opened,
+        "updated": result.updated,
+        "duplicates": result.duplicates,
+        "resolved": result.resolved,
+        "incidents": [reference(i) for i in sorted(result.incidents)],
+    }
+
+
+async def _receive(
+    request: Request, key: str, kind: IntegrationKind, version: str
+) -> dict[str, Any]:
+    tocsin = _tocsin(request)
+    body = await read_body(request, tocsin.settings.hook_max_bytes)
+    integration = _integration(tocsin, key, kind)
+    if integration.secret:
+        verify_grafana_signature(request, body, integration.secret)
+    document = _json_object(body)
+    notification = _notification(document, version)
+    signals = prometheus.signals(notification, document.get("alerts", []))
+    result = await run_in_threadpool(tocsin.handle, commands.ReceiveAlerts(integration.id, signals))
+    return _summary(result)
+
+
+@router.post("/hooks/alertmanager/{key}", summary="Prometheus Alertmanager webhook (version 4)")
+async def alertmanager(request: Request, key: str) -> dict[str, Any]:
+    return await _receive(request, key, IntegrationKind.ALERTMANAGER, "4")
+
+
+@router.post("/hooks/grafana/{key}", summary="Grafana alerting webhook (version 1)")
+async def grafana(request: Request, key: str) -> dict[str, Any]:
+    return await _receive(request, key, IntegrationKind.GRAFANA, "1")
+
+
+def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None:
+    """Hex HMAC-SHA256 of the body, or of `<timestamp>:<body>` when Grafana sends a timestamp."""
+    given = request.headers.get(GRAFANA_SIGNATURE, "").strip().lower()
+    if not given:
+        raise AuthenticationFailed(
+            f"this integration has a signing secret; the {GRAFANA_SIGNATURE} header is missing"
+        )
+    stamp = request.headers.get(GRAFANA_TIMESTAMP, "").strip()
+    signed = body
+    if stamp:
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE_S:
+            raise AuthenticationFailed(
+                f"the signature timestamp {stamp!r} is not within {SIGNATURE_MAX_AGE_S} s of now"
+            )
+        signed = stamp.encode() + b":" + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given, expected):
+        raise AuthenticationFailed("the request signature does not match the integration's secret")
+
+
+# ----- PagerDuty Events API v2: its own paths, statuses and response bodies -------------------
+@router.post("/v2/enqueue", summary="PagerDuty Events API v2: alert events", status_code=202)
+async def pagerduty_enqueue(request: Request) -> Response:
+    tocsin = _tocsin(request)
+    body, refused = await _pagerduty_body(request)
+    if refused is not None:
+        return refused
+    try:
+        event = pagerduty.parse(body, pagerduty.AlertEvent)
+    except pagerduty.InvalidEvent as exc:
+        return pagerduty.invalid(exc.problems)
+    integration = tocsin.alerts.integration_by_key(event.routing_key)
+    if integration is None or integration.kind != IntegrationKind.PAGERDUTY.value:
+        return pagerduty.invalid(["'routing_key': no PagerDuty integration has this key"])
+    if not request.app.state.pagerduty_limiter.allow(event.routing_key):
+        return pagerduty.throttled()
+    signal = pagerduty.signal(event, json.loads(body))
+    await run_in_threadpool(tocsin.handle, commands.ReceiveAlerts(integration.id, (signal,)))
+    return pagerduty.accepted(signal.dedup_key)
+
+
+@router.post(
+    "/v2/change/enqueue", summary="PagerDuty Events API v2: change events", status_code=202
+)
+async def pagerduty_change(request: Request) -> Response:
+    tocsin = _tocsin(request)
+    body, refused = await _pagerduty_body(request)
+    if refused is not None:
+        return refused
+    try:
+        event = pagerduty.parse(body, pagerduty.ChangeEvent)
+    except pagerduty.InvalidEvent as exc:
+        return pagerduty.invalid(exc.problems)
+    integration = tocsin.alerts.integration_by_key(event.routing_key)
+    if integration is None or integration.kind not in (
+        IntegrationKind.PAGERDUTY.value,
+        IntegrationKind.CHANGE.value,
+    ):
+        return pagerduty.invalid(["'routing_key': no PagerDuty or change integration has this key"])
+    if not request.app.state.pagerduty_limiter.allow(event.routing_key):
+        return pagerduty.throttled()
+    return pagerduty.accepted(None)
+
+
+async def _pagerduty_body(request: Request) -> tuple[bytes, JSONResponse | None]:
+    try:
+        return await read_body(request, pagerduty.MAX_BYTES), None
+    except TooLarge as exc:
+        return b"", pagerduty.invalid([exc.detail], status=413)

@@ -1,0 +1,1 @@
+"""What each kind of sender posts, validated and turned into alert signals."""

@@ -1,0 +1,271 @@
+"""Alert intake: deduplicate, route, silence and group alerts into incidents, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from tocsin.domain import commands
+from tocsin.domain.actors import Actor
+from tocsin.domain.alerts import (
+    Alert,
+    AlertSignal,
+    AlertStatus,
+    Change,
+    IntakeResult,
+    Route,
+    SignalAction,
+)
+from tocsin.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
+from tocsin.domain.integrations import Integration, IntegrationKind, clean_integration_name
+from tocsin.domain.milestones import Milestone, Source
+from tocsin.domain.silences import Silence
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+from tocsin.services.messagebus import Context
+
+# Senders whose alerts carry their own start time, so a redelivery of an alert that has since
+# resolved is recognised as old news instead of opening it again.
+_STARTS_AT_SENDERS = (IntegrationKind.ALERTMANAGER, IntegrationKind.GRAFANA)
+
+
+def new_integration_key() -> str:
+    """32 hex characters, the shape of a PagerDuty routing key."""
+    return secrets.token_hex(16)
+
+
+def create_integration(cmd: commands.CreateIntegration, ctx: Context) -> Integration:
+    name = clean_integration_name(cmd.name)
+    if ctx.uow.integrations.find(name) is not None:
+        raise AlreadyExists(f"an integration named {name!r} exists", field="name")
+    service = None
+    if cmd.service:
+        found = ctx.uow.services.find(cmd.service.strip().lower())
+        if found is None:
+            raise NotFound(f"no service named {cmd.service!r}", field="service")
+        service = found.slug
+    if cmd.secret is not None and cmd.kind is not IntegrationKind.GRAFANA:
+        raise InvalidInput("only Grafana integrations sign their requests", field="secret")
+    integration = Integration(
+        id=None,
+        name=name,
+        kind=cmd.kind,
+        key=new_integration_key(),
+        created_at=ctx.clock.now(),
+        created_by=cmd.actor.name,
+        service=service,
+        secret=cmd.secret or None,
+    )
+    ctx.uow.integrations.add(integration)
+    return integration
+
+
+def rotate_integration_key(cmd: commands.RotateIntegrationKey, ctx: Context) -> Integration:
+    integration = ctx.uow.integrations.find(cmd.name.strip().lower())
+    if integration is None:
+        raise NotFound(f"no integration named {cmd.name!r}", field="name")
+    integration.rotate_key(new_integration_key(), ctx.clock.now())
+    ctx.uow.integrations.save(integration)
+    return integration
+
+
+def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
+    """Apply every alert of one delivery; the sender hears back only after this commits."""
+    intake = _Intake(ctx, ctx.uow.integrations.get(cmd.integration_id), ctx.clock.now())
+    for signal in cmd.signals:
+        intake.receive(signal)
+    return intake.result
+
+
+@dataclass
+class _Intake:
+    ctx: Context
+    integration: Integration
+    now: datetime
+    result: IntakeResult = field(default_factory=IntakeResult)
+    _silences: list[Silence] | None = None
+    _tiers: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(f"{self.integration.name} ({self.integration.kind.value})")
+
+    def receive(self, signal: AlertSignal) -> None:
+        uow, integration = self.ctx.uow, self.integration
+        self.result.dedup_keys.append(signal.dedup_key)
+        alert = uow.alerts.find_open(integration.id or 0, signal.dedup_key)
+        if alert is None:
+            self._first_report(signal)
+            return
+        change = alert.receive(signal, self.now)
+        if change is Change.UPDATED:
+            self.result.updated += 1
+            route = self._route(signal)
+            raised = alert.raise_severity(route.severity)
+            if raised and alert.incident_id is not None:
+                self._raise_incident(alert)
+        elif change is Change.DUPLICATE:
+            self.result.duplicates += 1
+        elif change is Change.RESOLVED:
+            self.result.resolved += 1
+        if change in (Change.UPDATED, Change.DUPLICATE) and alert.incident_id is None:
+            self._declare_if_due(alert)  # e.g. its silence has ended since it first fired
+        uow.alerts.save(alert)
+        if change is Change.ACKNOWLEDGED and alert.incident_id is not None:
+            self._log(alert, EntryKind.ALERT_ACKNOWLEDGED)
+        if change is Change.RESOLVED and alert.incident_id is not None:
+            self._log(alert, EntryKind.ALERT_RESOLVED, occurred_at=alert.ended_at)
+            self._settle_incident(alert.incident_id)
+
+    def _first_report(self, signal: AlertSignal) -> None:
+        uow, integration = self.ctx.uow, self.integration
+        if integration.kind in _STARTS_AT_SENDERS and signal.started_at is not None:
+            latest = uow.alerts.latest(integration.id or 0, signal.dedup_key)
+            if latest is not None and latest.started_at == signal.started_at:
+                latest.receive(signal, self.now)  # a late copy of what we already closed
+                uow.alerts.save(latest)
+                self.result.duplicates += 1
+                return
+        if (
+            signal.action is not SignalAction.TRIGGER
+            and integration.kind is IntegrationKind.PAGERDUTY
+        ):
+            self.result.dropped += 1  # PagerDuty drops acknowledge/resolve for unknown keys
+            return
+        route = self._route(signal)
+        signal = replace(
+            signal, source_severity=signal.source_severity or self._severity_text(signal)
+        )
+        alert = Alert.open(integration.id or 0, signal, route, self.now)
+        self.result.opened += 1
+        if alert.status is AlertStatus.RESOLVED:
+            self.result.resolved += 1
+        self._declare_if_due(alert)
+        uow.alerts.add(alert)
+        if alert.incident_id is not None:
+            self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
+
+    def _severity_text(self, signal: AlertSignal) -> str:
+        return self.ctx.policy.alerts.source_severity(signal.labels)
+
+    def _route(self, signal: AlertSignal) -> Route:
+        rules = self.ctx.policy.alerts
+        source_severity = signal.source_severity or rules.source_severity(signal.labels)
+        route = rules.route(signal.labels, source_severity, self.integration.service)
+        if route.service is not None:
+            floor = rules.floor_for_tier(route.severity, self._tier(route.service))
+            route = replace(route, severity=floor)
+        return route
+
+    def _tier(self, slug: str) -> int | None:
+        if slug not in self._tiers:
+            service = self.ctx.uow.services.find(slug)
+            self._tiers[slug] = service.tier if service else None
+        return self._tiers[slug]
+
+    def _silence_for(self, alert: Alert) -> Silence | None:
+        if self._silences is None:
+            self._silences = self.ctx.uow.silences.active(self.now)
+        labels = dict(alert.labels)
+        if alert.service:
+            labels.setdefault("service", alert.service)
+        return next((s for s in self._silences if s.mutes(labels, self.now)), None)
+
+    def _declare_if_due(self, alert: Alert) -> None:
+        """Join the group's incident or declare one, unless the alert is muted or alert-only."""
+        if alert.status is not AlertStatus.FIRING or not alert.declares:
+            return
+        silence = self._silence_for(alert)
+        alert.silenced_by = silence.id if silence else None
+        if silence is not None:
+            return
+        uow = self.ctx.uow
+        key = self._group_key(alert)
+        incident_id = uow.alert_groups.lock(key, self.now)
+        incident = uow.incidents.get(incident_id) if incident_id is not None else None
+        if incident is not None and not self._joinable(incident):
+            incident = None
+        if incident is None:
+            incident = self._declare(alert)
+            uow.alert_groups.point(key, incident.id, self.now)
+        elif alert.severity.is_more_severe_than(incident.severity):
+            incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
+        alert.incident_id = incident.id
+        self.result.incidents.add(incident.id)
+
+    def _joinable(self, incident: Incident) -> bool:
+        if incident.status.is_open:
+            return True
+        window = self.ctx.policy.alerts.reopen_window
+        resolved_at = incident.stamp(Milestone.RESOLVED)
+        if incident.status is Status.RESOLVED and resolved_at and self.now - resolved_at < window:
+            incident.change_status(
+                Status.INVESTIGATING, self.actor, self.now, "an alert of this incident fired again"
+            )
+            return True
+        return False
+
+    def _declare(self, alert: Alert) -> Incident:
+        uow = self.ctx.uow
+        services = []
+        if alert.service:
+            service = uow.services.find(alert.service)
+            if service is not None and service.id is not None:
+                services.append(ServiceRef(service.id, service.slug))
+        incident = Incident.declare(
+            id=uow.incidents.next_id(),
+            title=alert.title,
+            severity=alert.severity,
+            actor=self.actor,
+            now=self.now,
+            summary=alert.description,
+            services=services,
+            detection_source=DetectionSource.ALERT,
+            detected_at=min(alert.started, self.now),
+            timestamp_source=Source.ALERT,
+        )
+        uow.incidents.add(incident)
+        return incident
+
+    def _group_key(self, alert: Alert) -> str:
+        if alert.service:
+            return f"service:{alert.service}"
+        if alert.group_key:
+            digest = hashlib.sha256(alert.group_key.encode()).hexdigest()[:40]
+            return f"group:{self.integration.id}:{digest}"
+        return f"integration:{self.integration.id}"
+
+    def _raise_reason(self, alert: Alert) -> str:
+        return f"alert {alert.title!r} is {alert.source_severity or alert.severity}"
+
+    def _raise_incident(self, alert: Alert) -> None:
+        incident = self.ctx.uow.incidents.get(alert.incident_id or 0)
+        if incident.status.is_open and alert.severity.is_more_severe_than(incident.severity):
+            incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
+
+    def _log(self, alert: Alert, kind: EntryKind, occurred_at: datetime | None = None) -> None:
+        incident = self.ctx.uow.incidents.get(alert.incident_id or 0)
+        occurred = min(occurred_at, self.now) if occurred_at else None
+        incident.record_alert(kind, alert.id or 0, alert.describe(), self.actor, self.now, occurred)
+
+    def _settle_incident(self, incident_id: int) -> None:
+        """Every alert of an alert-declared incident resolved: to Monitoring (or Resolved)."""
+        uow = self.ctx.uow
+        if uow.alerts.open_count(incident_id) or not uow.alert_groups.declared(incident_id):
+            return
+        incident = uow.incidents.get(incident_id)
+        target = (
+            Status.RESOLVED
+            if self.ctx.policy.alerts.when_all_resolved == "resolve"
+            else Status.MONITORING
+        )
+        before_target = (
+            (Status.INVESTIGATING, Status.IDENTIFIED)
+            if target is Status.MONITORING
+            else (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
+        )
+        if incident.status in before_target:
+            incident.change_status(target, self.actor, self.now, "every alert has resolved")

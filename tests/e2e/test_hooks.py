@@ -1,0 +1,272 @@
+"""Webhooks over HTTP on SQLite and PostgreSQL: Alertmanager, Grafana, PagerDuty Events v2."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_token
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.accounts import Scope
+from tocsin.domain.actors import Actor
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.entrypoints.app import create_app
+from tocsin.views.alerts import AlertFilter
+from tocsin.views.incidents import IncidentFilter
+
+ADMIN = Actor("Admin")
+PROBLEM = "application/problem+json"
+
+AM_PAYLOAD: dict[str, Any] = {
+    "version": "4",
+    "groupKey": '{}:{alertname="HighLatency", service="checkout"}',
+    "truncatedAlerts": 0,
+    "status": "firing",
+    "receiver": "tocsin",
+    "groupLabels": {"alertname": "HighLatency", "service": "checkout"},
+    "commonLabels": {"alertname": "HighLatency", "service": "checkout", "severity": "critical"},
+    "commonAnnotations": {"summary": "p99 latency above 2s"},
+    "externalURL": "http://127.0.0.1:9093",
+    "some_future_field": {"ignored": True},
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "HighLatency", "service": "checkout", "severity": "critical",
+                       "instance": "web-1"},
+            "annotations": {"summary": "p99 latency above 2s", "runbook_url": "https://rb/lat"},
+            "startsAt": "2026-03-29T00:25:00.123456789Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus:9090/graph?g0.expr=x",
+            "fingerprint": "c3f3ffc5147e4647",
+        },
+        {
+            "status": "resolved",
+            "labels": {"alertname": "HighLatency", "service": "checkout", "severity": "critical",
+                       "instance": "web-2"},
+            "annotations": {"summary": "p99 latency above 2s"},
+            "startsAt": "2026-03-29T00:20:00Z",
+            "endsAt": "2026-03-29T00:24:00Z",
+            "generatorURL": "",
+            "fingerprint": "c44d780093d1a3e2",
+        },
+    ],
+}  # fmt: skip
+
+
+def integration(core: Tocsin, kind: IntegrationKind, **kw: Any) -> str:
+    made = core.handle(commands.CreateIntegration(f"{kind.value}-test", kind, ADMIN, **kw))
+    return str(made.key)
+
+
+@pytest.fixture
+def client(catalog: Tocsin) -> Any:
+    with TestClient(create_app(catalog)) as c:
+        yield c
+
+
+def alerts(core: Tocsin) -> list[Any]:
+    return core.alerts.list(AlertFilter(), limit=200).items
+
+
+def incidents(core: Tocsin) -> list[Any]:
+    return core.incidents.list(IncidentFilter()).items
+
+
+def test_alertmanager_group_declares_once_and_resolves(catalog: Tocsin, client: TestClient) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    response = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+    assert response.status_code == 200, response.text
+    assert response.json()["incidents"] == ["INC-1"]
+    again = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+    assert again.json()["duplicates"] == 2
+    (incident,) = incidents(catalog)
+    assert (incident.severity, incident.title) == ("P1", "p99 latency above 2s")
+    detail = catalog.incidents.detail(incident.id)
+    detected = detail.stamp("detected_at")
+    assert detected is not None
+    assert detected.isoformat() == "2026-03-29T00:25:00.123456+00:00"
+    web1, web2 = sorted(alerts(catalog), key=lambda a: a.labels["instance"])
+    assert (web1.status, web1.received_count, web1.incident_id) == ("firing", 2, incident.id)
+    assert {link["text"] for link in web1.links} == {"Source", "Runbook"}
+    assert web1.raw["fingerprint"] == "c3f3ffc5147e4647"
+    assert (web2.status, web2.incident_id) == ("resolved", None), "never seen firing: history"
+
+    resolved = copy.deepcopy(AM_PAYLOAD)
+    resolved["status"] = "resolved"
+    resolved["alerts"][0].update(status="resolved", endsAt="2026-03-29T00:29:00Z", annotations={})
+    assert client.post(f"/hooks/alertmanager/{key}", json=resolved).status_code == 200
+    web1 = catalog.alerts.alert(web1.id)
+    assert web1.status == "resolved"
+    assert web1.title == "p99 latency above 2s" and web1.annotations["runbook_url"]
+    assert catalog.incidents.detail(incident.id).status == "monitoring"
+
+
+def test_grafana_signatures(catalog: Tocsin, client: TestClient) -> None:
+    key = integration(catalog, IntegrationKind.GRAFANA, secret="s3cret")
+    payload = copy.deepcopy(AM_PAYLOAD)
+    payload.update(version="1", orgId=1, state="alerting", title="[FIRING:1]")
+    body = json.dumps(payload).encode()
+    url = f"/hooks/grafana/{key}"
+
+    def post(headers: dict[str, str]) -> Any:
+        return client.post(
+            url, content=body, headers={"content-type": "application/json", **headers}
+        )
+
+    unsigned = post({})
+    assert unsigned.status_code == 401 and "signature" in unsigned.json()["detail"]
+    assert post({"X-Grafana-Alerting-Signature": "00" * 32}).status_code == 401
+    stale = str(int(time.time()) - 3600)
+    stale_sig = hmac.new(b"s3cret", stale.encode() + b":" + body, hashlib.sha256).hexdigest()
+    assert post({"X-Grafana-Alerting-Signature": stale_sig,
+                 "X-Grafana-Alerting-Signature-Timestamp": stale}).status_code == 401  # fmt: skip
+    assert alerts(catalog) == []
+
+    plain = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert post({"X-Grafana-Alerting-Signature": plain}).status_code == 200
+    now = str(int(time.time()))
+    stamped = hmac.new(b"s3cret", now.encode() + b":" + body, hashlib.sha256).hexdigest()
+    ok = post(
+        {"X-Grafana-Alerting-Signature": stamped, "X-Grafana-Alerting-Signature-Timestamp": now}
+    )
+    assert ok.status_code == 200 and ok.json()["duplicates"] == 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "fragment"),
+    [
+        (lambda p: "{not json", 422, "not valid JSON"),
+        (lambda p: [], 422, "JSON object"),
+        (lambda p: {**p, "version": "3"}, 422, "version"),
+        (lambda p: {**p, "alerts": "many"}, 422, "alerts"),
+        (lambda p: {**p, "alerts": [{**p["alerts"][0], "startsAt": "yesterday"}]}, 422, "startsAt"),
+        (lambda p: {**p, "alerts": [{**p["alerts"][0], "labels": {}}]}, 422, "labels"),
+        (lambda p: {**p, "alerts": [{**p["alerts"][0], "status": "pending"}]}, 422, "status"),
+        (lambda p: {k: v for k, v in p.items() if k != "alerts"}, 422, "alerts"),
+        (lambda p: {**p, "padding": "x" * 6_000_000}, 413, "limit"),
+    ],
+)
+def test_bad_alertmanager_payloads_are_refused_and_change_nothing(
+    catalog: Tocsin, client: TestClient, mutate: Any, status: int, fragment: str
+) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    body = mutate(copy.deepcopy(AM_PAYLOAD))
+    content = body if isinstance(body, str) else json.dumps(body)
+    response = client.post(
+        f"/hooks/alertmanager/{key}", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert fragment in response.text
+    assert alerts(catalog) == [] and incidents(catalog) == []
+
+
+def test_unknown_and_misdirected_keys(catalog: Tocsin, client: TestClient) -> None:
+    pd_key = integration(catalog, IntegrationKind.PAGERDUTY)
+    unknown = client.post("/hooks/alertmanager/" + "0" * 32, json=AM_PAYLOAD)
+    assert unknown.status_code == 404 and "key" in unknown.json()["detail"]
+    wrong = client.post(f"/hooks/alertmanager/{pd_key}", json=AM_PAYLOAD)
+    assert wrong.status_code == 422 and "pagerduty integration" in wrong.json()["detail"]
+    assert alerts(catalog) == []
+
+
+def pd_event(key: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "routing_key": key,
+        "event_action": "trigger",
+        "dedup_key": "db-1/disk",
+        "payload": {
+            "summary": "Disk 95% full on db-1",
+            "source": "db-1.prod",
+            "severity": "warning",
+            "timestamp": "2026-03-29T00:28:00.000+0000",
+            "component": "postgres",
+            "class": "disk",
+            "custom_details": {"used_pct": 95},
+        },
+        "links": [{"href": "https://grafana.example/d/db", "text": "Dashboard"}],
+        **overrides,
+    }
+
+
+def test_pagerduty_events_v2(catalog: Tocsin, client: TestClient) -> None:
+    key = integration(catalog, IntegrationKind.PAGERDUTY, service="search")
+    response = client.post("/v2/enqueue", json=pd_event(key))
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "success", "message": "Event processed", "dedup_key": "db-1/disk",
+    }  # fmt: skip
+    (incident,) = incidents(catalog)
+    assert (incident.severity, [s.slug for s in incident.services]) == ("P3", ["search"])
+    generated = client.post("/v2/enqueue", json=pd_event(key, dedup_key=None)).json()["dedup_key"]
+    assert len(generated) == 32 and len(alerts(catalog)) == 2
+
+    for action in ("acknowledge", "resolve"):
+        r = client.post("/v2/enqueue", json={"routing_key": key, "event_action": action,
+                                             "dedup_key": "db-1/disk"})  # fmt: skip
+        assert r.status_code == 202
+    first = next(a for a in alerts(catalog) if a.dedup_key == "db-1/disk")
+    assert first.status == "resolved" and first.acknowledged_at is not None
+    assert first.labels == {"source": "db-1.prod", "severity": "warning", "component": "postgres",
+                            "class": "disk"}  # fmt: skip
+    dropped = client.post("/v2/enqueue", json={"routing_key": key, "event_action": "resolve",
+                                               "dedup_key": "never-seen"})  # fmt: skip
+    assert dropped.status_code == 202 and len(alerts(catalog)) == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "fragment"),
+    [
+        ({"event_action": "trigger"}, "routing_key"),
+        ({"routing_key": "K", "event_action": "explode", "payload": {}}, "event_action"),
+        ({"routing_key": "K", "event_action": "trigger"}, "'payload' is required"),
+        ({"routing_key": "K", "event_action": "resolve"}, "'dedup_key' is required"),
+        ({"routing_key": "K", "event_action": "trigger",
+          "payload": {"summary": "x", "source": "y", "severity": "fatal"}}, "payload.severity"),
+        ({"routing_key": "K", "event_action": "trigger",
+          "payload": {"summary": "", "source": "y", "severity": "info"}}, "payload.summary"),
+        ({"routing_key": "nope", "event_action": "trigger",
+          "payload": {"summary": "x", "source": "y", "severity": "info"}}, "routing_key"),
+    ],
+)  # fmt: skip
+def test_invalid_pagerduty_events(
+    catalog: Tocsin, client: TestClient, event: dict[str, Any], fragment: str
+) -> None:
+    key = integration(catalog, IntegrationKind.PAGERDUTY)
+    if event.get("routing_key") == "K":
+        event["routing_key"] = key
+    response = client.post("/v2/enqueue", json=event)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert (body["status"], body["message"]) == ("invalid event", "Event object is invalid")
+    assert any(fragment in e for e in body["errors"]), body
+    assert alerts(catalog) == []
+
+
+def test_pagerduty_size_and_rate_limits(catalog: Tocsin) -> None:
+    key = integration(catalog, IntegrationKind.PAGERDUTY)
+    catalog.settings = catalog.settings.model_copy(update={"pagerduty_events_per_minute": 2})
+    with TestClient(create_app(catalog)) as client:
+        big = pd_event(key)
+        big["payload"]["custom_details"] = {"blob": "x" * (512 * 1024)}
+        assert client.post("/v2/enqueue", json=big).status_code == 413
+        codes = [client.post("/v2/enqueue", json=pd_event(key)).status_code for _ in range(3)]
+    assert codes == [202, 202, 429]
+    assert len(alerts(catalog)) == 1
+
+
+def test_hooks_need_no_api_token_but_the_alert_api_does(
+    catalog: Tocsin, client: TestClient
+) -> None:
+    assert client.get("/api/v1/alerts").status_code == 401
+    token = make_token(catalog, Scope.READ)
+    listed = client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200 and listed.json()["items"] == []

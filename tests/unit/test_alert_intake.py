@@ -1,0 +1,236 @@
+"""Alert intake through the bus with fakes: dedup, routing, grouping, silences, settling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.fakes import FakeClock, FakePasswordHasher, FakeUnitOfWork, _Store
+from tocsin.domain import commands as c
+from tocsin.domain.actors import Actor
+from tocsin.domain.alerts import AlertSignal, AlertStatus, SignalAction
+from tocsin.domain.catalog import Service
+from tocsin.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.matchers import parse_matchers
+from tocsin.domain.milestones import Milestone, Source
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+from tocsin.policy import Policy, load_default_policy
+from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from tocsin.services.messagebus import MessageBus
+
+ALICE = Actor("Alice", 1)
+
+
+class Intake:
+    def __init__(self, policy: Policy | None = None) -> None:
+        self.store = _Store()
+        self.clock = FakeClock()
+        self.bus = MessageBus(
+            lambda: FakeUnitOfWork(self.store),
+            self.clock,
+            FakePasswordHasher(),
+            policy or load_default_policy(),
+            COMMAND_HANDLERS,
+            EVENT_HANDLERS,
+        )
+        self.store.services["checkout"] = Service("checkout", "Checkout", tier=2, id=1)
+        self.store.services["payments"] = Service("payments", "Payments", tier=1, id=2)
+
+    def integration(self, kind: IntegrationKind, service: str | None = None) -> int:
+        made = self.bus.handle(c.CreateIntegration(f"{kind.value}-x", kind, ALICE, service))
+        return int(made.id)
+
+    def send(self, integration_id: int, *signals: AlertSignal) -> object:
+        return self.bus.handle(c.ReceiveAlerts(integration_id, signals))
+
+    def kinds(self, incident_id: int) -> list[EntryKind]:
+        entries = sorted(
+            (seq, e.kind) for (i, seq), e in self.store.entries.items() if i == incident_id
+        )
+        return [kind for _, kind in entries]
+
+
+def firing(key: str = "fp1", **labels: str) -> AlertSignal:
+    labels = {"alertname": "HighLatency", "service": "checkout", "severity": "warning", **labels}
+    return AlertSignal(
+        dedup_key=key,
+        action=SignalAction.TRIGGER,
+        labels=labels,
+        annotations={"summary": "p99 latency above 2s"},
+        started_at=START_AT,
+    )
+
+
+START_AT = FakeClock().now() - timedelta(minutes=3)
+
+
+@pytest.fixture
+def h() -> Intake:
+    return Intake()
+
+
+def test_a_firing_alert_declares_a_classified_incident_timed_by_the_alert(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    result = h.send(am, firing())
+    (incident,) = h.store.incidents.values()
+    assert (incident.title, incident.severity, incident.status) == (
+        "p99 latency above 2s",
+        Severity.P3,
+        Status.INVESTIGATING,
+    )
+    assert [s.slug for s in incident.services] == ["checkout"]
+    assert incident.detection_source is DetectionSource.ALERT
+    detected = incident.stamps[Milestone.DETECTED]
+    assert (detected.value, detected.source) == (START_AT, Source.ALERT)
+    assert incident.stamps[Milestone.DECLARED].value == h.clock.now()
+    assert h.kinds(incident.id) == [EntryKind.DECLARED, EntryKind.ALERT_FIRED]
+    assert result.incidents == {incident.id}  # type: ignore[attr-defined]
+
+
+def test_redelivery_only_counts_and_a_resolve_keeps_the_text(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing())
+    h.clock.advance(seconds=30)
+    h.send(am, firing())
+    (alert,) = h.store.alerts.values()
+    assert (alert.received_count, alert.last_received_at) == (2, h.clock.now())
+    (incident,) = h.store.incidents.values()
+    assert h.kinds(incident.id) == [EntryKind.DECLARED, EntryKind.ALERT_FIRED]
+
+    resolve = replace(firing(), action=SignalAction.RESOLVE, annotations={}, ended_at=h.clock.now())
+    h.send(am, resolve)
+    assert alert.status is AlertStatus.RESOLVED
+    assert alert.annotations == {"summary": "p99 latency above 2s"}
+    assert alert.title == "p99 latency above 2s"
+    incident = h.store.incidents[incident.id]
+    assert incident.status is Status.MONITORING, "all alerts resolved: monitoring, not closed"
+    assert h.kinds(incident.id)[-2:] == [EntryKind.ALERT_RESOLVED, EntryKind.STATUS_CHANGED]
+
+    h.send(am, resolve)  # Alertmanager repeats the resolved notification
+    h.send(am, firing())  # and an HA peer's late copy of the firing one
+    assert len(h.store.alerts) == 1
+    assert alert.status is AlertStatus.RESOLVED
+    assert len(h.store.incidents) == 1
+
+
+def test_alerts_of_one_service_join_its_open_incident_and_raise_its_severity(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing("a"), firing("b", instance="web-2"))
+    h.send(am, firing("c", alertname="ErrorRate", severity="critical"))
+    (incident,) = h.store.incidents.values()
+    assert incident.severity is Severity.P1
+    assert h.kinds(incident.id).count(EntryKind.ALERT_FIRED) == 3
+    assert EntryKind.SEVERITY_CHANGED in h.kinds(incident.id)
+
+    for key in ("a", "b"):
+        h.send(am, replace(firing(key), action=SignalAction.RESOLVE))
+    assert h.store.incidents[incident.id].status is Status.INVESTIGATING, "c still fires"
+    h.send(am, replace(firing("c"), action=SignalAction.RESOLVE))
+    assert h.store.incidents[incident.id].status is Status.MONITORING
+
+    h.clock.advance(minutes=5)
+    h.send(am, replace(firing("a"), started_at=h.clock.now()))
+    assert len(h.store.incidents) == 1, "a monitoring incident is still open: the alert joins it"
+
+
+def test_a_new_firing_after_the_incident_resolved_opens_a_new_incident(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing())
+    h.send(am, replace(firing(), action=SignalAction.RESOLVE))
+    (first,) = h.store.incidents.values()
+    h.bus.handle(c.ChangeStatus(first.id, Status.RESOLVED, ALICE))
+    h.clock.advance(minutes=10)
+    h.send(am, replace(firing(), started_at=h.clock.now()))
+    assert len(h.store.incidents) == 2
+    assert len(h.store.alerts) == 2, "after resolve, a new firing is a new alert"
+
+
+def test_reopen_window_reopens_a_recently_resolved_incident() -> None:
+    policy = load_default_policy()
+    alerts = policy.alerts.model_copy(update={"reopen_window": timedelta(minutes=30)})
+    h = Intake(policy.model_copy(update={"alerts": alerts}))
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing())
+    h.send(am, replace(firing(), action=SignalAction.RESOLVE))
+    (incident,) = h.store.incidents.values()
+    h.bus.handle(c.ChangeStatus(incident.id, Status.RESOLVED, ALICE))
+    h.clock.advance(minutes=10)
+    h.send(am, replace(firing(), started_at=h.clock.now()))
+    assert len(h.store.incidents) == 1
+    assert h.store.incidents[incident.id].status is Status.INVESTIGATING
+
+
+def test_tier_one_services_raise_severity_and_rules_route(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing(service="payments", severity="info"))
+    (incident,) = h.store.incidents.values()
+    assert incident.severity is Severity.P2, "tier 1 floor"
+
+    h.send(am, firing("wd", alertname="Watchdog", service="", severity="none"))
+    watchdog = next(a for a in h.store.alerts.values() if a.dedup_key == "wd")
+    assert (watchdog.declares, watchdog.rule, watchdog.incident_id) == (False, "watchdog", None)
+    assert len(h.store.incidents) == 1
+
+
+def test_silenced_alerts_are_recorded_and_declare_once_the_silence_ends(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    silence = h.bus.handle(
+        c.CreateSilence(
+            parse_matchers(['service="checkout"']),
+            h.clock.now() + timedelta(hours=1),
+            "deploying checkout",
+            ALICE,
+        )
+    )
+    h.send(am, firing())
+    (alert,) = h.store.alerts.values()
+    assert (alert.silenced_by, alert.incident_id) == (silence.id, None)
+    assert h.store.incidents == {}
+
+    h.bus.handle(c.ExpireSilence(silence.id, ALICE))
+    h.clock.advance(minutes=1)
+    h.send(am, firing())  # Alertmanager re-sends firing groups
+    assert alert.silenced_by is None
+    assert alert.incident_id is not None
+
+
+def test_pagerduty_semantics(h: Intake) -> None:
+    pd = h.integration(IntegrationKind.PAGERDUTY, service="checkout")
+    trigger = AlertSignal(
+        "db-1/disk", SignalAction.TRIGGER, title="Disk full", source_severity="error"
+    )
+    ack = AlertSignal("db-1/disk", SignalAction.ACKNOWLEDGE)
+    resolve = AlertSignal("db-1/disk", SignalAction.RESOLVE)
+    unknown = h.send(pd, AlertSignal("nobody", SignalAction.RESOLVE))
+    assert unknown.dropped == 1 and h.store.alerts == {}  # type: ignore[attr-defined]
+
+    h.send(pd, trigger)
+    (incident,) = h.store.incidents.values()
+    assert (incident.severity, [s.slug for s in incident.services]) == (Severity.P2, ["checkout"])
+    h.send(pd, ack)
+    h.send(pd, resolve)
+    assert h.kinds(incident.id)[-3:] == [
+        EntryKind.ALERT_ACKNOWLEDGED,
+        EntryKind.ALERT_RESOLVED,
+        EntryKind.STATUS_CHANGED,
+    ]
+    h.send(pd, trigger)
+    assert len(h.store.alerts) == 2, "a trigger after resolve opens a new alert"
+
+
+def test_integration_names_services_and_secrets_are_checked(h: Intake) -> None:
+    h.integration(IntegrationKind.ALERTMANAGER)
+    with pytest.raises(AlreadyExists):
+        h.integration(IntegrationKind.ALERTMANAGER)
+    with pytest.raises(NotFound):
+        h.bus.handle(c.CreateIntegration("pd", IntegrationKind.PAGERDUTY, ALICE, "nope"))
+    with pytest.raises(InvalidInput):
+        h.bus.handle(c.CreateIntegration("pd", IntegrationKind.PAGERDUTY, ALICE, secret="s"))
+    rotated = h.bus.handle(c.RotateIntegrationKey("alertmanager-x", ALICE))
+    assert rotated.key_rotated_at == h.clock.now() and len(rotated.key) == 32
