@@ -203,10 +203,17 @@ def chromium_path() -> str | None:
     )
 
 
-@pytest.fixture
-def live_server(catalog: Tocsin) -> Iterator[str]:
-    """A real uvicorn server on a free port, serving `catalog`'s Tocsin, for real HTTP clients."""
-    config = uvicorn.Config(create_app(catalog), host="127.0.0.1", port=0, log_level="warning")
+@contextlib.contextmanager
+def serving(core: Tocsin, certfile: str | None = None, keyfile: str | None = None) -> Iterator[str]:
+    """A real uvicorn server on a free port in a thread (TLS given a certificate); its base URL."""
+    config = uvicorn.Config(
+        create_app(core),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -216,6 +223,15 @@ def live_server(catalog: Tocsin) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"{'https' if certfile else 'http'}://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(catalog: Tocsin) -> Iterator[str]:
+    """`catalog`'s Tocsin over real HTTP, for real clients."""
+    with serving(catalog) as url:
+        yield url

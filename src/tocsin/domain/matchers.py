@@ -15,7 +15,7 @@ from tocsin.domain.errors import InvalidInput
 
 _MATCHER = re.compile(
     r"""^\s*(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?P<op>=~|!~|!=|=)\s*
-        (?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^"\s,{}]*))\s*$""",
+        (?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^"'\s,{}]*))\s*$""",
     re.VERBOSE,
 )
 

@@ -38,10 +38,10 @@ class Silence:
                 "a silence needs at least one matcher, or it would mute every alert",
                 field="matchers",
             )
-        if ends_at <= starts_at:
-            raise InvalidInput("ends_at must be later than starts_at", field="ends_at")
         if ends_at <= now:
             raise InvalidInput("ends_at is already in the past", field="ends_at")
+        if ends_at <= starts_at:
+            raise InvalidInput("ends_at must be later than starts_at", field="ends_at")
         comment = " ".join(comment.split())
         if not comment:
             raise InvalidInput("say why alerts are silenced (comment)", field="comment")

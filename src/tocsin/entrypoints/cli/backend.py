@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import OrgRole, Scope
+from tocsin.entrypoints.api import alerts as alerts_api
 from tocsin.entrypoints.api import catalog as catalog_api
 from tocsin.entrypoints.api import incidents as incidents_api
 from tocsin.entrypoints.api import schemas
@@ -49,6 +50,16 @@ class Backend(Protocol):
     def create_team(self, body: schemas.TeamCreate) -> schemas.TeamRead: ...
     def create_service(self, body: schemas.ServiceCreate) -> schemas.ServiceRead: ...
     def import_catalog(self, text: str, source: str) -> schemas.ImportReport: ...
+    def integrations(self) -> list[alerts_api.IntegrationRead]: ...
+    def create_integration(
+        self, body: alerts_api.IntegrationCreate
+    ) -> alerts_api.IntegrationRead: ...
+    def rotate_key(self, name: str) -> alerts_api.IntegrationRead: ...
+    def alerts(self, params: dict[str, Any]) -> alerts_api.AlertPage: ...
+    def alert(self, alert_id: int) -> alerts_api.AlertRead: ...
+    def silences(self) -> list[alerts_api.SilenceRead]: ...
+    def create_silence(self, body: alerts_api.SilenceCreate) -> alerts_api.SilenceRead: ...
+    def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead: ...
 
 
 class _Response:
@@ -139,6 +150,39 @@ class LocalBackend:
 
     def import_catalog(self, text: str, source: str) -> schemas.ImportReport:
         return catalog_api.import_catalog_text(self.tocsin, text, source)
+
+    def integrations(self) -> list[alerts_api.IntegrationRead]:
+        return alerts_api.list_integrations(self.principal, self.tocsin)
+
+    def create_integration(self, body: alerts_api.IntegrationCreate) -> alerts_api.IntegrationRead:
+        return alerts_api.create_integration(body, **self._ctx())
+
+    def rotate_key(self, name: str) -> alerts_api.IntegrationRead:
+        return alerts_api.rotate_integration_key(name, **self._ctx())
+
+    def alerts(self, params: dict[str, Any]) -> alerts_api.AlertPage:
+        return alerts_api.list_alerts(
+            status=params.get("status", []),
+            integration=params.get("integration"),
+            service=params.get("service"),
+            incident=params.get("incident"),
+            limit=params.get("limit", 50),
+            cursor=params.get("cursor"),
+            _=self.principal,
+            tocsin=self.tocsin,
+        )
+
+    def alert(self, alert_id: int) -> alerts_api.AlertRead:
+        return alerts_api.get_alert(alert_id, self.principal, self.tocsin)
+
+    def silences(self) -> list[alerts_api.SilenceRead]:
+        return alerts_api.list_silences(self.principal, self.tocsin)
+
+    def create_silence(self, body: alerts_api.SilenceCreate) -> alerts_api.SilenceRead:
+        return alerts_api.create_silence(body, **self._ctx())
+
+    def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead:
+        return alerts_api.expire_silence(silence_id, **self._ctx())
 
 
 class HttpBackend:
@@ -260,3 +304,30 @@ class HttpBackend:
             content=text.encode(),
             headers={"Content-Type": "application/yaml"},
         )
+
+    def integrations(self) -> list[alerts_api.IntegrationRead]:
+        return self._call("GET", "/integrations", list[alerts_api.IntegrationRead])
+
+    def create_integration(self, body: alerts_api.IntegrationCreate) -> alerts_api.IntegrationRead:
+        return self._call(
+            "POST", "/integrations", alerts_api.IntegrationRead, json=self._json(body)
+        )
+
+    def rotate_key(self, name: str) -> alerts_api.IntegrationRead:
+        return self._call("POST", f"/integrations/{name}/rotate-key", alerts_api.IntegrationRead)
+
+    def alerts(self, params: dict[str, Any]) -> alerts_api.AlertPage:
+        query = {k: v for k, v in params.items() if v not in (None, [])}
+        return self._call("GET", "/alerts", alerts_api.AlertPage, params=query)
+
+    def alert(self, alert_id: int) -> alerts_api.AlertRead:
+        return self._call("GET", f"/alerts/{alert_id}", alerts_api.AlertRead)
+
+    def silences(self) -> list[alerts_api.SilenceRead]:
+        return self._call("GET", "/silences", list[alerts_api.SilenceRead])
+
+    def create_silence(self, body: alerts_api.SilenceCreate) -> alerts_api.SilenceRead:
+        return self._call("POST", "/silences", alerts_api.SilenceRead, json=self._json(body))
+
+    def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead:
+        return self._call("DELETE", f"/silences/{silence_id}", alerts_api.SilenceRead)
