@@ -10,6 +10,7 @@ from typing import Any
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.alerts import Alert
 from tocsin.domain.catalog import Person, Service, Team
+from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
@@ -63,6 +64,7 @@ class _Store:
         self.alerts: dict[int, Alert] = {}
         self.alert_groups: dict[str, int | None] = {}
         self.silences: dict[int, Silence] = {}
+        self.changes: list[ChangeEvent] = []
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -250,6 +252,15 @@ class _Silences:
         self.store.silences[silence.id or 0] = silence
 
 
+class _Changes:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, change: ChangeEvent) -> None:
+        change.id = len(self.store.changes) + 1
+        self.store.changes.append(change)
+
+
 class FakeUnitOfWork:
     """Incidents are copied on load and written back on commit, as the SQL one does.
 
@@ -275,6 +286,7 @@ class FakeUnitOfWork:
         self.alerts = _Alerts(self.store)
         self.alert_groups = _AlertGroups(self.store)
         self.silences = _Silences(self.store)
+        self.changes = _Changes(self.store)
         self._pending: list[int] = []
         return self
 

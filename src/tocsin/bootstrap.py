@@ -21,6 +21,7 @@ from tocsin.services.ports import Clock, PasswordHasher
 from tocsin.views.accounts import AccountViews
 from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews
+from tocsin.views.changes import ChangeViews
 from tocsin.views.incidents import IncidentViews
 
 
@@ -38,6 +39,7 @@ class Tocsin:
     catalog: CatalogViews
     accounts: AccountViews
     alerts: AlertViews
+    changes: ChangeViews
     _hasher: PasswordHasher
 
     def handle(self, command: Command) -> Any:
@@ -98,6 +100,7 @@ def bootstrap(
         catalog=CatalogViews(database),
         accounts=AccountViews(database),
         alerts=AlertViews(database),
+        changes=ChangeViews(database),
         _hasher=hasher,
     )
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -270,3 +271,47 @@ def test_hooks_need_no_api_token_but_the_alert_api_does(
     token = make_token(catalog, Scope.READ)
     listed = client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+def test_change_events_are_suspects_of_incidents_on_their_service(
+    catalog: Tocsin, client: TestClient, clock: Any
+) -> None:
+    pd_key = integration(catalog, IntegrationKind.PAGERDUTY, service="checkout")
+    ci_key = catalog.handle(commands.CreateIntegration("ci", IntegrationKind.CHANGE, ADMIN)).key
+    recent = (clock.now() - timedelta(minutes=10)).isoformat()
+    old = (clock.now() - timedelta(hours=2)).isoformat()
+    change: dict[str, Any] = {"routing_key": pd_key, "links": [{"href": "https://ci.example/b/42"}],
+              "payload": {"summary": "Deployed checkout v1.4.2", "source": "ci",
+                          "timestamp": recent, "custom_details": {"sha": "ab12cd3"}}}  # fmt: skip
+    response = client.post("/v2/change/enqueue", json=change)
+    assert response.status_code == 202 and response.json()["status"] == "success"
+    old_change = {**change, "payload": {**change["payload"], "timestamp": old}}
+    assert client.post("/v2/change/enqueue", json=old_change).status_code == 202
+    hook = client.post(f"/hooks/change/{ci_key}", json={"summary": "Flag new-pricing on",
+                                                         "service": "checkout", "timestamp": recent})  # fmt: skip
+    assert hook.status_code == 202 and hook.json()["service"] == "checkout"
+    other = client.post(
+        f"/hooks/change/{ci_key}", json={"summary": "Search reindex", "service": "search"}
+    )
+    assert other.status_code == 202
+    bad = client.post(f"/hooks/change/{ci_key}", json={"summary": "x", "service": "nope"})
+    assert bad.status_code == 404
+    missing = client.post(f"/hooks/change/{ci_key}", json={"service": "search"})
+    assert missing.status_code == 422 and "summary" in missing.text
+
+    assert client.post("/v2/enqueue", json=pd_event(pd_key)).status_code == 202
+    token = make_token(catalog, Scope.READ)
+    suspects = client.get(
+        "/api/v1/incidents/INC-1/changes", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [c["summary"] for c in suspects.json()] == [
+        "Flag new-pricing on",
+        "Deployed checkout v1.4.2",
+    ]
+    assert suspects.json()[1]["details"] == {"sha": "ab12cd3"}
+    everything = client.get("/api/v1/changes", headers={"Authorization": f"Bearer {token}"})
+    assert len(everything.json()) == 4
+    listed = client.get(
+        "/api/v1/incidents/INC-1/alerts", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert [a["title"] for a in listed.json()["items"]] == ["Disk 95% full on db-1"]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tocsin.adapters import orm
 from tocsin.domain.alerts import Alert, AlertStatus, Link
+from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.integrations import Integration, IntegrationKind
 from tocsin.domain.matchers import parse_matchers
@@ -290,3 +291,24 @@ def _silence(row: Any) -> Silence:
         created_at=row["created_at"],
         expired_at=row["expired_at"],
     )
+
+
+class SqlAlchemyChangeEventRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, change: ChangeEvent) -> None:
+        change.id = self._conn.execute(
+            insert(orm.change_events)
+            .values(
+                integration_id=change.integration_id,
+                summary=change.summary,
+                service=change.service,
+                source=change.source,
+                occurred_at=change.occurred_at,
+                received_at=change.received_at,
+                details=change.details,
+                links=[{"href": link.href, "text": link.text} for link in change.links],
+            )
+            .returning(orm.change_events.c.id)
+        ).scalar_one()

@@ -273,6 +273,22 @@ alerts = Table(
     Index("ix_alerts_status_received", "status", "first_received_at"),
 )
 
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("integration_id", ForeignKey("integrations.id"), nullable=False),
+    Column("summary", String(1024), nullable=False),
+    Column("service", String(63), nullable=True),
+    Column("source", String(255), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("details", JsonDocument, nullable=False),
+    Column("links", JsonDocument, nullable=False),
+    Index("ix_change_events_service_occurred", "service", "occurred_at"),
+    Index("ix_change_events_occurred", "occurred_at", "id"),
+)
+
 # One row per grouping key (a service, or a sender's group): the incident its alerts join.
 # Locking the row serialises concurrent deliveries that would otherwise each declare one.
 alert_groups = Table(

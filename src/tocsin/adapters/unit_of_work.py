@@ -14,6 +14,7 @@ from tocsin.adapters.account_repositories import (
 from tocsin.adapters.alert_repositories import (
     SqlAlchemyAlertGroupRepository,
     SqlAlchemyAlertRepository,
+    SqlAlchemyChangeEventRepository,
     SqlAlchemyIntegrationRepository,
     SqlAlchemySilenceRepository,
 )
@@ -47,6 +48,7 @@ class SqlAlchemyUnitOfWork:
     alerts: SqlAlchemyAlertRepository
     alert_groups: SqlAlchemyAlertGroupRepository
     silences: SqlAlchemySilenceRepository
+    changes: SqlAlchemyChangeEventRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -70,6 +72,7 @@ class SqlAlchemyUnitOfWork:
         self.alerts = SqlAlchemyAlertRepository(conn)
         self.alert_groups = SqlAlchemyAlertGroupRepository(conn)
         self.silences = SqlAlchemySilenceRepository(conn)
+        self.changes = SqlAlchemyChangeEventRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         return self

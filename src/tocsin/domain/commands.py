@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.actors import Actor
-from tocsin.domain.alerts import AlertSignal
+from tocsin.domain.alerts import AlertSignal, Link
 from tocsin.domain.incidents import DetectionSource
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import Matcher
@@ -224,6 +225,19 @@ class ReceiveAlerts(Command):
 
     integration_id: int
     signals: tuple[AlertSignal, ...]
+
+
+@dataclass(frozen=True)
+class RecordChange(Command):
+    """A deploy or configuration change reported by CI/CD or a change integration."""
+
+    integration_id: int
+    summary: str
+    occurred_at: datetime | None = None
+    service: str | None = None  # the integration's service when not given
+    source: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.alerts import Alert
 from tocsin.domain.catalog import Person, Service, Team
+from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Integration
@@ -134,6 +135,10 @@ class SilenceRepository(Protocol):
     def save(self, silence: Silence) -> None: ...
 
 
+class ChangeEventRepository(Protocol):
+    def add(self, change: ChangeEvent) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -161,6 +166,8 @@ class UnitOfWork(Protocol):
     def alert_groups(self) -> AlertGroupRepository: ...
     @property
     def silences(self) -> SilenceRepository: ...
+    @property
+    def changes(self) -> ChangeEventRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -242,3 +242,56 @@ def expire_silence(
     """End a silence now; it stays listed as expired."""
     tocsin.handle(commands.ExpireSilence(silence_id, principal.actor))
     return _silence_read(tocsin, tocsin.alerts.silence(silence_id))
+
+
+# ----- changes --------------------------------------------------------------------------------
+class ChangeRead(BaseModel):
+    id: int
+    integration: str
+    summary: str
+    service: str | None
+    source: str
+    occurred_at: datetime
+    received_at: datetime
+    details: dict[str, Any]
+    links: list[dict[str, str]]
+
+
+@router.get("/changes", response_model=list[ChangeRead])
+def list_changes(
+    service: list[str] = Query([], description="service slugs"),
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    _: Principal = Depends(read_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> list[ChangeRead]:
+    """Deploys and configuration changes, newest first."""
+    slugs = tuple(s.strip().lower() for value in service for s in value.split(",") if s.strip())
+    found = tocsin.changes.list(services=slugs, since=since, until=until, limit=limit)
+    return [ChangeRead(**asdict(c)) for c in found]
+
+
+@router.get("/incidents/{ref}/changes", response_model=list[ChangeRead], tags=["incidents"])
+def incident_changes(
+    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> list[ChangeRead]:
+    """Changes to the incident's services from an hour before it started until it was declared."""
+    found = tocsin.changes.before_incident(parse_reference(ref))
+    return [ChangeRead(**asdict(c)) for c in found]
+
+
+@router.get("/incidents/{ref}/alerts", response_model=AlertPage, tags=["incidents"])
+def incident_alerts(
+    ref: str,
+    limit: int = Query(200, ge=1, le=200),
+    cursor: str | None = None,
+    _: Principal = Depends(read_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> AlertPage:
+    """The alerts that declared or joined the incident."""
+    filters = AlertFilter(incident_id=parse_reference(ref))
+    page = tocsin.alerts.list(filters, limit=limit, cursor=cursor)
+    return AlertPage(
+        items=[AlertSummaryRead(**_fields(a)) for a in page.items], next_cursor=page.next_cursor
+    )

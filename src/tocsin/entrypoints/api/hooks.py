@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.alerts import IntakeResult
+from tocsin.domain.alerts import IntakeResult, Link
 from tocsin.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TooLarge
 from tocsin.domain.incidents import reference
 from tocsin.domain.integrations import IntegrationKind
@@ -148,6 +148,45 @@ def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None
         raise AuthenticationFailed("the request signature does not match the integration's secret")
 
 
+class ChangeBody(BaseModel):
+    """A deploy or config change from CI/CD; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    summary: str = Field(min_length=1, max_length=1024)
+    service: str | None = Field(None, max_length=63)
+    source: str = Field("", max_length=255)
+    timestamp: AwareDatetime | None = None
+    details: dict[str, Any] = {}
+    links: list[pagerduty.EventLink] = []
+
+
+@router.post("/hooks/change/{key}", summary="A deploy or configuration change", status_code=202)
+async def change(request: Request, key: str) -> dict[str, Any]:
+    tocsin = _tocsin(request)
+    body = await read_body(request, tocsin.settings.hook_max_bytes)
+    integration = _integration(tocsin, key, IntegrationKind.CHANGE)
+    try:
+        parsed = ChangeBody.model_validate(_json_object(body))
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        ) from None
+    recorded = await run_in_threadpool(
+        tocsin.handle,
+        commands.RecordChange(
+            integration.id,
+            parsed.summary,
+            occurred_at=parsed.timestamp,
+            service=parsed.service,
+            source=parsed.source,
+            details=parsed.details,
+            links=tuple(Link(link.href, link.text) for link in parsed.links),
+        ),
+    )
+    return {"status": "accepted", "id": recorded.id, "service": recorded.service}
+
+
 # ----- PagerDuty Events API v2: its own paths, statuses and response bodies -------------------
 @router.post("/v2/enqueue", summary="PagerDuty Events API v2: alert events", status_code=202)
 async def pagerduty_enqueue(request: Request) -> Response:
@@ -189,6 +228,18 @@ async def pagerduty_change(request: Request) -> Response:
         return pagerduty.invalid(["'routing_key': no PagerDuty or change integration has this key"])
     if not request.app.state.pagerduty_limiter.allow(event.routing_key):
         return pagerduty.throttled()
+    payload = event.payload
+    await run_in_threadpool(
+        tocsin.handle,
+        commands.RecordChange(
+            integration.id,
+            payload.summary,
+            occurred_at=payload.timestamp,
+            source=payload.source,
+            details=pagerduty.details(payload.custom_details),
+            links=tuple(Link(link.href, link.text) for link in event.links),
+        ),
+    )
     return pagerduty.accepted(None)
 
 

@@ -28,6 +28,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.CreateIntegration: alerts.create_integration,
     commands.RotateIntegrationKey: alerts.rotate_integration_key,
     commands.ReceiveAlerts: alerts.receive_alerts,
+    commands.RecordChange: alerts.record_change,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
 }

@@ -18,6 +18,7 @@ from tocsin.domain.alerts import (
     Route,
     SignalAction,
 )
+from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import AlreadyExists, InvalidInput, NotFound
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
 from tocsin.domain.integrations import Integration, IntegrationKind, clean_integration_name
@@ -70,6 +71,28 @@ def rotate_integration_key(cmd: commands.RotateIntegrationKey, ctx: Context) -> 
     integration.rotate_key(new_integration_key(), ctx.clock.now())
     ctx.uow.integrations.save(integration)
     return integration
+
+
+def record_change(cmd: commands.RecordChange, ctx: Context) -> ChangeEvent:
+    integration = ctx.uow.integrations.get(cmd.integration_id)
+    service = integration.service
+    if cmd.service:
+        found = ctx.uow.services.find(cmd.service.strip().lower())
+        if found is None:
+            raise NotFound(f"no service named {cmd.service!r}", field="service")
+        service = found.slug
+    change = ChangeEvent.record(
+        cmd.integration_id,
+        cmd.summary,
+        ctx.clock.now(),
+        occurred_at=cmd.occurred_at,
+        service=service,
+        source=cmd.source,
+        details=cmd.details,
+        links=list(cmd.links),
+    )
+    ctx.uow.changes.add(change)
+    return change
 
 
 def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:

@@ -114,7 +114,6 @@ def signal(event: AlertEvent, raw: dict[str, Any]) -> AlertSignal:
         "group": payload.group,
         "class": payload.class_,
     }
-    details = payload.custom_details
     links = [Link(link.href, link.text) for link in event.links]
     links += [Link(image.href or image.src, image.alt or "Image") for image in event.images]
     if event.client_url:
@@ -125,7 +124,7 @@ def signal(event: AlertEvent, raw: dict[str, Any]) -> AlertSignal:
         title=payload.summary,
         source_severity=payload.severity,
         labels={k: v for k, v in fields.items() if v},
-        details=_details(details),
+        details=details(payload.custom_details),
         links=tuple(links),
         source=payload.source,
         started_at=payload.timestamp,
@@ -133,7 +132,7 @@ def signal(event: AlertEvent, raw: dict[str, Any]) -> AlertSignal:
     )
 
 
-def _details(value: Any) -> dict[str, Any]:
+def details(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     return value if isinstance(value, dict) else {"details": value}
