@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
-from tocsin.domain.alerts import Alert
+from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import NotFound
@@ -65,6 +65,8 @@ class _Store:
         self.alert_groups: dict[str, int | None] = {}
         self.silences: dict[int, Silence] = {}
         self.changes: list[ChangeEvent] = []
+        self.inbox: dict[int, InboxItem] = {}
+        self.set_aside: dict[int, str] = {}
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -261,6 +263,30 @@ class _Changes:
         self.store.changes.append(change)
 
 
+class _Inbox:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def claim(self) -> bool:
+        return True
+
+    def pending(self, limit: int) -> list[InboxItem]:
+        waiting = [i for k, i in sorted(self.store.inbox.items()) if k not in self.store.set_aside]
+        return waiting[:limit]
+
+    def remove(self, ids: list[int]) -> None:
+        for item_id in ids:
+            self.store.inbox.pop(item_id, None)
+
+    def set_aside(self, item_id: int, error: str, now: datetime) -> None:
+        self.store.set_aside[item_id] = error
+
+
+WRITTEN_AT_ONCE = (
+    "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
+)  # fmt: skip
+
+
 class FakeUnitOfWork:
     """Incidents are copied on load and written back on commit, as the SQL one does.
 
@@ -274,6 +300,10 @@ class FakeUnitOfWork:
         self.announced: list[int] = []
 
     def __enter__(self) -> FakeUnitOfWork:
+        self._snapshot = {
+            name: copy.deepcopy(getattr(self.store, name)) for name in WRITTEN_AT_ONCE
+        }
+        self._committed = False
         self.incidents = _Incidents(self)
         self.timeline = _Timeline(self)
         self.people = _Repo(self.store, self.store.people)
@@ -287,11 +317,14 @@ class FakeUnitOfWork:
         self.alert_groups = _AlertGroups(self.store)
         self.silences = _Silences(self.store)
         self.changes = _Changes(self.store)
+        self.inbox = _Inbox(self.store)
         self._pending: list[int] = []
         return self
 
     def __exit__(self, *args: object) -> None:
-        return None
+        if not self._committed:  # what was written at once goes, as a rollback would take it
+            for name, value in self._snapshot.items():
+                setattr(self.store, name, value)
 
     def collect_new_events(self) -> Iterator[Event]:
         for incident in list(self.incidents.seen()):
@@ -302,6 +335,7 @@ class FakeUnitOfWork:
         self._pending.append(incident_id)
 
     def commit(self) -> None:
+        self._committed = True
         for incident in self.incidents.seen():
             for entry in incident.new_entries:
                 self.store.entries[(entry.incident_id, entry.seq)] = entry

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tocsin.adapters.clock import FrozenClock, SystemClock
 from tocsin.adapters.database import Database, connect
-from tocsin.adapters.live import ChangeHub, listen_postgres
+from tocsin.adapters.inbox import InboxWriter
+from tocsin.adapters.live import INBOX, ChangeHub, listen_postgres
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.passwords import Argon2PasswordHasher
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -40,6 +43,7 @@ class Tocsin:
     accounts: AccountViews
     alerts: AlertViews
     changes: ChangeViews
+    inbox: InboxWriter
     _hasher: PasswordHasher
 
     def handle(self, command: Command) -> Any:
@@ -64,7 +68,12 @@ class Tocsin:
             dsn = self.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
             await listen_postgres(dsn, self.hub)
 
+    def watch_inbox(self) -> AbstractContextManager[asyncio.Event]:
+        """An event set when deliveries are committed to the inbox, here or in another process."""
+        return self.hub.subscribe(INBOX)
+
     def close(self) -> None:
+        self.inbox.close()
         self.database.dispose()
 
     def _bus(self, clock: Clock) -> MessageBus:
@@ -101,6 +110,7 @@ def bootstrap(
         accounts=AccountViews(database),
         alerts=AlertViews(database),
         changes=ChangeViews(database),
+        inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
         _hasher=hasher,
     )
 

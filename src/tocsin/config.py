@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     hook_max_bytes: int = Field(
         5_000_000, ge=1024, description="Largest Alertmanager/Grafana/generic webhook body"
     )
+    intake_wait_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How long a webhook answer waits for its alerts to be applied (they are "
+        "durable before that)",
+    )
     pagerduty_events_per_minute: int = Field(
         600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_token
+from tests.conftest import make_token, wait_for
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
@@ -315,3 +315,14 @@ def test_change_events_are_suspects_of_incidents_on_their_service(
         "/api/v1/incidents/INC-1/alerts", headers={"Authorization": f"Bearer {token}"}
     )
     assert [a["title"] for a in listed.json()["items"]] == ["Disk 95% full on db-1"]
+
+
+def test_an_answer_does_not_wait_longer_than_configured(catalog: Tocsin) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    catalog.settings = catalog.settings.model_copy(update={"intake_wait_seconds": 0})
+    with TestClient(create_app(catalog)) as client:
+        response = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+        assert response.status_code == 200
+        assert response.json() == {"status": "queued", "alerts": 2}, "durable, applied shortly"
+        wait_for("the applier to catch up", lambda: len(alerts(catalog)) == 2)
+    assert len(incidents(catalog)) == 1

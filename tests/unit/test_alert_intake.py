@@ -10,9 +10,9 @@ import pytest
 from tests.fakes import FakeClock, FakePasswordHasher, FakeUnitOfWork, _Store
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
-from tocsin.domain.alerts import AlertSignal, AlertStatus, SignalAction
+from tocsin.domain.alerts import AlertSignal, AlertStatus, InboxItem, SignalAction
 from tocsin.domain.catalog import Service
-from tocsin.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tocsin.domain.errors import AlreadyExists, InboxItemFailed, InvalidInput, NotFound
 from tocsin.domain.incidents import DetectionSource
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import parse_matchers
@@ -234,3 +234,24 @@ def test_integration_names_services_and_secrets_are_checked(h: Intake) -> None:
         h.bus.handle(c.CreateIntegration("pd", IntegrationKind.PAGERDUTY, ALICE, secret="s"))
     rotated = h.bus.handle(c.RotateIntegrationKey("alertmanager-x", ALICE))
     assert rotated.key_rotated_at == h.clock.now() and len(rotated.key) == 32
+
+
+def test_the_inbox_is_applied_in_arrival_order_and_a_bad_delivery_is_set_aside(h: Intake) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    resolve = replace(firing(), action=SignalAction.RESOLVE)
+    h.store.inbox = {
+        1: InboxItem(1, am, h.clock.now(), (firing(),)),
+        2: InboxItem(2, am, h.clock.now(), (resolve,)),
+        3: InboxItem(3, 999, h.clock.now(), (firing("x"),)),  # its integration is gone
+        4: InboxItem(4, am, h.clock.now(), (firing("b", instance="web-2"),)),
+    }
+    with pytest.raises(InboxItemFailed) as failed:
+        h.bus.handle(c.ProcessInbox(limit=10))
+    assert failed.value.item_id == 3
+    results = h.bus.handle(c.ProcessInbox(limit=10, quarantine=((3, failed.value.detail),)))
+    assert list(results) == [1, 2, 4]
+    assert (results[1].opened, results[2].resolved, results[4].opened) == (1, 1, 1)
+    assert list(h.store.inbox) == [3] and "no integration 999" in h.store.set_aside[3]
+    first = next(a for a in h.store.alerts.values() if a.dedup_key == "fp1")
+    assert first.status is AlertStatus.RESOLVED, "resolve applied after the firing it follows"
+    assert h.bus.handle(c.ProcessInbox(limit=10)) == {}

@@ -18,7 +18,9 @@ import psycopg
 log = logging.getLogger(__name__)
 
 CHANNEL = "tocsin_changes"
+INBOX_CHANNEL = "tocsin_inbox"
 ALL = 0  # subscribe to every incident (lists)
+INBOX = -1  # new alert deliveries are waiting to be applied
 
 
 class ChangeHub:
@@ -30,7 +32,9 @@ class ChangeHub:
 
     def publish(self, incident_id: int) -> None:
         with self._lock:
-            waiters = list(self._waiters.get(incident_id, ())) + list(self._waiters.get(ALL, ()))
+            waiters = list(self._waiters.get(incident_id, ()))
+            if incident_id != INBOX:
+                waiters += self._waiters.get(ALL, ())
         for loop, wake in waiters:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(wake.set)
@@ -56,8 +60,11 @@ async def listen_postgres(dsn: str, hub: ChangeHub, *, retry_seconds: float = 2.
         try:
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                await conn.execute(f"LISTEN {INBOX_CHANNEL}")
                 async for notify in conn.notifies():
-                    if notify.payload.isdigit():
+                    if notify.channel == INBOX_CHANNEL:
+                        hub.publish(INBOX)
+                    elif notify.payload.isdigit():
                         hub.publish(int(notify.payload))
         except asyncio.CancelledError:
             raise

@@ -273,6 +273,20 @@ alerts = Table(
     Index("ix_alerts_status_received", "status", "first_received_at"),
 )
 
+# Accepted deliveries not yet applied: written (group-committed) before the sender is answered,
+# applied to alerts and incidents right after, and deleted in the transaction that applies them.
+alert_inbox = Table(
+    "alert_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("integration_id", ForeignKey("integrations.id"), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("signals", JsonDocument, nullable=False),
+    Column("failed_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_alert_inbox_pending", "failed_at", "id"),
+)
+
 change_events = Table(
     "change_events",
     metadata,

@@ -24,6 +24,7 @@ from tocsin.adapters.catalog_repositories import (
     SqlAlchemyTeamRepository,
 )
 from tocsin.adapters.database import Database
+from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.adapters.incident_repository import (
     SqlAlchemyIncidentRepository,
     SqlAlchemyTimelineRepository,
@@ -49,6 +50,7 @@ class SqlAlchemyUnitOfWork:
     alert_groups: SqlAlchemyAlertGroupRepository
     silences: SqlAlchemySilenceRepository
     changes: SqlAlchemyChangeEventRepository
+    inbox: SqlAlchemyAlertInbox
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -73,6 +75,7 @@ class SqlAlchemyUnitOfWork:
         self.alert_groups = SqlAlchemyAlertGroupRepository(conn)
         self.silences = SqlAlchemySilenceRepository(conn)
         self.changes = SqlAlchemyChangeEventRepository(conn)
+        self.inbox = SqlAlchemyAlertInbox(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         return self

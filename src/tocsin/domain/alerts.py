@@ -222,6 +222,16 @@ def _one_line(raw: str) -> str:
     return title[: TITLE_MAX - 1] + "…" if len(title) > TITLE_MAX else title
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """One accepted delivery waiting to be applied, in the order it arrived."""
+
+    id: int
+    integration_id: int
+    received_at: datetime
+    signals: tuple[AlertSignal, ...]
+
+
 @dataclass
 class IntakeResult:
     """What one delivery did, for the sender's response and for logs."""

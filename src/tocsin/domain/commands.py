@@ -228,6 +228,14 @@ class ReceiveAlerts(Command):
 
 
 @dataclass(frozen=True)
+class ProcessInbox(Command):
+    """Apply accepted deliveries in arrival order; `quarantine` sets failed ones aside first."""
+
+    limit: int = 200
+    quarantine: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class RecordChange(Command):
     """A deploy or configuration change reported by CI/CD or a change integration."""
 

@@ -68,6 +68,16 @@ class PermissionDenied(DomainError):
     title = "Permission denied"
 
 
+class InboxItemFailed(DomainError):
+    """Applying one accepted delivery failed; it is set aside so the others can go on."""
+
+    title = "Delivery could not be applied"
+
+    def __init__(self, item_id: int, detail: str) -> None:
+        super().__init__(detail, field="inbox")
+        self.item_id = item_id
+
+
 class TooLarge(DomainError):
     """The request body is over the size limit."""
 

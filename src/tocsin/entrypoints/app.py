@@ -12,6 +12,7 @@ from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.entrypoints.api import accounts, alerts, catalog, errors, hooks, incidents, system
 from tocsin.entrypoints.api.ratelimit import RateLimiter
+from tocsin.entrypoints.intake import InboxApplier
 from tocsin.entrypoints.web import pages
 
 API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
@@ -25,14 +26,19 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     core = tocsin or bootstrap()
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        listener = asyncio.create_task(core.relay_changes())
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        background = [
+            asyncio.create_task(core.relay_changes()),
+            asyncio.create_task(app.state.intake.run()),
+        ]
         try:
             yield
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if owned:
                 core.close()
 
@@ -45,6 +51,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.tocsin = core
+    app.state.intake = InboxApplier(core, core.settings.intake_wait_seconds)
     app.state.pagerduty_limiter = RateLimiter(core.settings.pagerduty_events_per_minute)
     errors.install(app, html=pages.render_error)
     app.include_router(system.router)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
-from tocsin.domain.alerts import Alert
+from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.events import Event
@@ -135,6 +135,20 @@ class SilenceRepository(Protocol):
     def save(self, silence: Silence) -> None: ...
 
 
+class AlertInbox(Protocol):
+    def claim(self) -> bool:
+        """Whether this transaction may apply the inbox (one applier at a time, cluster-wide)."""
+        ...
+
+    def pending(self, limit: int) -> list[InboxItem]:
+        """The oldest deliveries not yet applied nor set aside."""
+        ...
+
+    def remove(self, ids: list[int]) -> None: ...
+
+    def set_aside(self, item_id: int, error: str, now: datetime) -> None: ...
+
+
 class ChangeEventRepository(Protocol):
     def add(self, change: ChangeEvent) -> None: ...
 
@@ -168,6 +182,8 @@ class UnitOfWork(Protocol):
     def silences(self) -> SilenceRepository: ...
     @property
     def changes(self) -> ChangeEventRepository: ...
+    @property
+    def inbox(self) -> AlertInbox: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

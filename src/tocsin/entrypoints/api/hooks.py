@@ -91,7 +91,9 @@ def _notification(document: dict[str, Any], version: str) -> prometheus.Notifica
     return notification
 
 
-def _summary(result: IntakeResult) -> dict[str, Any]:
+def _summary(result: IntakeResult | None, received: int) -> dict[str, Any]:
+    if result is None:  # durable in the inbox, applied shortly
+        return {"status": "queued", "alerts": received}
     return {
         "status": "accepted",
         "alerts": len(result.dedup_keys),
@@ -114,8 +116,8 @@ async def _receive(
     document = _json_object(body)
     notification = _notification(document, version)
     signals = prometheus.signals(notification, document.get("alerts", []))
-    result = await run_in_threadpool(tocsin.handle, commands.ReceiveAlerts(integration.id, signals))
-    return _summary(result)
+    result = await request.app.state.intake.submit(integration.id, signals)
+    return _summary(result, len(signals))
 
 
 @router.post("/hooks/alertmanager/{key}", summary="Prometheus Alertmanager webhook (version 4)")
@@ -204,7 +206,7 @@ async def pagerduty_enqueue(request: Request) -> Response:
     if not request.app.state.pagerduty_limiter.allow(event.routing_key):
         return pagerduty.throttled()
     signal = pagerduty.signal(event, json.loads(body))
-    await run_in_threadpool(tocsin.handle, commands.ReceiveAlerts(integration.id, (signal,)))
+    await request.app.state.intake.submit(integration.id, (signal,))
     return pagerduty.accepted(signal.dedup_key)
 
 

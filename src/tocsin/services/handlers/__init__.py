@@ -29,6 +29,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.RotateIntegrationKey: alerts.rotate_integration_key,
     commands.ReceiveAlerts: alerts.receive_alerts,
     commands.RecordChange: alerts.record_change,
+    commands.ProcessInbox: alerts.process_inbox,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
 }

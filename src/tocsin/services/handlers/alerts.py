@@ -19,7 +19,13 @@ from tocsin.domain.alerts import (
     SignalAction,
 )
 from tocsin.domain.changes import ChangeEvent
-from tocsin.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tocsin.domain.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    InboxItemFailed,
+    InvalidInput,
+    NotFound,
+)
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
 from tocsin.domain.integrations import Integration, IntegrationKind, clean_integration_name
 from tocsin.domain.milestones import Milestone, Source
@@ -292,3 +298,29 @@ class _Intake:
         )
         if incident.status in before_target:
             incident.change_status(target, self.actor, self.now, "every alert has resolved")
+
+
+def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeResult]:
+    """Apply accepted deliveries in arrival order, in one transaction; their results by id."""
+    inbox = ctx.uow.inbox
+    if not inbox.claim():
+        return {}  # another process is applying them
+    now = ctx.clock.now()
+    for item_id, error in cmd.quarantine:
+        inbox.set_aside(item_id, error, now)
+    results: dict[int, IntakeResult] = {}
+    integrations: dict[int, Integration] = {}
+    for item in inbox.pending(cmd.limit):
+        try:
+            if item.integration_id not in integrations:
+                integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
+            intake = _Intake(ctx, integrations[item.integration_id], now)
+            for signal in item.signals:
+                intake.receive(signal)
+        except ConcurrencyConflict:
+            raise
+        except Exception as exc:  # one bad delivery must not hold up the ones behind it
+            raise InboxItemFailed(item.id, f"{type(exc).__name__}: {exc}") from exc
+        results[item.id] = intake.result
+    inbox.remove(list(results))
+    return results

@@ -1,0 +1,188 @@
+"""The alert inbox: accepted deliveries are group-committed here before senders are answered.
+
+Many concurrent requests share one transaction (and one fsync): a writer thread takes whatever
+has queued up since its last commit, inserts it all, commits, and only then answers each waiting
+request with its inbox id. Applying the deliveries to alerts and incidents happens afterwards,
+in arrival order, through the bus (`ProcessInbox`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, text, update
+
+from tocsin.adapters import orm
+from tocsin.adapters.database import Database
+from tocsin.adapters.live import INBOX_CHANNEL
+from tocsin.domain.alerts import AlertSignal, InboxItem, Link, SignalAction
+from tocsin.services.ports import Clock
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 1000
+# Any constant shared by every process: the advisory lock that makes one applier at a time.
+APPLIER_LOCK = 7452317
+
+
+def encode(signals: tuple[AlertSignal, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "dedup_key": s.dedup_key,
+            "action": s.action.value,
+            "title": s.title,
+            "description": s.description,
+            "source_severity": s.source_severity,
+            "labels": dict(s.labels),
+            "annotations": dict(s.annotations),
+            "details": dict(s.details),
+            "links": [[link.href, link.text] for link in s.links],
+            "source": s.source,
+            "group_key": s.group_key,
+            "started_at": s.started_at.isoformat() if s.started_at else None,
+            "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+            "raw": dict(s.raw),
+        }
+        for s in signals
+    ]
+
+
+def decode(documents: list[dict[str, Any]]) -> tuple[AlertSignal, ...]:
+    return tuple(
+        AlertSignal(
+            dedup_key=d["dedup_key"],
+            action=SignalAction(d["action"]),
+            title=d["title"],
+            description=d["description"],
+            source_severity=d["source_severity"],
+            labels=d["labels"],
+            annotations=d["annotations"],
+            details=d["details"],
+            links=tuple(Link(href, label) for href, label in d["links"]),
+            source=d["source"],
+            group_key=d["group_key"],
+            started_at=_time(d["started_at"]),
+            ended_at=_time(d["ended_at"]),
+            raw=d["raw"],
+        )
+        for d in documents
+    )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SqlAlchemyAlertInbox:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def claim(self) -> bool:
+        if self._conn.dialect.name != "postgresql":
+            return True  # SQLite writers already take turns
+        taken = self._conn.scalar(text(f"SELECT pg_try_advisory_xact_lock({APPLIER_LOCK})"))
+        return bool(taken)
+
+    def pending(self, limit: int) -> list[InboxItem]:
+        box = orm.alert_inbox
+        rows = self._conn.execute(
+            select(box).where(box.c.failed_at.is_(None)).order_by(box.c.id).limit(limit)
+        ).mappings()
+        return [
+            InboxItem(r["id"], r["integration_id"], r["received_at"], decode(r["signals"]))
+            for r in rows
+        ]
+
+    def remove(self, ids: list[int]) -> None:
+        if ids:
+            self._conn.execute(delete(orm.alert_inbox).where(orm.alert_inbox.c.id.in_(ids)))
+
+    def set_aside(self, item_id: int, error: str, now: datetime) -> None:
+        self._conn.execute(
+            update(orm.alert_inbox)
+            .where(orm.alert_inbox.c.id == item_id)
+            .values(failed_at=now, error=error[:10_000])
+        )
+
+
+class InboxWriter:
+    """Group commit: one transaction for every delivery that arrived since the last one."""
+
+    def __init__(
+        self, database: Database, clock: Clock, on_commit: Callable[[], None] | None = None
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._on_commit = on_commit or (lambda: None)
+        self._queue: queue.Queue[tuple[int, tuple[AlertSignal, ...], Future[int]] | None] = (
+            queue.Queue()
+        )
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, integration_id: int, signals: tuple[AlertSignal, ...]) -> Future[int]:
+        """A future that completes with the inbox id once the delivery is committed."""
+        self._ensure_started()
+        done: Future[int] = Future()
+        self._queue.put((integration_id, signals, done))
+        return done
+
+    def close(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join(timeout=10)
+                self._thread = None
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self._write(batch)
+
+    def _write(self, batch: list[tuple[int, tuple[AlertSignal, ...], Future[int]]]) -> None:
+        now = self._clock.now()
+        rows = [
+            {"integration_id": i, "received_at": now, "signals": encode(s), "failed_at": None}
+            for i, s, _ in batch
+        ]
+        try:
+            with self._database.writer.begin() as conn:
+                ids = conn.scalars(
+                    insert(orm.alert_inbox).returning(
+                        orm.alert_inbox.c.id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                ).all()
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text(f"NOTIFY {INBOX_CHANNEL}"))
+        except Exception as exc:  # the senders are told to retry; nothing was written
+            log.exception("could not write %d deliveries to the alert inbox", len(batch))
+            for *_, done in batch:
+                done.set_exception(exc)
+            return
+        for (*_, done), inbox_id in zip(batch, ids, strict=True):
+            done.set_result(inbox_id)
+        self._on_commit()

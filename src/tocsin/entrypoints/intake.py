@@ -1,0 +1,91 @@
+"""Apply the alert inbox as deliveries arrive, and let each request wait for its own outcome.
+
+A webhook request is answered once its delivery is durable in the inbox; it then waits (briefly)
+for the applier so the sender and anyone reading right after see the alerts and incidents. The
+applier runs in every server process: whoever takes the inbox's lock applies it, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.alerts import AlertSignal, IntakeResult
+from tocsin.domain.errors import InboxItemFailed
+
+log = logging.getLogger(__name__)
+BATCH = 200
+POLL_SECONDS = 1.0  # deliveries another process committed while its applier was down
+REMEMBERED = 10_000
+
+
+class InboxApplier:
+    def __init__(self, tocsin: Tocsin, wait_seconds: float = 2.0) -> None:
+        self._tocsin = tocsin
+        self._wait_seconds = wait_seconds
+        self._waiters: dict[int, asyncio.Future[IntakeResult]] = {}
+        self._finished: OrderedDict[int, IntakeResult] = OrderedDict()
+
+    async def submit(
+        self, integration_id: int, signals: tuple[AlertSignal, ...]
+    ) -> IntakeResult | None:
+        """Durably accept a delivery; its outcome, or None if applying it takes longer."""
+        accepted = self._tocsin.inbox.submit(integration_id, signals)
+        inbox_id = await asyncio.wrap_future(accepted)
+        if inbox_id in self._finished:
+            return self._finished.pop(inbox_id)
+        outcome: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+        self._waiters[inbox_id] = outcome
+        try:
+            return await asyncio.wait_for(outcome, self._wait_seconds)
+        except TimeoutError:
+            return None  # still safe in the inbox; it will be applied
+        finally:
+            self._waiters.pop(inbox_id, None)
+
+    async def run(self) -> None:
+        """Until cancelled: apply whenever woken, and every second in case a wake was missed."""
+        with self._tocsin.watch_inbox() as wake:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                wake.clear()
+                try:
+                    await self._apply_all()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # keep applying later deliveries; this one is retried
+                    log.exception("applying the alert inbox failed; retrying")
+                    await asyncio.sleep(POLL_SECONDS)
+
+    async def _apply_all(self) -> None:
+        quarantine: tuple[tuple[int, str], ...] = ()
+        while True:
+            try:
+                results = await run_in_threadpool(
+                    self._tocsin.handle, commands.ProcessInbox(BATCH, quarantine)
+                )
+            except InboxItemFailed as failed:
+                log.error("delivery %d set aside: %s", failed.item_id, failed.detail)
+                quarantine = ((failed.item_id, failed.detail),)
+                continue
+            quarantine = ()
+            for inbox_id, result in results.items():
+                self._publish(inbox_id, result)
+            if len(results) < BATCH:
+                return
+
+    def _publish(self, inbox_id: int, result: IntakeResult) -> None:
+        waiter = self._waiters.get(inbox_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(result)
+            return
+        self._finished[inbox_id] = result  # its request has not started waiting yet
+        while len(self._finished) > REMEMBERED:
+            self._finished.popitem(last=False)

@@ -1,0 +1,72 @@
+"""The alert inbox on SQLite and PostgreSQL: group commit, durability before the answer, order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tocsin.adapters import orm
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands as c
+from tocsin.domain.actors import Actor
+from tocsin.domain.alerts import AlertSignal, SignalAction
+from tocsin.domain.integrations import IntegrationKind
+from tocsin.views.alerts import AlertFilter
+
+
+def signal(n: int) -> AlertSignal:
+    return AlertSignal(
+        f"key-{n}",
+        SignalAction.TRIGGER,
+        labels={"alertname": "Load", "service": "checkout", "severity": "warning", "n": str(n)},
+        annotations={"summary": f"alert {n}"},
+    )
+
+
+def inbox_rows(tocsin: Tocsin) -> int:
+    with tocsin.database.reader.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(orm.alert_inbox)) or 0)
+
+
+def test_concurrent_deliveries_share_commits_and_are_durable_when_answered(catalog: Tocsin) -> None:
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    ids: list[int] = []
+    seen_on_answer: list[bool] = []
+    lock = threading.Lock()
+
+    def deliver(n: int) -> None:
+        inbox_id = catalog.inbox.submit(integration.id, (signal(n),)).result(timeout=30)
+        with catalog.database.reader.connect() as conn:  # a separate connection sees it at once
+            found = conn.scalar(
+                select(func.count())
+                .select_from(orm.alert_inbox)
+                .where(orm.alert_inbox.c.id == inbox_id)
+            )
+        with lock:
+            ids.append(inbox_id)
+            seen_on_answer.append(found == 1)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(60)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(ids) == list(range(1, 61)) and all(seen_on_answer)
+
+    results = catalog.handle(c.ProcessInbox(limit=1000))
+    assert sorted(results) == sorted(ids)
+    assert inbox_rows(catalog) == 0, "applied deliveries leave the inbox in the same transaction"
+    alerts = catalog.alerts.list(AlertFilter(), limit=200).items
+    assert len(alerts) == 60 and len({a.incident_id for a in alerts}) == 1
+
+
+def test_a_failed_write_is_reported_to_the_sender(catalog: Tocsin) -> None:
+    future = catalog.inbox.submit(4242, (signal(1),))  # no such integration: foreign key refuses
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        future.result(timeout=30)
+    assert inbox_rows(catalog) == 0
