@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -81,6 +81,24 @@ def _integration(row: Any) -> Integration:
     )
 
 
+# Built once: statements whose values arrive as parameters are compiled once and cached, which
+# matters when an alert storm writes thousands of them a second.
+_ALERT_COLUMNS = [c.name for c in orm.alerts.columns if c.name != "id"]
+_INSERT_ALERT = insert(orm.alerts).returning(orm.alerts.c.id)
+_UPDATE_ALERT = (
+    update(orm.alerts)
+    .where(orm.alerts.c.id == bindparam("alert_id"))
+    .values({name: bindparam(name) for name in _ALERT_COLUMNS})
+)
+
+
+_FIND_OPEN = select(orm.alerts).where(
+    orm.alerts.c.integration_id == bindparam("integration_id"),
+    orm.alerts.c.open_key == bindparam("dedup_key"),
+)
+_FIND_OPEN_LOCKED = _FIND_OPEN.with_for_update()
+
+
 class SqlAlchemyAlertRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -88,11 +106,9 @@ class SqlAlchemyAlertRepository:
 
     def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
         """The open alert for this key, locked until the transaction ends."""
-        a = orm.alerts
-        query = select(a).where(a.c.integration_id == integration_id, a.c.open_key == dedup_key)
-        if self._locks:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = _FIND_OPEN_LOCKED if self._locks else _FIND_OPEN
+        params = {"integration_id": integration_id, "dedup_key": dedup_key}
+        row = self._conn.execute(query, params).mappings().first()
         return None if row is None else _alert(row)
 
     def latest(self, integration_id: int, dedup_key: str) -> Alert | None:
@@ -111,9 +127,7 @@ class SqlAlchemyAlertRepository:
 
     def add(self, alert: Alert) -> None:
         try:
-            alert.id = self._conn.execute(
-                insert(orm.alerts).values(**_alert_row(alert)).returning(orm.alerts.c.id)
-            ).scalar_one()
+            alert.id = self._conn.execute(_INSERT_ALERT, _alert_row(alert)).scalar_one()
         except IntegrityError as exc:
             # Another delivery opened the same alert a moment ago; the bus retries from scratch.
             raise ConcurrencyConflict(
@@ -121,9 +135,7 @@ class SqlAlchemyAlertRepository:
             ) from exc
 
     def save(self, alert: Alert) -> None:
-        self._conn.execute(
-            update(orm.alerts).where(orm.alerts.c.id == alert.id).values(**_alert_row(alert))
-        )
+        self._conn.execute(_UPDATE_ALERT, {"alert_id": alert.id, **_alert_row(alert)})
 
     def open_count(self, incident_id: int) -> int:
         a = orm.alerts

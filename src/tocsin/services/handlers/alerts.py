@@ -103,7 +103,8 @@ def record_change(cmd: commands.RecordChange, ctx: Context) -> ChangeEvent:
 
 def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     """Apply every alert of one delivery; the sender hears back only after this commits."""
-    intake = _Intake(ctx, ctx.uow.integrations.get(cmd.integration_id), ctx.clock.now())
+    intake = _Intake(ctx, ctx.clock.now())
+    intake.start(ctx.uow.integrations.get(cmd.integration_id))
     for signal in cmd.signals:
         intake.receive(signal)
     return intake.result
@@ -111,12 +112,21 @@ def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
 
 @dataclass
 class _Intake:
+    """Applies deliveries within one transaction; lookups are shared by all its deliveries."""
+
     ctx: Context
-    integration: Integration
     now: datetime
+    integration: Integration = field(init=False)
     result: IntakeResult = field(default_factory=IntakeResult)
     _silences: list[Silence] | None = None
     _tiers: dict[str, int | None] = field(default_factory=dict)
+    # Group rows locked by this transaction, and the incident each points at.
+    _groups: dict[str, int | None] = field(default_factory=dict)
+
+    def start(self, integration: Integration) -> None:
+        """The next delivery, from `integration`: its own result starts empty."""
+        self.integration = integration
+        self.result = IntakeResult()
 
     @property
     def actor(self) -> Actor:
@@ -213,13 +223,16 @@ class _Intake:
             return
         uow = self.ctx.uow
         key = self._group_key(alert)
-        incident_id = uow.alert_groups.lock(key, self.now)
+        if key not in self._groups:
+            self._groups[key] = uow.alert_groups.lock(key, self.now)
+        incident_id = self._groups[key]
         incident = uow.incidents.get(incident_id) if incident_id is not None else None
         if incident is not None and not self._joinable(incident):
             incident = None
         if incident is None:
             incident = self._declare(alert)
             uow.alert_groups.point(key, incident.id, self.now)
+            self._groups[key] = incident.id
         elif alert.severity.is_more_severe_than(incident.severity):
             incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
         alert.incident_id = incident.id
@@ -310,11 +323,12 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
         inbox.set_aside(item_id, error, now)
     results: dict[int, IntakeResult] = {}
     integrations: dict[int, Integration] = {}
+    intake = _Intake(ctx, now)
     for item in inbox.pending(cmd.limit):
         try:
             if item.integration_id not in integrations:
                 integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
-            intake = _Intake(ctx, integrations[item.integration_id], now)
+            intake.start(integrations[item.integration_id])
             for signal in item.signals:
                 intake.receive(signal)
         except ConcurrencyConflict:
