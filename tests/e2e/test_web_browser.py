@@ -229,3 +229,54 @@ def test_the_incident_list_fits_a_phone(chromium: Browser, server: LiveServer) -
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def test_a_silence_made_through_the_form_is_listed_and_can_be_expired(
+    chromium: Browser, server: LiveServer
+) -> None:
+    context, page = signed_in(chromium, server, "alice", viewport={"width": 390, "height": 844})
+    try:
+        page.get_by_role("link", name="Silences").click()
+        expect(page).to_have_url(f"{server.url}/silences")
+        expect(page.get_by_role("link", name="Silences")).to_have_attribute("aria-current", "page")
+        expect(page.locator("main")).to_contain_text("No silences are active or pending")
+        page.get_by_label("Matchers").fill('service="search"\nalertname=~"Disk.*"')
+        page.get_by_label("For", exact=True).fill("2h")
+        page.get_by_label("Why").fill("Reindexing search tonight")
+        page.get_by_role("button", name="Create silence").click()
+        expect(page).to_have_url(f"{server.url}/silences#silence-1")
+        card = page.locator("#silence-1")
+        expect(card.locator(".silence-state")).to_have_text("Active")
+        expect(card.locator(".matcher")).to_have_text(['service="search"', 'alertname=~"Disk.*"'])
+        expect(card).to_contain_text("Reindexing search tonight")
+        expect(card).to_contain_text("by Alice Martin")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert [s.comment for s in server.core.alerts.silences()] == ["Reindexing search tonight"]
+
+        card.get_by_role("button", name="Expire silence #1 now").click()
+        expect(page.locator("#silence-1 .silence-state")).to_have_text("Expired")
+        expect(page.locator("main")).to_contain_text("No silences are active or pending")
+    finally:
+        context.close()
+
+
+def test_the_signing_secret_is_offered_only_for_grafana(
+    chromium: Browser, server: LiveServer
+) -> None:
+    server.core.handle(commands.CreateUser("ada", PASSWORD, OrgRole.ADMIN, "Ada Admin"))
+    context, page = signed_in(chromium, server, "ada")
+    try:
+        page.get_by_role("link", name="Integrations").click()
+        secret = page.locator("#integration-secret")
+        expect(secret).to_be_hidden()
+        page.get_by_label("Kind").select_option("grafana")
+        expect(secret).to_be_visible()
+        page.get_by_label("Name").fill("grafana-prod")
+        secret.fill("hmac-s3cret-value")
+        page.get_by_role("button", name="Create integration").click()
+        card = page.locator("#integration-grafana-prod")
+        expect(card).to_contain_text("HMAC secret set")
+        expect(card.locator(".copy-source")).to_contain_text("/hooks/grafana/")
+        expect(page.locator("#integration-secret")).to_be_hidden()
+    finally:
+        context.close()

@@ -1,4 +1,9 @@
-"""A small demo organisation: services, teams, people, one open and two resolved incidents."""
+"""A small demo organisation: services, teams, people, one open and two resolved incidents.
+
+The open incident was declared by an Alertmanager alert that came in through the `prometheus`
+integration and was joined by a second one; a deploy to its service shortly before came in
+through `deploys` and is listed as a suspect.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from typing import Any
 
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
+from tocsin.domain.alerts import AlertSignal, Link, SignalAction
 from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
@@ -76,9 +83,17 @@ SERVICES = (
 def load_demo(run_at: RunAt, now: datetime) -> None:
     """Send the demo through the bus as if each step happened at its own time."""
     run_at(c.ImportCatalog(PEOPLE, TEAMS, SERVICES), now - timedelta(days=30))
+    admin = Actor("Heidi Larsen")
+    prometheus = run_at(
+        c.CreateIntegration("prometheus", IntegrationKind.ALERTMANAGER, admin),
+        now - timedelta(days=30),
+    )
+    deploys = run_at(
+        c.CreateIntegration("deploys", IntegrationKind.CHANGE, admin), now - timedelta(days=30)
+    )
     _resolved_search_incident(run_at, now - timedelta(days=9))
     _resolved_outage(run_at, now - timedelta(days=3))
-    _open_payments_incident(run_at, now - timedelta(minutes=25))
+    _open_payments_incident(run_at, now - timedelta(minutes=25), prometheus.id, deploys.id)
 
 
 def _resolved_search_incident(run_at: RunAt, t0: datetime) -> None:
@@ -189,23 +204,105 @@ def _resolved_outage(run_at: RunAt, t0: datetime) -> None:
     run_at(c.MarkKeyMoment(number, 7, True, carol), t0 + timedelta(minutes=50))
 
 
-def _open_payments_incident(run_at: RunAt, t0: datetime) -> None:
+def _alertmanager_signal(
+    fingerprint: str, labels: dict[str, str], annotations: dict[str, str], starts_at: datetime
+) -> AlertSignal:
+    """A firing alert as the Alertmanager webhook brings it, with the sender's own object."""
+    source = "http://prometheus.example.com:9090/graph?g0.expr=" + labels["alertname"]
+    starts = starts_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    raw = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": starts,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": source,
+        "fingerprint": fingerprint,
+    }
+    links = [Link(source, "Source")]
+    if "runbook_url" in annotations:
+        links.append(Link(annotations["runbook_url"], "Runbook"))
+    return AlertSignal(
+        dedup_key=fingerprint,
+        action=SignalAction.TRIGGER,
+        title=annotations["summary"],
+        description=annotations.get("description", ""),
+        labels=labels,
+        annotations=annotations,
+        links=tuple(links),
+        source=labels.get("instance", ""),
+        group_key='{}:{service="payments"}',
+        started_at=starts_at,
+        raw=raw,
+    )
+
+
+def _open_payments_incident(
+    run_at: RunAt, t0: datetime, alerts_from: int, changes_from: int
+) -> None:
+    """Declared by an Alertmanager alert; a second alert joins it; a deploy came just before."""
     alice, bob = Actor("Alice Martin"), Actor("Bob Chen")
-    number = run_at(
-        c.DeclareIncident(
+    run_at(
+        c.RecordChange(
+            changes_from,
+            "Deploy payments-api 2.14.0: retry budget for card authorisations",
+            occurred_at=t0 - timedelta(minutes=12),
+            service="payments",
+            source="github-actions",
+            links=(Link("https://ci.example.com/payments-api/runs/4127", "CI run"),),
+        ),
+        t0 - timedelta(minutes=12),
+    )
+    timeouts = _alertmanager_signal(
+        "8f1c2e6a9b3d4f70",
+        {
+            "alertname": "CardAuthorisationTimeouts",
+            "service": "payments",
+            "severity": "error",
+            "acquirer": "eu",
+            "job": "payments-api",
+            "instance": "payments-api-2:9102",
+        },
+        {
+            "summary": "Card authorisations timing out at the EU acquirer",
+            "description": "22% of card authorisations to the EU acquirer timed out "
+            "in the last 5 minutes (threshold 5%).",
+            "runbook_url": "https://runbooks.example.com/payments",
+        },
+        t0 - timedelta(minutes=4),
+    )
+    intake = run_at(c.ReceiveAlerts(alerts_from, (timeouts,)), t0)
+    number = min(intake.incidents)
+    run_at(
+        c.UpdateIncident(
+            number,
+            alice,
             title="Card payments failing for some customers",
-            severity=Severity.P2,
-            actor=alice,
             summary="About 20% of card authorisations time out at the payment provider.",
             services=("payments", "checkout"),
             user_impact="Some customers cannot pay by card; wallets work.",
             business_impact="Roughly a fifth of orders fail.",
             customer_facing=True,
-            detection_source=DetectionSource.CUSTOMER,
-            detected_at=t0 - timedelta(minutes=4),
         ),
-        t0,
+        t0 + timedelta(minutes=1),
     )
+    latency = _alertmanager_signal(
+        "2b7d90c4e15a6f38",
+        {
+            "alertname": "AcquirerLatencyHigh",
+            "service": "payments",
+            "severity": "warning",
+            "acquirer": "eu",
+            "job": "payments-api",
+            "instance": "payments-api-1:9102",
+        },
+        {
+            "summary": "EU acquirer p99 latency above 8s",
+            "description": "p99 authorisation latency at the EU acquirer is 9.4s (threshold 8s).",
+        },
+        t0 + timedelta(minutes=1),
+    )
+    run_at(c.ReceiveAlerts(alerts_from, (latency,)), t0 + timedelta(minutes=3))
     steps: list[tuple[int, c.Command]] = [
         (1, c.AssignRole(number, Role.INCIDENT_COMMANDER, "alice", alice)),
         (2, c.AssignRole(number, Role.TECHNICAL_LEAD, "bob", alice)),

@@ -6,15 +6,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData, QueryParams
 
-from tocsin.domain.errors import DomainError, InvalidInput
+from tocsin.domain.errors import DomainError, InvalidInput, NotFound
 
 T = TypeVar("T")
 Fields = FormData | QueryParams
 # Never echoed back into a page.
-_SECRET_FIELDS = frozenset({"csrf_token", "password"})
+_SECRET_FIELDS = frozenset({"csrf_token", "password", "secret"})
+# Row ids are 32-bit integers in the database; anything larger names nothing.
+_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,18 @@ def parse_number(raw: str, name: str) -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise InvalidInput(f"{name} must be an entry number like 12, not {raw!r}", field=name)
     return int(value)
+
+
+def parse_id(raw: str, what: str) -> int:
+    """A row id from a path, such as the 12 of /alerts/12; anything else is not found."""
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= _MAX_ID:
+        raise NotFound(f"no {what} {raw!r}", field=what)
+    return int(value)
+
+
+def filter_query(query: QueryParams, fields: tuple[str, ...], **extra: str) -> str:
+    """A list page's filters as a query string, with `extra` (such as a cursor) on top."""
+    pairs = [(k, v) for k in fields for v in query.getlist(k) if v]
+    pairs += list(extra.items())
+    return urlencode(pairs)

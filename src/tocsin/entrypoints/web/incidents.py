@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
@@ -17,6 +15,7 @@ from tocsin.entrypoints.api.errors import status_for
 from tocsin.entrypoints.web.forms import (
     EMPTY,
     FormState,
+    filter_query,
     flag,
     parse_time,
     required,
@@ -59,12 +58,6 @@ def parse_filters(query: QueryParams) -> IncidentFilter:
     )
 
 
-def _filter_query(query: QueryParams, **extra: str) -> str:
-    pairs = [(k, v) for k in FILTER_FIELDS for v in query.getlist(k) if v]
-    pairs += list(extra.items())
-    return urlencode(pairs)
-
-
 @router.get("/incidents")
 def incident_list(request: Request, _: Principal = Depends(signed_in)) -> Response:
     """Newest first, filtered, one page at a time with an 'older' link."""
@@ -85,10 +78,10 @@ def incident_list(request: Request, _: Principal = Depends(signed_in)) -> Respon
         "incidents/list.html",
         {
             "incidents": page.items,
-            "older": f"?{_filter_query(query, cursor=page.next_cursor)}"
+            "older": f"?{filter_query(query, FILTER_FIELDS, cursor=page.next_cursor)}"
             if page.next_cursor
             else None,
-            "newest": f"?{_filter_query(query)}" if query.get("cursor") else None,
+            "newest": f"?{filter_query(query, FILTER_FIELDS)}" if query.get("cursor") else None,
             "filters": state,
             "filtered": filtered,
             "status_choices": STATUS_CHOICES,

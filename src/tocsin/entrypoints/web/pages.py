@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tocsin.entrypoints.web import auth, catalog, changes, incidents, live
+from tocsin.entrypoints.web import (
+    alerts,
+    auth,
+    catalog,
+    changes,
+    incidents,
+    integrations,
+    live,
+    silences,
+)
 from tocsin.entrypoints.web.forms import FormState
 from tocsin.entrypoints.web.sessions import Refused, SignInRequired, is_htmx
 from tocsin.entrypoints.web.templating import STATIC_DIR, render
@@ -53,6 +62,6 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_api_route("/", _home, include_in_schema=False)
-    for module in (auth, incidents, changes, live, catalog):
+    for module in (auth, incidents, changes, live, catalog, alerts, silences, integrations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,13 +21,18 @@ from tocsin.entrypoints.web.forms import EMPTY, FormState
 from tocsin.entrypoints.web.templating import render
 from tocsin.policy.durations import format_duration
 from tocsin.policy.model import SeverityLevel
+from tocsin.views.alerts import AlertFilter, AlertView
 from tocsin.views.catalog import PersonView, ServiceView
+from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
+from tocsin.views.pagination import Page
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit")
+LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes")
 PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
+# The alerts panel lists this many; the rest are a link to the filtered alert list away.
+ALERTS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,16 @@ class IncidentPage:
     @cached_property
     def timeline(self) -> list[EntryView]:
         return self._tocsin.incidents.timeline(self.id)
+
+    @cached_property
+    def alerts(self) -> Page[AlertView]:
+        """The alerts that declared or joined the incident, newest first."""
+        return self._tocsin.alerts.list(AlertFilter(incident_id=self.id), limit=ALERTS_SHOWN)
+
+    @cached_property
+    def changes(self) -> list[ChangeView]:
+        """Deploys and changes to its services in the hour before it started: the suspects."""
+        return self._tocsin.changes.before_incident(self.id)
 
     @cached_property
     def people(self) -> list[PersonView]:

@@ -154,6 +154,18 @@ async def change_request(request: Request) -> Change:
     return Change(principal, form)
 
 
+def require_admin(principal: Principal, what: str) -> Principal:
+    """Refuse anyone but an admin; `what` says what is reserved, e.g. "manage integrations"."""
+    if not principal.scope.allows(Scope.ADMIN):
+        raise Refused(
+            403,
+            "Admins only",
+            f"You are signed in as {principal.display_name}, a {principal.org_role.value}: "
+            f"only admins can {what}. Ask an admin if you need a change here.",
+        )
+    return principal
+
+
 # ----- cookies --------------------------------------------------------------------------------
 def start_session(response: Response, secret: str, settings: Settings) -> None:
     """Hand the browser its session secret: HttpOnly, SameSite=Lax, Secure when configured."""

@@ -1,13 +1,15 @@
-"""The Jinja2 environment for pages: time and badge filters, static URLs, and one render call."""
+"""The Jinja2 environment for pages: time, badge and JSON filters, static URLs, one render call."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from tocsin.domain.accounts import Scope
+from tocsin.domain.incidents import reference
 from tocsin.domain.statuses import Status
 
 HERE = Path(__file__).parent
@@ -57,6 +60,23 @@ def humanize(value: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def pretty_json(value: object) -> str:
+    """A sender's document as indented JSON with sorted keys (PostgreSQL keeps no key order)."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def safe_url(value: object) -> str | None:
+    """The URL when it is an http(s) link, else None: senders' links are never `javascript:`."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 @functools.cache
 def _static_version(name: str) -> str:
     path = STATIC_DIR / name
@@ -85,6 +105,9 @@ def environment() -> Environment:
         when=when,
         status_label=status_label,
         humanize=humanize,
+        pretty_json=pretty_json,
+        safe_url=safe_url,
+        incident_ref=reference,
     )
     env.globals.update(static=static, htmx_config=HTMX_CONFIG)
     return env
@@ -110,6 +133,7 @@ def render(
         "principal": principal,
         "csrf_token": principal.csrf_token if principal is not None else None,
         "can_change": principal is not None and principal.scope.allows(Scope.WRITE),
+        "is_admin": principal is not None and principal.scope.allows(Scope.ADMIN),
         "path": request.url.path,
     }
     full.update(context or {})

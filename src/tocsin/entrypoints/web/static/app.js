@@ -1,5 +1,6 @@
 /* Tocsin's own script: keep typed text through live refreshes, show local times, mark new
-   timeline entries and whether live updates are connected. Everything works without it. */
+   timeline entries and whether live updates are connected, copy integration URLs. Everything
+   works without it. */
 (function () {
   'use strict';
 
@@ -154,7 +155,24 @@
     if (close && flash) flash.innerHTML = '';
   });
 
+  // Copy buttons next to integration URLs and keys; without the clipboard API they stay hidden
+  // and the text (selected whole by one tap) is copied by hand.
+  document.addEventListener('click', function (evt) {
+    var button = evt.target && evt.target.closest && evt.target.closest('.copy-button');
+    if (!button) return;
+    navigator.clipboard.writeText(button.getAttribute('data-copy') || '').then(function () {
+      button.textContent = 'Copied';
+      window.setTimeout(function () { button.textContent = 'Copy'; }, 2000);
+    }, function () {
+      button.textContent = 'Select and copy';
+    });
+  });
+
   document.addEventListener('DOMContentLoaded', function () {
+    if (navigator.clipboard && window.isSecureContext) {
+      var copies = document.querySelectorAll('.copy-button[hidden]');
+      for (var c = 0; c < copies.length; c++) copies[c].hidden = false;
+    }
     var page = document.querySelector('.incident-page[data-version]');
     if (page) {
       var panels = page.querySelectorAll('[data-live]');
