@@ -169,7 +169,7 @@ class InboxWriter:
             for i, s, _ in batch
         ]
         try:
-            with self._database.writer.begin() as conn:
+            with self._database.write_lock, self._database.writer.begin() as conn:
                 ids = conn.scalars(
                     insert(orm.alert_inbox).returning(
                         orm.alert_inbox.c.id, sort_by_parameter_order=True

@@ -60,8 +60,16 @@ class SqlAlchemyUnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
-        conn = self._database.writer.connect()
-        self._conn, self._tx = conn, conn.begin()
+        self._database.write_lock.__enter__()
+        conn = None
+        try:
+            conn = self._database.writer.connect()
+            self._conn, self._tx = conn, conn.begin()
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            self._database.write_lock.__exit__(None, None, None)
+            raise
         self.incidents = SqlAlchemyIncidentRepository(conn)
         self.timeline = SqlAlchemyTimelineRepository(conn)
         self.people = SqlAlchemyPersonRepository(conn)
@@ -83,10 +91,13 @@ class SqlAlchemyUnitOfWork:
     def __exit__(self, *args: object) -> None:
         assert self._conn is not None
         assert self._tx is not None
-        if self._tx.is_active:
-            self._tx.rollback()
-        self._conn.close()
-        self._conn = self._tx = None
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+            self._conn.close()
+        finally:
+            self._conn = self._tx = None
+            self._database.write_lock.__exit__(None, None, None)
 
     def collect_new_events(self) -> Iterator[Event]:
         for incident in list(self.incidents.seen()):
