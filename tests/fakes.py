@@ -14,7 +14,7 @@ from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
-from tocsin.domain.integrations import Integration
+from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
@@ -67,6 +67,7 @@ class _Store:
         self.changes: list[ChangeEvent] = []
         self.inbox: dict[int, InboxItem] = {}
         self.set_aside: dict[int, str] = {}
+        self.heartbeats: dict[int, Heartbeat] = {}
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -263,6 +264,25 @@ class _Changes:
         self.store.changes.append(change)
 
 
+class _Heartbeats:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        self.store.heartbeats[heartbeat.integration_id] = heartbeat
+
+    def get(self, integration_id: int) -> Heartbeat:
+        if integration_id not in self.store.heartbeats:
+            raise NotFound(f"integration {integration_id} has no heartbeat", field="key")
+        return self.store.heartbeats[integration_id]
+
+    def missed(self, now: datetime) -> list[Heartbeat]:
+        return [h for h in self.store.heartbeats.values() if h.is_missed(now)]
+
+    def save(self, heartbeat: Heartbeat) -> None:
+        self.store.heartbeats[heartbeat.integration_id] = heartbeat
+
+
 class _Inbox:
     def __init__(self, store: _Store) -> None:
         self.store = store
@@ -284,6 +304,7 @@ class _Inbox:
 
 WRITTEN_AT_ONCE = (
     "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
+    "heartbeats",
 )  # fmt: skip
 
 
@@ -318,6 +339,7 @@ class FakeUnitOfWork:
         self.silences = _Silences(self.store)
         self.changes = _Changes(self.store)
         self.inbox = _Inbox(self.store)
+        self.heartbeats = _Heartbeats(self.store)
         self._pending: list[int] = []
         return self
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         description="How long a webhook answer waits for its alerts to be applied (they are "
         "durable before that)",
     )
+    heartbeat_check_seconds: float = Field(
+        5.0, gt=0, description="How often missed heartbeats are looked for"
+    )
     pagerduty_events_per_minute: int = Field(
         600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
     )

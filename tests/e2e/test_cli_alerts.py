@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -60,7 +62,7 @@ def test_integrations_alerts_and_silences(catalog: Tocsin, cli: Cli) -> None:
     ("args", "message"),
     [
         (("integration", "create", "--name", "x", "--kind", "nagios"), "unknown integration kind"),
-        (("integration", "create", "--name", "x", "--kind", "generic", "--service", "nope"),
+        (("integration", "create", "--name", "x", "--kind", "change", "--service", "nope"),
          "no service named 'nope'"),
         (("integration", "create", "--name", "x", "--kind", "pagerduty", "--secret", "12345678"),
          "only Grafana"),
@@ -105,3 +107,21 @@ def test_against_a_server(
         == 1
     )
     assert writer.json("alert", "list")["items"] == []
+
+
+def test_generic_and_heartbeat_integrations(cli: Cli, tmp_path: Path) -> None:
+    mapping = tmp_path / "nagios.yaml"
+    mapping.write_text(
+        "alerts: checks\ntitle: \"{{ host }}: {{ check }}\"\nresolved: state == 'OK'\n"
+    )
+    made = cli.json("integration", "create", "--name", "nagios", "--kind", "generic",
+                    "--mapping", str(mapping))  # fmt: skip
+    assert made["config"]["resolved"] == "state == 'OK'"
+    assert made["url"].endswith(f"/hooks/generic/{made['key']}")
+    beat = cli.json("integration", "create", "--name", "cron", "--kind", "heartbeat",
+                    "--interval", "15m", "--severity", "critical")  # fmt: skip
+    assert beat["config"] == {"interval_seconds": 900, "severity": "critical"}
+    mapping.write_text("- not a mapping\n")
+    assert "must hold a mapping" in cli("integration", "create", "--name", "x", "--kind", "generic",
+                                        "--mapping", str(mapping), code=1)  # fmt: skip
+    assert "interval" in cli("integration", "create", "--name", "y", "--kind", "heartbeat", code=1)

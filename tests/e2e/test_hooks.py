@@ -326,3 +326,84 @@ def test_an_answer_does_not_wait_longer_than_configured(catalog: Tocsin) -> None
         assert response.json() == {"status": "queued", "alerts": 2}, "durable, applied shortly"
         wait_for("the applier to catch up", lambda: len(alerts(catalog)) == 2)
     assert len(incidents(catalog)) == 1
+
+
+GENERIC_MAPPING = {
+    "alerts": "checks",
+    "title": "{{ host }}: {{ check }} is {{ state }}",
+    "dedup_key": "join('/', [host, check])",
+    "severity": "level",
+    "service": "tags.service",
+    "resolved": "state == 'OK'",
+    "links": "url",
+    "started_at": "since",
+}
+
+
+def test_generic_webhooks_follow_their_mapping(catalog: Tocsin, client: TestClient) -> None:
+    key = catalog.handle(
+        commands.CreateIntegration("nagios", IntegrationKind.GENERIC, ADMIN, config=GENERIC_MAPPING)
+    ).key
+    body = {"checks": [
+        {"host": "db-1", "check": "disk", "state": "CRITICAL", "level": "critical",
+         "tags": {"service": "payments"}, "url": "https://nagios.example/db-1",
+         "since": "2026-03-29T00:20:00Z"},
+        {"host": "web-1", "check": "load", "state": "WARNING", "level": "warning",
+         "tags": {"service": "search"}},
+    ]}  # fmt: skip
+    response = client.post(f"/hooks/generic/{key}", json=body)
+    assert response.status_code == 200 and response.json()["opened"] == 2, response.text
+    by_key = {a.dedup_key: a for a in alerts(catalog)}
+    disk = catalog.alerts.alert(by_key["db-1/disk"].id)
+    assert (disk.title, disk.severity, disk.service) == ("db-1: disk is CRITICAL", "P1", "payments")
+    assert disk.links == [{"href": "https://nagios.example/db-1", "text": ""}]
+    assert {i.severity for i in incidents(catalog)} == {"P1", "P3"}
+
+    body["checks"][0]["state"] = "OK"
+    client.post(f"/hooks/generic/{key}", json=body)
+    assert catalog.alerts.alert(disk.id).status == "resolved"
+
+    not_json = client.post(
+        f"/hooks/generic/{key}", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 422 and "not valid JSON" in not_json.text
+    missing = client.post(f"/hooks/generic/{key}", json={"nothing": []})
+    assert missing.status_code == 422 and "found no list of alerts" in missing.json()["detail"]
+    assert len(alerts(catalog)) == 2
+
+
+def test_integration_configs_are_checked_when_created(catalog: Tocsin) -> None:
+    token = make_token(catalog, Scope.ADMIN)
+    with TestClient(create_app(catalog), headers={"Authorization": f"Bearer {token}"}) as c:
+
+        def create(**body: Any) -> Any:
+            return c.post("/api/v1/integrations", json={"name": "x", **body})
+
+        bad_path = create(kind="generic", config={"title": "foo[", "dedup_key": "id"})
+        assert bad_path.status_code == 422 and "neither valid JMESPath nor Jinja" in bad_path.text
+        no_title = create(kind="generic", config={"dedup_key": "id"})
+        assert no_title.status_code == 422 and "title" in no_title.text
+        unknown = create(kind="generic", config={"title": "t", "colour": "red"})
+        assert unknown.status_code == 422 and "colour" in unknown.text
+        assert create(kind="heartbeat", config={"interval": "soon"}).status_code == 422
+        assert create(kind="alertmanager", config={"x": 1}).status_code == 422
+        made = create(kind="heartbeat", service="payments", config={"interval": "5m"})
+        assert made.status_code == 201, made.text
+        assert made.json()["config"] == {"interval_seconds": 300, "severity": "error"}
+        assert [i["name"] for i in c.get("/api/v1/integrations").json()] == ["x"]
+
+
+def test_heartbeat_pings_and_misses(catalog: Tocsin, client: TestClient, clock: Any) -> None:
+    key = catalog.handle(
+        commands.CreateIntegration(
+            "cron", IntegrationKind.HEARTBEAT, ADMIN, config={"interval_seconds": 60}
+        )
+    ).key
+    assert client.get(f"/hooks/heartbeat/{key}").json() == {"status": "ok", "resolved": False}
+    clock.advance(minutes=2)
+    catalog.handle(commands.CheckHeartbeats())
+    (alert,) = alerts(catalog)
+    assert alert.status == "firing" and alert.title.startswith("No heartbeat from cron")
+    assert client.post(f"/hooks/heartbeat/{key}").json() == {"status": "ok", "resolved": True}
+    assert catalog.alerts.alert(alert.id).status == "resolved"
+    assert client.get("/hooks/heartbeat/" + "f" * 32).status_code == 404

@@ -21,12 +21,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, port: int) -> None:
+    def __init__(self, db: Path, port: int, *args: str) -> None:
         env = {**os.environ, "TOCSIN_DATABASE_URL": f"sqlite:///{db}", "COLUMNS": "200"}
         self.url = f"http://127.0.0.1:{port}"
         self.env = env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tocsin", "serve", "--demo", "--port", str(port)],
+            [sys.executable, "-m", "tocsin", "serve", "--demo", "--port", str(port), *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -95,3 +95,23 @@ def test_first_start_migrates_loads_demo_and_prints_the_admin_login(db: Path) ->
     output = again.stop()
     assert "Loaded the demo" not in output, "the demo loads only into an empty database"
     assert "password:" not in output, "the admin login is created once"
+
+
+def test_several_worker_processes_serve_one_port(db: Path) -> None:
+    server = Server(db, free_port(), "--workers", "2")
+    try:
+        pids = set()
+        for _ in range(40):  # connections land on either worker
+            response = httpx.get(server.url + "/readyz", headers={"Connection": "close"}, timeout=5)
+            assert response.status_code == 200
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(server.process.pid)],
+            capture_output=True, text=True, check=False,
+        ).stdout.split()  # fmt: skip
+        pids.update(children)
+        assert len(pids) >= 2, "two worker processes under the one `tocsin serve`"
+        page = httpx.get(server.url + "/login", timeout=5)
+        assert page.status_code == 200 and "Sign in" in page.text
+    finally:
+        output = server.stop()
+    assert "Loaded the demo" in output

@@ -596,3 +596,22 @@ def test_the_demo_has_alerts_on_its_open_incident(tocsin: Tocsin, clock: FakeClo
         assert "Deploy payments-api 2.14.0" in incident
         integrations = admin.read("/integrations")
         assert "prometheus alertmanager" in integrations and "deploys change" in integrations
+
+
+def test_heartbeats_and_generic_integrations_from_the_form(admin: Browser) -> None:
+    bad = admin.post("/integrations", {"name": "cron", "kind": "heartbeat", "interval": "often"})
+    assert bad.status_code == 422 and "interval" in text_of(bad.text)
+    assert re.search(r'name="interval"[^>]*value="often"', bad.text), "the typed value stays"
+    made = admin.post("/integrations", {"name": "cron", "kind": "heartbeat", "interval": "5m"})
+    assert made.status_code == 200 and "Created cron" in text_of(made.text)
+    assert "/hooks/heartbeat/" in made.text
+
+    mapping = 'alerts: checks\ntitle: "{{ host }} {{ check }}"\ndedup_key: id\n'
+    nagios = admin.post("/integrations", {"name": "nagios", "kind": "generic", "mapping": mapping})
+    assert "Created nagios" in text_of(nagios.text)
+    broken = admin.post(
+        "/integrations", {"name": "other", "kind": "generic", "mapping": "title: 'foo['"}
+    )
+    assert broken.status_code == 422 and "neither valid JMESPath nor Jinja" in text_of(broken.text)
+    assert "title: &#39;foo[&#39;" in broken.text, "the typed mapping stays"
+    assert integration_count(admin.core) == 2

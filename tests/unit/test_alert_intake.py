@@ -255,3 +255,45 @@ def test_the_inbox_is_applied_in_arrival_order_and_a_bad_delivery_is_set_aside(h
     first = next(a for a in h.store.alerts.values() if a.dedup_key == "fp1")
     assert first.status is AlertStatus.RESOLVED, "resolve applied after the firing it follows"
     assert h.bus.handle(c.ProcessInbox(limit=10)) == {}
+
+
+def test_a_missed_heartbeat_fires_one_alert_and_the_next_ping_resolves_it(h: Intake) -> None:
+    made = h.bus.handle(
+        c.CreateIntegration(
+            "nightly-backup",
+            IntegrationKind.HEARTBEAT,
+            ALICE,
+            service="payments",
+            config={"interval_seconds": 300, "severity": "critical"},
+        )
+    )
+    h.clock.advance(minutes=4)
+    assert h.bus.handle(c.CheckHeartbeats()) == []
+    h.bus.handle(c.PingHeartbeat(made.id))  # in time: the next one is due 5 minutes from now
+    h.clock.advance(minutes=4, seconds=59)
+    assert h.bus.handle(c.CheckHeartbeats()) == []
+    h.clock.advance(seconds=1)
+    assert h.bus.handle(c.CheckHeartbeats()) == [made.id]
+    assert h.bus.handle(c.CheckHeartbeats()) == [], (
+        "one alert per missed heartbeat, not one per check"
+    )
+    (alert,) = h.store.alerts.values()
+    assert alert.title.startswith("No heartbeat from nightly-backup since ")
+    (incident,) = h.store.incidents.values()
+    assert (incident.severity, [s.slug for s in incident.services]) == (Severity.P1, ["payments"])
+
+    h.clock.advance(minutes=1)
+    assert h.bus.handle(c.PingHeartbeat(made.id)) is True
+    assert alert.status is AlertStatus.RESOLVED
+    assert h.store.incidents[incident.id].status is Status.MONITORING
+    assert h.bus.handle(c.PingHeartbeat(made.id)) is False
+
+
+def test_a_heartbeat_needs_a_sensible_interval(h: Intake) -> None:
+    with pytest.raises(InvalidInput, match="at least 10 seconds"):
+        h.bus.handle(
+            c.CreateIntegration(
+                "hb", IntegrationKind.HEARTBEAT, ALICE, config={"interval_seconds": 1}
+            )
+        )
+    assert h.store.integrations == {}

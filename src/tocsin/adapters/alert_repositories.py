@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -14,7 +14,7 @@ from tocsin.adapters import orm
 from tocsin.domain.alerts import Alert, AlertStatus, Link
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
-from tocsin.domain.integrations import Integration, IntegrationKind
+from tocsin.domain.integrations import Heartbeat, Integration, IntegrationKind
 from tocsin.domain.matchers import parse_matchers
 from tocsin.domain.severities import Severity
 from tocsin.domain.silences import Silence
@@ -324,3 +324,56 @@ class SqlAlchemyChangeEventRepository:
             )
             .returning(orm.change_events.c.id)
         ).scalar_one()
+
+
+class SqlAlchemyHeartbeatRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._locks = conn.dialect.name == "postgresql"
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        self._conn.execute(insert(orm.heartbeats).values(**_heartbeat_row(heartbeat)))
+
+    def get(self, integration_id: int) -> Heartbeat:
+        query = select(orm.heartbeats).where(orm.heartbeats.c.integration_id == integration_id)
+        if self._locks:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"integration {integration_id} has no heartbeat", field="key")
+        return _heartbeat(row)
+
+    def missed(self, now: datetime) -> list[Heartbeat]:
+        h = orm.heartbeats
+        query = select(h).where(h.c.firing.is_(False), h.c.due_at <= now).order_by(h.c.due_at)
+        if self._locks:
+            query = query.with_for_update(skip_locked=True)
+        return [_heartbeat(row) for row in self._conn.execute(query).mappings()]
+
+    def save(self, heartbeat: Heartbeat) -> None:
+        h = orm.heartbeats
+        self._conn.execute(
+            update(h)
+            .where(h.c.integration_id == heartbeat.integration_id)
+            .values(**_heartbeat_row(heartbeat))
+        )
+
+
+def _heartbeat_row(h: Heartbeat) -> dict[str, Any]:
+    return {
+        "integration_id": h.integration_id,
+        "interval_seconds": int(h.interval.total_seconds()),
+        "due_at": h.due_at,
+        "last_ping_at": h.last_ping_at,
+        "firing": h.firing,
+    }
+
+
+def _heartbeat(row: Any) -> Heartbeat:
+    return Heartbeat(
+        integration_id=row["integration_id"],
+        interval=timedelta(seconds=row["interval_seconds"]),
+        due_at=row["due_at"],
+        last_ping_at=row["last_ping_at"],
+        firing=row["firing"],
+    )

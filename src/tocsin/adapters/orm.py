@@ -273,6 +273,17 @@ alerts = Table(
     Index("ix_alerts_status_received", "status", "first_received_at"),
 )
 
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("integration_id", ForeignKey("integrations.id"), primary_key=True),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("last_ping_at", UtcDateTime, nullable=True),
+    Column("firing", Boolean, nullable=False),
+    Index("ix_heartbeats_due", "firing", "due_at"),
+)
+
 # Accepted deliveries not yet applied: written (group-committed) before the sender is answered,
 # applied to alerts and incidents right after, and deleted in the transaction that applies them.
 alert_inbox = Table(

@@ -15,6 +15,7 @@ from tocsin.adapters.alert_repositories import (
     SqlAlchemyAlertGroupRepository,
     SqlAlchemyAlertRepository,
     SqlAlchemyChangeEventRepository,
+    SqlAlchemyHeartbeatRepository,
     SqlAlchemyIntegrationRepository,
     SqlAlchemySilenceRepository,
 )
@@ -51,6 +52,7 @@ class SqlAlchemyUnitOfWork:
     silences: SqlAlchemySilenceRepository
     changes: SqlAlchemyChangeEventRepository
     inbox: SqlAlchemyAlertInbox
+    heartbeats: SqlAlchemyHeartbeatRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -84,6 +86,7 @@ class SqlAlchemyUnitOfWork:
         self.silences = SqlAlchemySilenceRepository(conn)
         self.changes = SqlAlchemyChangeEventRepository(conn)
         self.inbox = SqlAlchemyAlertInbox(conn)
+        self.heartbeats = SqlAlchemyHeartbeatRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         return self

@@ -211,6 +211,18 @@ class CreateIntegration(Command):
     actor: Actor
     service: str | None = None
     secret: str | None = field(default=None, repr=False)
+    # generic: the validated field mapping; heartbeat: {"interval_seconds", "severity"}
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PingHeartbeat(Command):
+    integration_id: int
+
+
+@dataclass(frozen=True)
+class CheckHeartbeats(Command):
+    """Fire an alert for every heartbeat whose interval passed without a ping."""
 
 
 @dataclass(frozen=True)

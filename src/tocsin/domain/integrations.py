@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -67,3 +67,40 @@ def check_key(key: str) -> str:
             "an integration key is 16 to 128 letters, digits, '-' or '_'", field="key"
         )
     return key
+
+
+MIN_HEARTBEAT = timedelta(seconds=10)
+
+
+@dataclass
+class Heartbeat:
+    """A dead man's switch: the sender pings within every interval, or an alert fires."""
+
+    integration_id: int
+    interval: timedelta
+    due_at: datetime
+    last_ping_at: datetime | None = None
+    firing: bool = False
+
+    @classmethod
+    def start(cls, integration_id: int, interval: timedelta, now: datetime) -> Heartbeat:
+        if interval < MIN_HEARTBEAT:
+            raise InvalidInput(
+                f"a heartbeat interval is at least {int(MIN_HEARTBEAT.total_seconds())} seconds",
+                field="interval",
+            )
+        return cls(integration_id, interval, now + interval)
+
+    def ping(self, now: datetime) -> bool:
+        """Record a ping; True when it ends a missed-heartbeat alert."""
+        was_firing = self.firing
+        self.last_ping_at = now
+        self.due_at = now + self.interval
+        self.firing = False
+        return was_firing
+
+    def is_missed(self, now: datetime) -> bool:
+        return not self.firing and now >= self.due_at
+
+    def miss(self) -> None:
+        self.firing = True

@@ -12,7 +12,7 @@ from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.entrypoints.api import accounts, alerts, catalog, errors, hooks, incidents, system
 from tocsin.entrypoints.api.ratelimit import RateLimiter
-from tocsin.entrypoints.intake import InboxApplier
+from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.web import pages
 
 API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
@@ -30,6 +30,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
         background = [
             asyncio.create_task(core.relay_changes()),
             asyncio.create_task(app.state.intake.run()),
+            asyncio.create_task(watch_heartbeats(core, core.settings.heartbeat_check_seconds)),
         ]
         try:
             yield

@@ -25,6 +25,21 @@ POLL_SECONDS = 1.0  # deliveries another process committed while its applier was
 REMEMBERED = 10_000
 
 
+async def watch_heartbeats(tocsin: Tocsin, every_seconds: float) -> None:
+    """Until cancelled: fire the alert of every heartbeat whose interval passed without a ping.
+
+    When a heartbeat is due lives in its row, so a restart loses nothing: the next check finds it.
+    """
+    while True:
+        try:
+            await run_in_threadpool(tocsin.handle, commands.CheckHeartbeats())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("checking heartbeats failed; trying again")
+        await asyncio.sleep(every_seconds)
+
+
 class InboxApplier:
     def __init__(self, tocsin: Tocsin, wait_seconds: float = 2.0) -> None:
         self._tocsin = tocsin

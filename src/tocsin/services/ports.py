@@ -12,7 +12,7 @@ from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
-from tocsin.domain.integrations import Integration
+from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
@@ -135,6 +135,20 @@ class SilenceRepository(Protocol):
     def save(self, silence: Silence) -> None: ...
 
 
+class HeartbeatRepository(Protocol):
+    def add(self, heartbeat: Heartbeat) -> None: ...
+
+    def get(self, integration_id: int) -> Heartbeat:
+        """Held against concurrent pings and checks until commit."""
+        ...
+
+    def missed(self, now: datetime) -> list[Heartbeat]:
+        """Heartbeats past due and not yet alerting, held until commit."""
+        ...
+
+    def save(self, heartbeat: Heartbeat) -> None: ...
+
+
 class AlertInbox(Protocol):
     def claim(self) -> bool:
         """Whether this transaction may apply the inbox (one applier at a time, cluster-wide)."""
@@ -184,6 +198,8 @@ class UnitOfWork(Protocol):
     def changes(self) -> ChangeEventRepository: ...
     @property
     def inbox(self) -> AlertInbox: ...
+    @property
+    def heartbeats(self) -> HeartbeatRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

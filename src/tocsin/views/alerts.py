@@ -29,6 +29,7 @@ class IntegrationView:
     created_by: str
     key_rotated_at: datetime | None
     secret: str | None = field(default=None, repr=False)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def _integration(row: Any) -> IntegrationView:
         created_by=row["created_by"],
         key_rotated_at=row["key_rotated_at"],
         secret=row["secret"],
+        config=row["config"],
     )
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
@@ -18,6 +18,8 @@ from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import parse_matchers
 from tocsin.entrypoints.api.deps import admin_access, get_tocsin, read_access, write_access
 from tocsin.entrypoints.api.schemas import Input, parsed
+from tocsin.entrypoints.api.senders.generic import GenericMapping
+from tocsin.policy.durations import parse_duration
 from tocsin.views.accounts import Principal
 from tocsin.views.alerts import AlertFilter, AlertView, IntegrationView, SilenceView
 
@@ -34,6 +36,38 @@ class IntegrationCreate(Input):
     secret: str | None = Field(
         None, min_length=8, max_length=255, description="Grafana HMAC secret"
     )
+    config: dict[str, Any] = Field(
+        {},
+        description="generic: where each field is (title, dedup_key, severity, service, resolved, "
+        "… as JMESPath or Jinja); heartbeat: interval (e.g. 5m) and severity",
+    )
+
+    @model_validator(mode="after")
+    def _config_fits_the_kind(self) -> IntegrationCreate:
+        object.__setattr__(self, "config", stored_config(self.kind, self.config))
+        return self
+
+
+def stored_config(kind: IntegrationKind, config: dict[str, Any]) -> dict[str, Any]:
+    """The config as stored: a generic mapping with every expression compiled, a heartbeat's
+    interval in seconds; other kinds take none. ValueError says what is wrong."""
+    if kind is IntegrationKind.GENERIC:
+        return GenericMapping.model_validate(config).model_dump(exclude_none=True)
+    if kind is IntegrationKind.HEARTBEAT:
+        return HeartbeatConfig.model_validate(config).stored()
+    if config:
+        raise ValueError(f"a {kind.value} integration takes no config")
+    return {}
+
+
+class HeartbeatConfig(Input):
+    interval: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
+        description="ping at least this often: 30s, 5m, 1h"
+    )
+    severity: str = Field("error", description="severity of the missed-heartbeat alert")
+
+    def stored(self) -> dict[str, Any]:
+        return {"interval_seconds": int(self.interval.total_seconds()), "severity": self.severity}
 
 
 class IntegrationRead(BaseModel):
@@ -43,6 +77,7 @@ class IntegrationRead(BaseModel):
     signed: bool
     key: str
     url: str = Field(description="What to configure in the sender")
+    config: dict[str, Any] = Field(description="generic: its mapping; heartbeat: its interval")
     created_at: datetime
     created_by: str
     key_rotated_at: datetime | None
@@ -63,6 +98,7 @@ def _integration_read(tocsin: Tocsin, view: IntegrationView) -> IntegrationRead:
         signed=view.signed,
         key=view.key,
         url=endpoint_url(tocsin.settings.public_url(), view.kind, view.key),
+        config=view.config,
         created_at=view.created_at,
         created_by=view.created_by,
         key_rotated_at=view.key_rotated_at,
@@ -83,7 +119,9 @@ def create_integration(
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> IntegrationRead:
     made = tocsin.handle(
-        commands.CreateIntegration(body.name, body.kind, principal.actor, body.service, body.secret)
+        commands.CreateIntegration(
+            body.name, body.kind, principal.actor, body.service, body.secret, body.config
+        )
     )
     return _integration_read(tocsin, tocsin.alerts.integration(made.name))
 

@@ -24,6 +24,7 @@ from tocsin.domain.alerts import IntakeResult, Link
 from tocsin.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TooLarge
 from tocsin.domain.incidents import reference
 from tocsin.domain.integrations import IntegrationKind
+from tocsin.entrypoints.api.senders import generic as generic_sender
 from tocsin.entrypoints.api.senders import pagerduty, prometheus
 from tocsin.views.alerts import IntegrationView
 
@@ -148,6 +149,33 @@ def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(given, expected):
         raise AuthenticationFailed("the request signature does not match the integration's secret")
+
+
+@router.post("/hooks/generic/{key}", summary="Any JSON, read through the integration's mapping")
+async def generic(request: Request, key: str) -> dict[str, Any]:
+    tocsin = _tocsin(request)
+    body = await read_body(request, tocsin.settings.hook_max_bytes)
+    integration = _integration(tocsin, key, IntegrationKind.GENERIC)
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+    mapping = generic_sender.GenericMapping.model_validate(integration.config)
+    signals = generic_sender.signals(mapping, document)
+    result = await request.app.state.intake.submit(integration.id, signals)
+    return _summary(result, len(signals))
+
+
+@router.api_route(
+    "/hooks/heartbeat/{key}", methods=["GET", "POST"], summary="A heartbeat monitor's ping"
+)
+async def heartbeat(request: Request, key: str) -> dict[str, Any]:
+    """Any GET or POST counts; a missed-heartbeat alert, if one is firing, resolves."""
+    tocsin = _tocsin(request)
+    await read_body(request, 64 * 1024)
+    integration = _integration(tocsin, key, IntegrationKind.HEARTBEAT)
+    ended = await run_in_threadpool(tocsin.handle, commands.PingHeartbeat(integration.id))
+    return {"status": "ok", "resolved": ended}
 
 
 class ChangeBody(BaseModel):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from tocsin.bootstrap import Tocsin
+from tocsin.config import Settings
 from tocsin.domain import commands
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.entrypoints.app import create_app
@@ -32,6 +34,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port [TOCSIN_PORT].")] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo data into an empty database.")] = False,
     migrate: Annotated[bool, typer.Option(help="Upgrade the schema before serving.")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, envvar="TOCSIN_WORKERS", help="Server processes on this port, e.g. one per core."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web UI and the API."""
     tocsin = state(ctx).tocsin(migrate=migrate)
@@ -51,14 +59,27 @@ def serve(
             f"password: [bold]{admin_password}[/]"
         )
         output.console.print("Shown once; create more users with `tocsin user create`.")
-    uvicorn.run(
-        create_app(tocsin),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        timeout_graceful_shutdown=5,  # live-update streams must not hold a restart hostage
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 5,  # live-update streams must not hold a restart hostage
+    }
+    if workers == 1:
+        uvicorn.run(create_app(tocsin), **options)
+        return
+    # Each worker process builds its own Tocsin from the same settings; everything they share
+    # lives in the database, as it does between servers on different machines.
+    tocsin.close()
+    os.environ.update(settings_environment(settings))
+    uvicorn.run(f"{create_app.__module__}:create_app", factory=True, workers=workers, **options)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The settings as TOCSIN_* variables, for worker processes started from this one."""
+    values = settings.model_dump(exclude_none=True)
+    return {f"TOCSIN_{name.upper()}": str(value) for name, value in values.items()}
 
 
 def ensure_admin(tocsin: Tocsin) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 
 from tocsin.domain.errors import InvalidInput
@@ -43,15 +45,48 @@ def create_integration(
     secret: Annotated[
         str | None, typer.Option(help="Grafana only: HMAC secret the requests are signed with.")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Generic only: YAML or JSON file saying where each field is."),
+    ] = None,
+    interval: Annotated[
+        str | None, typer.Option(help="Heartbeat only: ping at least this often (5m).")
+    ] = None,
+    severity: Annotated[
+        str | None, typer.Option(help="Heartbeat only: severity of the missed-heartbeat alert.")
+    ] = None,
     json: JsonFlag = False,
 ) -> None:
     """Create an integration and print the URL (and key) to configure in the sender."""
-    body = alerts_api.IntegrationCreate(name=name, kind=kind, service=service, secret=secret)
+    config: dict[str, Any] = _mapping_file(mapping) if mapping else {}
+    if interval is not None:
+        config["interval"] = interval
+    if severity is not None:
+        config["severity"] = severity
+    body = alerts_api.IntegrationCreate(
+        name=name,
+        kind=kind,
+        service=service,
+        secret=secret,
+        config=config,
+    )
     made = state(ctx).backend().create_integration(body)
     if json:
         output.print_json(made)
     else:
         _print_integration(made)
+
+
+def _mapping_file(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="mapping") from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path} is not YAML or JSON: {exc}", field="mapping") from None
+    if not isinstance(loaded, dict):
+        raise InvalidInput(f"{path} must hold a mapping of field: expression", field="mapping")
+    return loaded
 
 
 @integration_app.command("list")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
+import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from tocsin.domain import commands
 from tocsin.domain.errors import DomainError, InvalidInput
 from tocsin.domain.integrations import IntegrationKind
-from tocsin.entrypoints.api.alerts import endpoint_url
+from tocsin.entrypoints.api.alerts import endpoint_url, stored_config
 from tocsin.entrypoints.api.errors import status_for
 from tocsin.entrypoints.web.forms import EMPTY, FormState, required, text
 from tocsin.entrypoints.web.sessions import (
@@ -44,6 +47,8 @@ KIND_CHOICES = (
     KindChoice(IntegrationKind.GRAFANA, "Grafana alerting"),
     KindChoice(IntegrationKind.PAGERDUTY, "PagerDuty Events API v2"),
     KindChoice(IntegrationKind.CHANGE, "Deploys and changes (CI/CD)"),
+    KindChoice(IntegrationKind.GENERIC, "Any JSON (field mapping)"),
+    KindChoice(IntegrationKind.HEARTBEAT, "Heartbeat (dead man's switch)"),
 )
 _RECEIVED = frozenset(c.kind.value for c in KIND_CHOICES)
 
@@ -137,6 +142,29 @@ def _secret(raw: str, kind: IntegrationKind) -> str | None:
     return raw
 
 
+def _config(form: Any, kind: IntegrationKind) -> dict[str, Any]:
+    """A heartbeat's interval, or a generic integration's mapping (YAML), checked like the API."""
+    raw: dict[str, Any] = {}
+    if kind is IntegrationKind.HEARTBEAT:
+        raw = {"interval": text(form, "interval").strip()}
+    elif kind is IntegrationKind.GENERIC:
+        try:
+            loaded = yaml.safe_load(text(form, "mapping")) or {}
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"the mapping is not YAML: {exc}", field="mapping") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput("the mapping is field: expression lines", field="mapping")
+        raw = loaded
+    try:
+        return stored_config(kind, raw)
+    except ValidationError as exc:
+        field = "interval" if kind is IntegrationKind.HEARTBEAT else "mapping"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}".strip(": ") for e in exc.errors()
+        )
+        raise InvalidInput(problems, field=field) from None
+
+
 @router.post("/integrations")
 def create_integration(request: Request, change: Change = Depends(_admin_change)) -> Response:
     """Create an integration and show it with its URL; a refusal keeps what was typed."""
@@ -150,6 +178,7 @@ def create_integration(request: Request, change: Change = Depends(_admin_change)
                 actor=change.actor,
                 service=text(form, "service").strip() or None,
                 secret=_secret(text(form, "secret"), kind),
+                config=_config(form, kind),
             )
         )
     except DomainError as exc:

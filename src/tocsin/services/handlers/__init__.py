@@ -30,6 +30,8 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.ReceiveAlerts: alerts.receive_alerts,
     commands.RecordChange: alerts.record_change,
     commands.ProcessInbox: alerts.process_inbox,
+    commands.PingHeartbeat: alerts.ping_heartbeat,
+    commands.CheckHeartbeats: alerts.check_heartbeats,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
@@ -27,7 +27,12 @@ from tocsin.domain.errors import (
     NotFound,
 )
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
-from tocsin.domain.integrations import Integration, IntegrationKind, clean_integration_name
+from tocsin.domain.integrations import (
+    Heartbeat,
+    Integration,
+    IntegrationKind,
+    clean_integration_name,
+)
 from tocsin.domain.milestones import Milestone, Source
 from tocsin.domain.silences import Silence
 from tocsin.domain.statuses import Status
@@ -65,9 +70,75 @@ def create_integration(cmd: commands.CreateIntegration, ctx: Context) -> Integra
         created_by=cmd.actor.name,
         service=service,
         secret=cmd.secret or None,
+        config=dict(cmd.config),
     )
     ctx.uow.integrations.add(integration)
+    if cmd.kind is IntegrationKind.HEARTBEAT:
+        seconds = cmd.config.get("interval_seconds")
+        if not isinstance(seconds, int):
+            raise InvalidInput("a heartbeat needs an interval, e.g. 5m", field="interval")
+        ctx.uow.heartbeats.add(
+            Heartbeat.start(integration.id or 0, timedelta(seconds=seconds), ctx.clock.now())
+        )
     return integration
+
+
+def ping_heartbeat(cmd: commands.PingHeartbeat, ctx: Context) -> bool:
+    """Record a ping; a missed-heartbeat alert, if one is firing, resolves."""
+    now = ctx.clock.now()
+    heartbeat = ctx.uow.heartbeats.get(cmd.integration_id)
+    integration = ctx.uow.integrations.get(cmd.integration_id)
+    since = heartbeat.last_ping_at
+    ended = heartbeat.ping(now)
+    ctx.uow.heartbeats.save(heartbeat)
+    if ended:
+        intake = _Intake(ctx, now)
+        intake.start(integration)
+        intake.receive(_missed(integration, heartbeat, since, SignalAction.RESOLVE))
+    return ended
+
+
+def check_heartbeats(cmd: commands.CheckHeartbeats, ctx: Context) -> list[int]:
+    """Fire the missed-heartbeat alert of every heartbeat past due; their integration ids."""
+    now = ctx.clock.now()
+    fired = []
+    intake = _Intake(ctx, now)
+    for heartbeat in ctx.uow.heartbeats.missed(now):
+        integration = ctx.uow.integrations.get(heartbeat.integration_id)
+        heartbeat.miss()
+        ctx.uow.heartbeats.save(heartbeat)
+        intake.start(integration)
+        signal = _missed(integration, heartbeat, heartbeat.last_ping_at, SignalAction.TRIGGER)
+        intake.receive(signal)
+        fired.append(heartbeat.integration_id)
+    return fired
+
+
+def _missed(
+    integration: Integration,
+    heartbeat: Heartbeat,
+    last_ping: datetime | None,
+    action: SignalAction,
+) -> AlertSignal:
+    """The one alert a heartbeat raises when its pings stop, and resolves when they resume."""
+    since = last_ping or integration.created_at
+    when = since.isoformat(timespec="seconds").replace("+00:00", "Z")
+    every = int(heartbeat.interval.total_seconds())
+    labels = {"alertname": "HeartbeatMissed", "integration": integration.name}
+    if integration.service:
+        labels["service"] = integration.service
+    return AlertSignal(
+        dedup_key="heartbeat",
+        action=action,
+        title=f"No heartbeat from {integration.name} since {when}",
+        description=(
+            f"{integration.name} should ping at least every {every} s; nothing arrived since "
+            f"{when}. The monitoring behind it may have stopped."
+        ),
+        source_severity=str(integration.config.get("severity", "error")),
+        labels=labels,
+        started_at=heartbeat.due_at if action is SignalAction.TRIGGER else None,
+    )
 
 
 def rotate_integration_key(cmd: commands.RotateIntegrationKey, ctx: Context) -> Integration:
