@@ -367,6 +367,7 @@ def measure_dialect(
     warmup: float = 3.0,
     only: Sequence[str] = (),
     log: bool = True,
+    workers: int = 1,
 ) -> DialectResult:
     """Seed or reuse the database, start one server, run every scenario, stop the server."""
     wrk = find_tool("wrk")
@@ -400,7 +401,9 @@ def measure_dialect(
         connections=list(connections),
     )
     chosen = [s for s in scenarios(url, incidents, random.Random(7)) if not only or s.name in only]
-    server = start_server(url, data_dir / f"server-{dialect}.log")
+    server = start_server(
+        url, data_dir / f"server-{dialect}.log", args=("--no-demo", "--workers", str(workers))
+    )
     try:
         server.wait_ready()
         result.server_pid = server.pid
@@ -462,7 +465,7 @@ def report(result: DialectResult) -> str:
     lines = [
         f"== {result.version}: {result.incidents:,} incidents, {result.entries:,} timeline "
         f"entries ({seeded})",
-        f"   one `tocsin serve` process measured (pid {result.server_pid}, processes in its tree: "
+        f"   one `tocsin serve` measured (pid {result.server_pid}, processes in its tree: "
         f"{result.server_processes}); {result.wrk_args}; {os.cpu_count()} cores "
         f"({platform.processor() or platform.machine()}); CPU % is of one core",
         HEADER,

@@ -49,6 +49,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--only", default="", help="comma-separated latency scenario names")
     parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`tocsin serve --workers N` for the latency runs"
+    )
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--reseed", action="store_true", help="seed even if a seed can be reused")
@@ -148,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 seconds=args.duration,
                 warmup=args.warmup,
                 only=[o for o in args.only.split(",") if o],
+                workers=args.workers,
             )
             latency.append(result)
             print(api_latency.report(result), flush=True)

@@ -166,8 +166,9 @@ async def generic(request: Request, key: str) -> dict[str, Any]:
     return _summary(result, len(signals))
 
 
-@router.api_route(
-    "/hooks/heartbeat/{key}", methods=["GET", "POST"], summary="A heartbeat monitor's ping"
+@router.get("/hooks/heartbeat/{key}", summary="A heartbeat monitor's ping (GET)")
+@router.post(
+    "/hooks/heartbeat/{key}", summary="A heartbeat monitor's ping (POST)", operation_id="ping_post"
 )
 async def heartbeat(request: Request, key: str) -> dict[str, Any]:
     """Any GET or POST counts; a missed-heartbeat alert, if one is firing, resolves."""

@@ -17,6 +17,7 @@ from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.entrypoints.app import create_app
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
+from tocsin.entrypoints.http import NoDelayHTTPProtocol
 from tocsin.policy import PolicyError, load_policy_file
 from tocsin.policy.loader import default_policy_text
 from tocsin.services.demo import load_demo
@@ -65,6 +66,7 @@ def serve(
         "log_level": settings.log_level,
         "proxy_headers": True,
         "timeout_graceful_shutdown": 5,  # live-update streams must not hold a restart hostage
+        "http": NoDelayHTTPProtocol,
     }
     if workers == 1:
         uvicorn.run(create_app(tocsin), **options)
