@@ -328,8 +328,7 @@ def incident_alerts(
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> AlertPage:
     """The alerts that declared or joined the incident."""
-    filters = AlertFilter(incident_id=parse_reference(ref))
-    page = tocsin.alerts.list(filters, limit=limit, cursor=cursor)
-    return AlertPage(
-        items=[AlertSummaryRead(**_fields(a)) for a in page.items], next_cursor=page.next_cursor
-    )
+    return list_alerts(
+        status=[], integration=None, service=None, incident=ref, limit=limit, cursor=cursor,
+        _=_, tocsin=tocsin,
+    )  # fmt: skip

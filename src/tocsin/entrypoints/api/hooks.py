@@ -1,7 +1,9 @@
-"""Webhooks from monitoring: Alertmanager, Grafana and PagerDuty Events API v2 senders.
+"""Webhooks from monitoring: Alertmanager, Grafana, PagerDuty Events API v2, any JSON, heartbeats
+and change events.
 
-Each request is applied in one transaction and answered 2xx only after it committed; a request
-that is refused (unknown key, bad signature, malformed body, too large) changes nothing.
+An accepted delivery is answered 2xx only once it is committed to the alert inbox (see
+`entrypoints/intake.py`); a refused one (unknown key, bad signature, malformed body, too large)
+changes nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -67,23 +69,35 @@ def _integration(tocsin: Tocsin, key: str, kind: IntegrationKind) -> Integration
     return integration
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json(body: bytes) -> Any:
     try:
-        document = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    document = _json(body)
     if not isinstance(document, dict):
         raise InvalidInput("the body must be a JSON object", field="body")
     return document
 
 
-def _notification(document: dict[str, Any], version: str) -> prometheus.Notification:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], document: dict[str, Any]) -> M:
+    """The body as `model`; every problem named by its place in the body, as the API does."""
     try:
-        notification = prometheus.Notification.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
         ) from None
+
+
+def _notification(document: dict[str, Any], version: str) -> prometheus.Notification:
+    notification = _validated(prometheus.Notification, document)
     if notification.version != version:
         raise InvalidInput(
             f"version is {notification.version!r}; this endpoint reads version {version!r}",
@@ -156,10 +170,7 @@ async def generic(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
     integration = _integration(tocsin, key, IntegrationKind.GENERIC)
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+    document = _json(body)
     mapping = generic_sender.GenericMapping.model_validate(integration.config)
     signals = generic_sender.signals(mapping, document)
     result = await request.app.state.intake.submit(integration.id, signals)
@@ -197,12 +208,7 @@ async def change(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
     integration = _integration(tocsin, key, IntegrationKind.CHANGE)
-    try:
-        parsed = ChangeBody.model_validate(_json_object(body))
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        ) from None
+    parsed = _validated(ChangeBody, _json_object(body))
     recorded = await run_in_threadpool(
         tocsin.handle,
         commands.RecordChange(
@@ -219,21 +225,36 @@ async def change(request: Request, key: str) -> dict[str, Any]:
 
 
 # ----- PagerDuty Events API v2: its own paths, statuses and response bodies -------------------
-@router.post("/v2/enqueue", summary="PagerDuty Events API v2: alert events", status_code=202)
-async def pagerduty_enqueue(request: Request) -> Response:
-    tocsin = _tocsin(request)
-    body, refused = await _pagerduty_body(request)
-    if refused is not None:
-        return refused
+E = TypeVar("E", pagerduty.AlertEvent, pagerduty.ChangeEvent)
+
+
+async def _pagerduty_event(
+    request: Request, model: type[E], kinds: tuple[IntegrationKind, ...]
+) -> tuple[E, IntegrationView, bytes] | Response:
+    """The event and its integration, or the response PagerDuty would give instead."""
     try:
-        event = pagerduty.parse(body, pagerduty.AlertEvent)
+        body = await read_body(request, pagerduty.MAX_BYTES)
+    except TooLarge as exc:
+        return pagerduty.invalid([exc.detail], status=413)
+    try:
+        event = pagerduty.parse(body, model)
     except pagerduty.InvalidEvent as exc:
         return pagerduty.invalid(exc.problems)
-    integration = tocsin.alerts.integration_by_key(event.routing_key)
-    if integration is None or integration.kind != IntegrationKind.PAGERDUTY.value:
-        return pagerduty.invalid(["'routing_key': no PagerDuty integration has this key"])
+    integration = _tocsin(request).alerts.integration_by_key(event.routing_key)
+    if integration is None or integration.kind not in {k.value for k in kinds}:
+        names = " or ".join(k.value for k in kinds)
+        return pagerduty.invalid([f"'routing_key': no {names} integration has this key"])
     if not request.app.state.pagerduty_limiter.allow(event.routing_key):
         return pagerduty.throttled()
+    return event, integration, body
+
+
+@router.post("/v2/enqueue", summary="PagerDuty Events API v2: alert events", status_code=202)
+async def pagerduty_enqueue(request: Request) -> Response:
+    found = await _pagerduty_event(request, pagerduty.AlertEvent, (IntegrationKind.PAGERDUTY,))
+    if isinstance(found, Response):
+        return found
+    event, integration, body = found
     signal = pagerduty.signal(event, json.loads(body))
     await request.app.state.intake.submit(integration.id, (signal,))
     return pagerduty.accepted(signal.dedup_key)
@@ -243,22 +264,12 @@ async def pagerduty_enqueue(request: Request) -> Response:
     "/v2/change/enqueue", summary="PagerDuty Events API v2: change events", status_code=202
 )
 async def pagerduty_change(request: Request) -> Response:
+    kinds = (IntegrationKind.PAGERDUTY, IntegrationKind.CHANGE)
+    found = await _pagerduty_event(request, pagerduty.ChangeEvent, kinds)
+    if isinstance(found, Response):
+        return found
+    event, integration, _ = found
     tocsin = _tocsin(request)
-    body, refused = await _pagerduty_body(request)
-    if refused is not None:
-        return refused
-    try:
-        event = pagerduty.parse(body, pagerduty.ChangeEvent)
-    except pagerduty.InvalidEvent as exc:
-        return pagerduty.invalid(exc.problems)
-    integration = tocsin.alerts.integration_by_key(event.routing_key)
-    if integration is None or integration.kind not in (
-        IntegrationKind.PAGERDUTY.value,
-        IntegrationKind.CHANGE.value,
-    ):
-        return pagerduty.invalid(["'routing_key': no PagerDuty or change integration has this key"])
-    if not request.app.state.pagerduty_limiter.allow(event.routing_key):
-        return pagerduty.throttled()
     payload = event.payload
     await run_in_threadpool(
         tocsin.handle,
@@ -272,10 +283,3 @@ async def pagerduty_change(request: Request) -> Response:
         ),
     )
     return pagerduty.accepted(None)
-
-
-async def _pagerduty_body(request: Request) -> tuple[bytes, JSONResponse | None]:
-    try:
-        return await read_body(request, pagerduty.MAX_BYTES), None
-    except TooLarge as exc:
-        return b"", pagerduty.invalid([exc.detail], status=413)
