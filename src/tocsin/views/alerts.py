@@ -81,8 +81,13 @@ class SilenceView:
     created_at: datetime
     expired_at: datetime | None
 
+    @property
+    def ended_at(self) -> datetime:
+        """When it stops muting: its end, or when someone expired it early."""
+        return min(self.ends_at, self.expired_at) if self.expired_at else self.ends_at
+
     def state(self, now: datetime) -> str:
-        end = min(self.ends_at, self.expired_at) if self.expired_at else self.ends_at
+        end = self.ended_at
         if now < self.starts_at and end > now:
             return "pending"
         return "active" if self.starts_at <= now < end else "expired"

@@ -35,8 +35,7 @@ class SilenceRow:
 
     @property
     def ended_at(self) -> datetime:
-        s = self.silence
-        return min(s.ends_at, s.expired_at) if s.expired_at else s.ends_at
+        return self.silence.ended_at
 
 
 def _page(
