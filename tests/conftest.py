@@ -222,6 +222,9 @@ def serving(core: Tocsin, certfile: str | None = None, keyfile: str | None = Non
         log_level="warning",
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
+        # Clients that keep connections open must not keep this server (and its inbox applier,
+        # which would take later tests' deliveries on PostgreSQL) alive past its test.
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -237,6 +240,7 @@ def serving(core: Tocsin, certfile: str | None = None, keyfile: str | None = Non
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        assert not thread.is_alive(), "the test server did not stop"
 
 
 @pytest.fixture
