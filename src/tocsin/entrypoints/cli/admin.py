@@ -23,6 +23,7 @@ from tocsin.policy.loader import default_policy_text
 from tocsin.services.demo import load_demo
 from tocsin.views.incidents import IncidentFilter
 
+DEMO_LOADED = "Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents, 2 alerts, 1 deploy."
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -51,7 +52,7 @@ def serve(
     admin_password = ensure_admin(tocsin)
     if demo and _is_empty(tocsin):
         load_demo(tocsin.handle_as_of, tocsin.clock.now())
-        output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
+        output.console.print(DEMO_LOADED)
     url = settings.public_url()
     output.console.print(f"[bold]Tocsin[/] on {url}  (API docs: {url}/api/docs)")
     if admin_password:
@@ -108,7 +109,7 @@ def demo(ctx: typer.Context) -> None:
         )
         raise typer.Exit(1)
     load_demo(tocsin.handle_as_of, tocsin.clock.now())
-    output.console.print("Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents.")
+    output.console.print(DEMO_LOADED)
 
 
 @db_app.command("upgrade")
