@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tocsin.domain import commands, events
-from tocsin.services.handlers import accounts, alerts, catalog, incidents, silences
+from tocsin.services.handlers import (
+    accounts,
+    alerts,
+    catalog,
+    incidents,
+    integrations,
+    silences,
+)
 from tocsin.services.messagebus import CommandHandler, EventHandler
 
 COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
@@ -25,13 +32,13 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.RevokeApiToken: accounts.revoke_api_token,
     commands.LogIn: accounts.log_in,
     commands.LogOut: accounts.log_out,
-    commands.CreateIntegration: alerts.create_integration,
-    commands.RotateIntegrationKey: alerts.rotate_integration_key,
+    commands.CreateIntegration: integrations.create_integration,
+    commands.RotateIntegrationKey: integrations.rotate_integration_key,
     commands.ReceiveAlerts: alerts.receive_alerts,
-    commands.RecordChange: alerts.record_change,
+    commands.RecordChange: integrations.record_change,
     commands.ProcessInbox: alerts.process_inbox,
-    commands.PingHeartbeat: alerts.ping_heartbeat,
-    commands.CheckHeartbeats: alerts.check_heartbeats,
+    commands.PingHeartbeat: integrations.ping_heartbeat,
+    commands.CheckHeartbeats: integrations.check_heartbeats,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
 }
