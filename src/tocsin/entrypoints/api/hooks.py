@@ -56,8 +56,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _integration(tocsin: Tocsin, key: str, kind: IntegrationKind) -> IntegrationView:
-    integration = tocsin.alerts.integration_by_key(key)
+async def _find(tocsin: Tocsin, key: str) -> IntegrationView | None:
+    """The integration a key opens; the query runs off the event loop, which serves everyone."""
+    return await run_in_threadpool(tocsin.alerts.integration_by_key, key)
+
+
+async def _integration(tocsin: Tocsin, key: str, kind: IntegrationKind) -> IntegrationView:
+    integration = await _find(tocsin, key)
     if integration is None:
         raise NotFound("no integration has this key (was it rotated?)", field="key")
     if integration.kind != kind.value:
@@ -125,7 +130,7 @@ async def _receive(
 ) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = _integration(tocsin, key, kind)
+    integration = await _integration(tocsin, key, kind)
     if integration.secret:
         verify_grafana_signature(request, body, integration.secret)
     document = _json_object(body)
@@ -169,7 +174,7 @@ def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None
 async def generic(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = _integration(tocsin, key, IntegrationKind.GENERIC)
+    integration = await _integration(tocsin, key, IntegrationKind.GENERIC)
     document = _json(body)
     mapping = generic_sender.GenericMapping.model_validate(integration.config)
     signals = generic_sender.signals(mapping, document)
@@ -185,7 +190,7 @@ async def heartbeat(request: Request, key: str) -> dict[str, Any]:
     """Any GET or POST counts; a missed-heartbeat alert, if one is firing, resolves."""
     tocsin = _tocsin(request)
     await read_body(request, 64 * 1024)
-    integration = _integration(tocsin, key, IntegrationKind.HEARTBEAT)
+    integration = await _integration(tocsin, key, IntegrationKind.HEARTBEAT)
     ended = await run_in_threadpool(tocsin.handle, commands.PingHeartbeat(integration.id))
     return {"status": "ok", "resolved": ended}
 
@@ -207,7 +212,7 @@ class ChangeBody(BaseModel):
 async def change(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = _integration(tocsin, key, IntegrationKind.CHANGE)
+    integration = await _integration(tocsin, key, IntegrationKind.CHANGE)
     parsed = _validated(ChangeBody, _json_object(body))
     recorded = await run_in_threadpool(
         tocsin.handle,
@@ -240,7 +245,7 @@ async def _pagerduty_event(
         event = pagerduty.parse(body, model)
     except pagerduty.InvalidEvent as exc:
         return pagerduty.invalid(exc.problems)
-    integration = _tocsin(request).alerts.integration_by_key(event.routing_key)
+    integration = await _find(_tocsin(request), event.routing_key)
     if integration is None or integration.kind not in {k.value for k in kinds}:
         names = " or ".join(k.value for k in kinds)
         return pagerduty.invalid([f"'routing_key': no {names} integration has this key"])
