@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -194,19 +194,12 @@ class _Alerts:
     def __init__(self, store: _Store) -> None:
         self.store = store
 
-    def _for_key(self, integration_id: int, dedup_key: str) -> list[Alert]:
-        return [
-            a
-            for a in self.store.alerts.values()
-            if a.integration_id == integration_id and a.dedup_key == dedup_key
-        ]
-
-    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
-        return next((a for a in self._for_key(integration_id, dedup_key) if a.is_open), None)
-
-    def latest(self, integration_id: int, dedup_key: str) -> Alert | None:
-        found = self._for_key(integration_id, dedup_key)
-        return max(found, key=lambda a: a.id or 0) if found else None
+    def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
+        found: dict[str, Alert] = {}
+        for alert in sorted(self.store.alerts.values(), key=lambda a: a.id or 0):
+            if alert.integration_id == integration_id and alert.dedup_key in dedup_keys:
+                found[alert.dedup_key] = alert
+        return found
 
     def add(self, alert: Alert) -> None:
         alert.id = len(self.store.alerts) + 1

@@ -16,7 +16,7 @@ from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.passwords import Argon2PasswordHasher
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.config import Settings, load_settings
-from tocsin.domain.commands import Command
+from tocsin.domain.commands import Command, RotateIntegrationKey
 from tocsin.policy import Policy, load_default_policy, load_policy_file
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.messagebus import MessageBus
@@ -47,7 +47,10 @@ class Tocsin:
     _hasher: PasswordHasher
 
     def handle(self, command: Command) -> Any:
-        return self.bus.handle(command)
+        result = self.bus.handle(command)
+        if isinstance(command, RotateIntegrationKey):
+            self.alerts.forget_keys()
+        return result
 
     def handle_as_of(self, command: Command, at: datetime) -> Any:
         """Run a command as if it happened at `at` (used to load the demo's history)."""

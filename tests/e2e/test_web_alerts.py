@@ -353,6 +353,7 @@ def test_rotating_a_key_retires_the_old_url(admin: Browser) -> None:
         r'<input type="hidden" name="csrf_token" value="[^"]+">',
         page,
     ), "the rotate form sits behind its confirmation and carries the CSRF token"
+    assert admin.client.post(f"/hooks/alertmanager/{old}", json=AM_PAYLOAD).status_code == 200
     rotated = admin.post("/integrations/prom/rotate-key", follow_redirects=False)
     assert rotated.status_code == 303
     shown = admin.read(rotated.headers["location"])

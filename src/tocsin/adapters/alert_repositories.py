@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,11 +93,20 @@ _UPDATE_ALERT = (
 )
 
 
-_FIND_OPEN = select(orm.alerts).where(
-    orm.alerts.c.integration_id == bindparam("integration_id"),
-    orm.alerts.c.open_key == bindparam("dedup_key"),
+# The newest alert of each key: the open one when a key has one, since a key opens again only
+# after its previous alert closed. One query per chunk of keys instead of two per alert.
+_NEWEST = select(orm.alerts).where(
+    orm.alerts.c.id.in_(
+        select(func.max(orm.alerts.c.id))
+        .where(
+            orm.alerts.c.integration_id == bindparam("integration_id"),
+            orm.alerts.c.dedup_key.in_(bindparam("keys", expanding=True)),
+        )
+        .group_by(orm.alerts.c.dedup_key)
+    )
 )
-_FIND_OPEN_LOCKED = _FIND_OPEN.with_for_update()
+_NEWEST_LOCKED = _NEWEST.with_for_update()
+_KEYS_PER_QUERY = 500  # well inside SQLite's and PostgreSQL's limits on bound parameters
 
 
 class SqlAlchemyAlertRepository:
@@ -104,26 +114,19 @@ class SqlAlchemyAlertRepository:
         self._conn = conn
         self._locks = conn.dialect.name == "postgresql"
 
-    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
-        """The open alert for this key, locked until the transaction ends."""
-        query = _FIND_OPEN_LOCKED if self._locks else _FIND_OPEN
-        params = {"integration_id": integration_id, "dedup_key": dedup_key}
-        row = self._conn.execute(query, params).mappings().first()
-        return None if row is None else _alert(row)
-
-    def latest(self, integration_id: int, dedup_key: str) -> Alert | None:
-        a = orm.alerts
-        row = (
-            self._conn.execute(
-                select(a)
-                .where(a.c.integration_id == integration_id, a.c.dedup_key == dedup_key)
-                .order_by(a.c.id.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-        return None if row is None else _alert(row)
+    def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
+        """The newest alert of each key that has one, locked until the transaction ends."""
+        query = _NEWEST_LOCKED if self._locks else _NEWEST
+        keys = sorted(set(dedup_keys))  # one lock order for every transaction
+        found: dict[str, Alert] = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            params = {
+                "integration_id": integration_id,
+                "keys": keys[start : start + _KEYS_PER_QUERY],
+            }
+            for row in self._conn.execute(query, params).mappings():
+                found[row["dedup_key"]] = _alert(row)
+        return found
 
     def add(self, alert: Alert) -> None:
         try:

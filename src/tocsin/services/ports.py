@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -98,11 +98,10 @@ class IntegrationRepository(Protocol):
 
 
 class AlertRepository(Protocol):
-    def find_open(self, integration_id: int, dedup_key: str) -> Alert | None:
-        """The open alert for this key, held against concurrent change until commit."""
+    def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
+        """The newest alert of each key that has one (the open one, if open), held against
+        concurrent change until commit."""
         ...
-
-    def latest(self, integration_id: int, dedup_key: str) -> Alert | None: ...
 
     def add(self, alert: Alert) -> None:
         """Raises ConcurrencyConflict when another delivery opened the same alert meanwhile."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,14 +94,40 @@ class SilenceView:
         return "active" if self.starts_at <= now < end else "expired"
 
 
+# How long a webhook key found in the database is trusted without asking again. A key rotated
+# in this process is forgotten at once (`forget_keys`); one rotated in another process stops
+# working here within this time.
+KEY_CACHE_SECONDS = 1.0
+KEY_CACHE_SIZE = 1_000
+
+
 class AlertViews:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._by_key: dict[str, tuple[IntegrationView, float]] = {}
 
     # ----- integrations -----------------------------------------------------------------------
     def integration_by_key(self, key: str) -> IntegrationView | None:
         """The integration a sender's key opens, or None; the hot path of every webhook."""
-        return self._integration(orm.integrations.c.key == key)
+        found = self.known_integration(key)
+        if found is None:
+            found = self._integration(orm.integrations.c.key == key)
+            if found is not None:
+                if len(self._by_key) >= KEY_CACHE_SIZE:
+                    self._by_key.clear()
+                self._by_key[key] = (found, time.monotonic() + KEY_CACHE_SECONDS)
+        return found
+
+    def known_integration(self, key: str) -> IntegrationView | None:
+        """The integration of a key looked up within the last second, without a query."""
+        hit = self._by_key.get(key)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def forget_keys(self) -> None:
+        """Drop remembered keys, so a key rotated here stops working at once."""
+        self._by_key.clear()
 
     def integration(self, name: str) -> IntegrationView:
         found = self._integration(orm.integrations.c.name == name.strip().lower())

@@ -57,7 +57,10 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def _find(tocsin: Tocsin, key: str) -> IntegrationView | None:
-    """The integration a key opens; the query runs off the event loop, which serves everyone."""
+    """The integration a key opens; a query, when needed, runs off the event loop."""
+    known = tocsin.alerts.known_integration(key)
+    if known is not None:
+        return known
     return await run_in_threadpool(tocsin.alerts.integration_by_key, key)
 
 

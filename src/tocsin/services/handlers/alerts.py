@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -41,6 +42,7 @@ def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     """Apply every alert of one delivery; the sender hears back only after this commits."""
     intake = Intake(ctx, ctx.clock.now())
     intake.start(ctx.uow.integrations.get(cmd.integration_id))
+    intake.prefetch(cmd.integration_id, [s.dedup_key for s in cmd.signals])
     for signal in cmd.signals:
         intake.receive(signal)
     return intake.result
@@ -58,22 +60,39 @@ class Intake:
     _tiers: dict[str, int | None] = field(default_factory=dict)
     # Group rows locked by this transaction, and the incident each points at.
     _groups: dict[str, int | None] = field(default_factory=dict)
+    # The newest alert of each (integration, key) seen by this transaction, or None: loaded in
+    # bulk, then kept current as this transaction opens and changes alerts.
+    _newest: dict[tuple[int, str], Alert | None] = field(default_factory=dict)
 
     def start(self, integration: Integration) -> None:
         """The next delivery, from `integration`: its own result starts empty."""
         self.integration = integration
         self.result = IntakeResult()
 
+    def prefetch(self, integration_id: int, dedup_keys: Iterable[str]) -> None:
+        """Load the newest alert of many keys at once, before their deliveries are applied."""
+        missing = {k for k in dedup_keys if (integration_id, k) not in self._newest}
+        if not missing:
+            return
+        found = self.ctx.uow.alerts.newest(integration_id, missing)
+        for key in missing:
+            self._newest[(integration_id, key)] = found.get(key)
+
+    def _newest_alert(self, dedup_key: str) -> Alert | None:
+        integration_id = self.integration.id or 0
+        self.prefetch(integration_id, (dedup_key,))
+        return self._newest[(integration_id, dedup_key)]
+
     @property
     def actor(self) -> Actor:
         return Actor(f"{self.integration.name} ({self.integration.kind.value})")
 
     def receive(self, signal: AlertSignal) -> None:
-        uow, integration = self.ctx.uow, self.integration
+        uow = self.ctx.uow
         self.result.dedup_keys.append(signal.dedup_key)
-        alert = uow.alerts.find_open(integration.id or 0, signal.dedup_key)
-        if alert is None:
-            self._first_report(signal)
+        alert = self._newest_alert(signal.dedup_key)
+        if alert is None or not alert.is_open:
+            self._first_report(signal, alert)
             return
         change = alert.receive(signal, self.now)
         if change is Change.UPDATED:
@@ -95,15 +114,18 @@ class Intake:
             self._log(alert, EntryKind.ALERT_RESOLVED, occurred_at=alert.ended_at)
             self._settle_incident(alert.incident_id)
 
-    def _first_report(self, signal: AlertSignal) -> None:
+    def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
         uow, integration = self.ctx.uow, self.integration
-        if integration.kind in _STARTS_AT_SENDERS and signal.started_at is not None:
-            latest = uow.alerts.latest(integration.id or 0, signal.dedup_key)
-            if latest is not None and latest.started_at == signal.started_at:
-                latest.receive(signal, self.now)  # a late copy of what we already closed
-                uow.alerts.save(latest)
-                self.result.duplicates += 1
-                return
+        if (
+            integration.kind in _STARTS_AT_SENDERS
+            and latest is not None
+            and signal.started_at is not None
+            and latest.started_at == signal.started_at
+        ):
+            latest.receive(signal, self.now)  # a late copy of what we already closed
+            uow.alerts.save(latest)
+            self.result.duplicates += 1
+            return
         if (
             signal.action is not SignalAction.TRIGGER
             and integration.kind is IntegrationKind.PAGERDUTY
@@ -120,6 +142,7 @@ class Intake:
             self.result.resolved += 1
         self._declare_if_due(alert)
         uow.alerts.add(alert)
+        self._newest[(integration.id or 0, alert.dedup_key)] = alert
         if alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
 
@@ -260,7 +283,15 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     results: dict[int, IntakeResult] = {}
     integrations: dict[int, Integration] = {}
     intake = Intake(ctx, now)
-    for item in inbox.pending(cmd.limit):
+    items = inbox.pending(cmd.limit)
+    keys_by_integration: dict[int, set[str]] = {}
+    for item in items:
+        keys_by_integration.setdefault(item.integration_id, set()).update(
+            s.dedup_key for s in item.signals
+        )
+    for integration_id, keys in keys_by_integration.items():
+        intake.prefetch(integration_id, keys)
+    for item in items:
         try:
             if item.integration_id not in integrations:
                 integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
