@@ -237,11 +237,17 @@ def measure_tocsin(
     seconds: float,
     memory_alerts: int,
     wait: float | None,
+    workers: int,
 ) -> dict[str, object]:
     url = fresh_database(dialect, data_dir, admin_url)
     key = create_integration(url)
     env = {} if wait is None else {"TOCSIN_INTAKE_WAIT_SECONDS": str(wait)}
-    server = start_server(url, data_dir / f"ingest-server-{dialect}.log", env=env)
+    server = start_server(
+        url,
+        data_dir / f"ingest-server-{dialect}.log",
+        args=("--no-demo", "--workers", str(workers)),
+        env=env,
+    )
     try:
         server.wait_ready()
         base = f"http://127.0.0.1:{server.port}"
@@ -306,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="TOCSIN_INTAKE_WAIT_SECONDS for the server (0: answer once durable, do not wait "
         "for the alerts to be applied); default: Tocsin's own default",
     )
+    parser.add_argument("--workers", type=int, default=1, help="tocsin serve --workers")
     parser.add_argument("--skip-peer", action="store_true", help="do not measure Alertmanager")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
@@ -328,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = measure_tocsin(
             dialect, args.data_dir, args.pg_admin_url,
             connections=args.connections, seconds=args.duration, memory_alerts=args.memory_alerts,
-            wait=args.wait,
+            wait=args.wait, workers=args.workers,
         )  # fmt: skip
         loads = result["loads"]
         assert isinstance(loads, list)
