@@ -134,7 +134,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_tocsin(url: str, clock: FakeClock) -> Tocsin:
-    core = bootstrap(load_settings(database_url=url), clock=clock, hasher=FakePasswordHasher())
+    # Apps built on this do not page: paging has its own tests (tests/paging), and pages would
+    # add entries to the timelines other tests compare.
+    settings = load_settings(database_url=url, paging_embedded=False)
+    core = bootstrap(settings, clock=clock, hasher=FakePasswordHasher())
     if core.database.dialect == "postgresql":
         _truncate(core)
     else:

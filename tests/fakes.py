@@ -15,6 +15,8 @@ from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.integrations import Heartbeat, Integration
+from tocsin.domain.paging import Delivery, DeliveryStatus, Escalation, SendFailed
+from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
@@ -68,6 +70,9 @@ class _Store:
         self.inbox: dict[int, InboxItem] = {}
         self.set_aside: dict[int, str] = {}
         self.heartbeats: dict[int, Heartbeat] = {}
+        self.schedules: dict[str, dict[str, Any]] = {}
+        self.escalations: dict[int, Escalation] = {}
+        self.deliveries: dict[int, Delivery] = {}
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -295,9 +300,97 @@ class _Inbox:
         self.store.set_aside[item_id] = error
 
 
+class _Schedules:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def find(self, slug: str) -> Schedule | None:
+        document = self.store.schedules.get(slug)
+        return None if document is None else parse_schedule(document)
+
+    def document(self, slug: str) -> dict[str, Any] | None:
+        return self.store.schedules.get(slug)
+
+    def save(self, slug: str, name: str, document: dict[str, Any]) -> None:
+        self.store.schedules[slug] = document
+
+
+class _Escalations:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, escalation: Escalation) -> None:
+        escalation.id = len(self.store.escalations) + 1
+        self.store.escalations[escalation.incident_id] = escalation
+
+    def for_incident(self, incident_id: int) -> Escalation | None:
+        return self.store.escalations.get(incident_id)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Escalation]:
+        return [e for e in self.store.escalations.values() if e.is_due(now)][:limit]
+
+    def save(self, escalation: Escalation) -> None:
+        self.store.escalations[escalation.incident_id] = escalation
+
+
+class _Deliveries:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, delivery: Delivery) -> bool:
+        keys = {d.idempotency_key for d in self.store.deliveries.values()}
+        if delivery.idempotency_key in keys:
+            return False
+        delivery.id = len(self.store.deliveries) + 1
+        self.store.deliveries[delivery.id] = delivery
+        return True
+
+    def cancel_pending(self, incident_id: int, people_only: bool) -> int:
+        cancelled = 0
+        for d in self.store.deliveries.values():
+            mine = d.incident_id == incident_id and (not people_only or d.person_id is not None)
+            if mine and d.status is DeliveryStatus.PENDING:
+                d.status = DeliveryStatus.CANCELLED
+                cancelled += 1
+        return cancelled
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        due = [
+            d
+            for d in self.store.deliveries.values()
+            if (d.status is DeliveryStatus.PENDING and d.due_at <= now)
+            or (d.status is DeliveryStatus.SENDING and d.lease_until and d.lease_until <= now)
+        ][:limit]
+        for d in due:
+            d.status, d.fence, d.attempts = DeliveryStatus.SENDING, d.fence + 1, d.attempts + 1
+            d.lease_until = now + lease
+        return [copy.copy(d) for d in due]
+
+    def get(self, delivery_id: int) -> Delivery:
+        return copy.copy(self.store.deliveries[delivery_id])
+
+    def record(self, delivery: Delivery) -> bool:
+        stored = self.store.deliveries[delivery.id or 0]
+        if stored.fence != delivery.fence or stored.status is not DeliveryStatus.SENDING:
+            return False
+        self.store.deliveries[delivery.id or 0] = delivery
+        return True
+
+
+class _Directory:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def team(self, team_id: int) -> Team | None:
+        return next((t for t in self.store.teams.values() if t.id == team_id), None)
+
+    def people_titled(self, title: str) -> list[Person]:
+        return [p for p in self.store.people.values() if p.title.lower() == title.lower()]
+
+
 WRITTEN_AT_ONCE = (
     "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
-    "heartbeats",
+    "heartbeats", "schedules", "escalations", "deliveries",
 )  # fmt: skip
 
 
@@ -333,6 +426,11 @@ class FakeUnitOfWork:
         self.changes = _Changes(self.store)
         self.inbox = _Inbox(self.store)
         self.heartbeats = _Heartbeats(self.store)
+        self.schedules = _Schedules(self.store)
+        self.escalations = _Escalations(self.store)
+        self.deliveries = _Deliveries(self.store)
+        self.directory = _Directory(self.store)
+        self.paging_woken = False
         self._pending: list[int] = []
         return self
 
@@ -349,6 +447,9 @@ class FakeUnitOfWork:
     def announce(self, incident_id: int) -> None:
         self._pending.append(incident_id)
 
+    def wake_paging(self) -> None:
+        self.paging_woken = True
+
     def commit(self) -> None:
         self._committed = True
         for incident in self.incidents.seen():
@@ -363,3 +464,20 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         return None
+
+
+class FakeNotifier:
+    """Records every delivery handed to it; `fail` scripts failures per address."""
+
+    def __init__(self) -> None:
+        self.sent: list[Delivery] = []
+        self.failures: dict[str, list[SendFailed]] = {}
+
+    def fail(self, address: str, *errors: SendFailed) -> None:
+        self.failures.setdefault(address, []).extend(errors)
+
+    def send(self, delivery: Delivery) -> None:
+        waiting = self.failures.get(delivery.address)
+        if waiting:
+            raise waiting.pop(0)
+        self.sent.append(delivery)

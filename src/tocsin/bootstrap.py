@@ -11,8 +11,9 @@ from typing import Any
 from tocsin.adapters.clock import FrozenClock, SystemClock
 from tocsin.adapters.database import Database, connect
 from tocsin.adapters.inbox import InboxWriter
-from tocsin.adapters.live import INBOX, ChangeHub, listen_postgres
+from tocsin.adapters.live import INBOX, PAGING, ChangeHub, listen_postgres
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
+from tocsin.adapters.notifiers import Notifier, SmtpSettings
 from tocsin.adapters.passwords import Argon2PasswordHasher
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.config import Settings, load_settings
@@ -44,6 +45,7 @@ class Tocsin:
     alerts: AlertViews
     changes: ChangeViews
     inbox: InboxWriter
+    notifier: Notifier
     _hasher: PasswordHasher
 
     def handle(self, command: Command) -> Any:
@@ -70,6 +72,10 @@ class Tocsin:
         if self.database.dialect == "postgresql":
             dsn = self.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
             await listen_postgres(dsn, self.hub)
+
+    def watch_paging(self) -> AbstractContextManager[asyncio.Event]:
+        """An event set when escalation or delivery work is queued, here or elsewhere."""
+        return self.hub.subscribe(PAGING)
 
     def watch_inbox(self) -> AbstractContextManager[asyncio.Event]:
         """An event set when deliveries are committed to the inbox, here or in another process."""
@@ -114,6 +120,9 @@ def bootstrap(
         alerts=AlertViews(database),
         changes=ChangeViews(database),
         inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
+        notifier=Notifier(
+            policy.paging, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.smtp_from)
+        ),
         _hasher=hasher,
     )
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     heartbeat_check_seconds: float = Field(
         5.0, gt=0, description="How often missed heartbeats are looked for"
     )
+    smtp_host: str = Field("127.0.0.1", description="Mail server that email pages go through")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = Field("tocsin@localhost", description="Sender address of email pages")
+    paging_embedded: bool = Field(
+        True, description="Run the paging worker inside `tocsin serve` (off: `tocsin worker`)"
+    )
     pagerduty_events_per_minute: int = Field(
         600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
     )

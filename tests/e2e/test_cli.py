@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.conftest import make_token
 from tocsin.bootstrap import Tocsin
@@ -286,3 +287,22 @@ def test_a_bad_policy_stops_tocsin_with_its_problems(
     monkeypatch.setenv("TOCSIN_POLICY", str(bad))
     err = cli("incident", "list", code=1)
     assert "severities.P1.response_time" in err and "quickly" in err
+
+
+def test_acknowledging_stops_paging_from_the_cli_and_the_api(cli: Cli, api: TestClient) -> None:
+    cli(
+        "incident",
+        "declare",
+        "--title",
+        "Checkout down",
+        "--severity",
+        "P1",
+        "--service",
+        "checkout",
+    )
+    assert "INC-1 acknowledged; paging stops" in cli("incident", "ack", "INC-1")
+    again = api.post("/api/v1/incidents/INC-1/acknowledge")
+    assert again.status_code == 409, again.text
+    assert "already acknowledged" in again.text
+    entries = api.get("/api/v1/incidents/INC-1/timeline").json()
+    assert [e["kind"] for e in entries].count("acknowledged") == 1

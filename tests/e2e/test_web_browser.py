@@ -64,10 +64,11 @@ def chromium() -> Iterator[Browser]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     """uvicorn in a background thread on a free port, on SQLite with the test catalog and users."""
-    core = bootstrap(
-        load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}"),
-        hasher=FakePasswordHasher(),
+    # No paging: these tests count timeline entries; paging has its own tests (tests/paging).
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'tocsin.db'}", paging_embedded=False
     )
+    core = bootstrap(settings, hasher=FakePasswordHasher())
     core.migrate()
     core.handle(CATALOG)
     core.handle(commands.CreateUser("alice", PASSWORD, OrgRole.RESPONDER, "Alice Martin"))

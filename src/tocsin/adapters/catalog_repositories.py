@@ -70,11 +70,11 @@ class SqlAlchemyPersonRepository(_Tracked[Person]):
             .mappings()
             .first()
         )
-        return None if row is None else self._remember(handle, _person(row))
+        return None if row is None else self._remember(handle, person_from_row(row))
 
     def get_many(self, ids: list[int]) -> dict[int, Person]:
         rows = self._conn.execute(select(orm.people).where(orm.people.c.id.in_(ids))).mappings()
-        return {row["id"]: _person(row) for row in rows}
+        return {row["id"]: person_from_row(row) for row in rows}
 
     def _row(self, entity: Person) -> dict[str, Any]:
         return {
@@ -112,12 +112,18 @@ class SqlAlchemyTeamRepository(_Tracked[Team]):
             name=row["name"],
             description=row["description"],
             members=[Membership(m.person_id, m.role) for m in members],
+            schedule=row["schedule"],
             id=row["id"],
         )
         return self._remember(slug, team)
 
     def _row(self, entity: Team) -> dict[str, Any]:
-        return {"slug": entity.slug, "name": entity.name, "description": entity.description}
+        return {
+            "slug": entity.slug,
+            "name": entity.name,
+            "description": entity.description,
+            "schedule": entity.schedule,
+        }
 
     def _write_children(self, entity: Team, replace: bool = False) -> None:
         table = orm.team_members
@@ -189,7 +195,7 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
             )
 
 
-def _person(row: Any) -> Person:
+def person_from_row(row: Any) -> Person:
     return Person(
         handle=row["handle"],
         name=row["name"],

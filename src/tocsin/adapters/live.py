@@ -21,6 +21,9 @@ CHANNEL = "tocsin_changes"
 INBOX_CHANNEL = "tocsin_inbox"
 ALL = 0  # subscribe to every incident (lists)
 INBOX = -1  # new alert deliveries are waiting to be applied
+PAGING_CHANNEL = "tocsin_paging"
+PAGING = -2  # escalation steps or deliveries were queued: the paging worker has work
+_WORK = (INBOX, PAGING)  # queues, not incidents: not published to incident lists
 
 
 class ChangeHub:
@@ -33,7 +36,7 @@ class ChangeHub:
     def publish(self, incident_id: int) -> None:
         with self._lock:
             waiters = list(self._waiters.get(incident_id, ()))
-            if incident_id != INBOX:
+            if incident_id not in _WORK:
                 waiters += self._waiters.get(ALL, ())
         for loop, wake in waiters:
             if not loop.is_closed():
@@ -61,9 +64,12 @@ async def listen_postgres(dsn: str, hub: ChangeHub, *, retry_seconds: float = 2.
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 await conn.execute(f"LISTEN {INBOX_CHANNEL}")
+                await conn.execute(f"LISTEN {PAGING_CHANNEL}")
                 async for notify in conn.notifies():
                     if notify.channel == INBOX_CHANNEL:
                         hub.publish(INBOX)
+                    elif notify.channel == PAGING_CHANNEL:
+                        hub.publish(PAGING)
                     elif notify.payload.isdigit():
                         hub.publish(int(notify.payload))
         except asyncio.CancelledError:

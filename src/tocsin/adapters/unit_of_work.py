@@ -30,7 +30,13 @@ from tocsin.adapters.incident_repository import (
     SqlAlchemyIncidentRepository,
     SqlAlchemyTimelineRepository,
 )
-from tocsin.adapters.live import CHANNEL, ChangeHub
+from tocsin.adapters.live import CHANNEL, PAGING, PAGING_CHANNEL, ChangeHub
+from tocsin.adapters.paging_repositories import (
+    SqlAlchemyDeliveryRepository,
+    SqlAlchemyDirectory,
+    SqlAlchemyEscalationRepository,
+    SqlAlchemyScheduleRepository,
+)
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
@@ -53,6 +59,10 @@ class SqlAlchemyUnitOfWork:
     changes: SqlAlchemyChangeEventRepository
     inbox: SqlAlchemyAlertInbox
     heartbeats: SqlAlchemyHeartbeatRepository
+    schedules: SqlAlchemyScheduleRepository
+    escalations: SqlAlchemyEscalationRepository
+    deliveries: SqlAlchemyDeliveryRepository
+    directory: SqlAlchemyDirectory
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -87,8 +97,13 @@ class SqlAlchemyUnitOfWork:
         self.changes = SqlAlchemyChangeEventRepository(conn)
         self.inbox = SqlAlchemyAlertInbox(conn)
         self.heartbeats = SqlAlchemyHeartbeatRepository(conn)
+        self.schedules = SqlAlchemyScheduleRepository(conn)
+        self.escalations = SqlAlchemyEscalationRepository(conn)
+        self.deliveries = SqlAlchemyDeliveryRepository(conn)
+        self.directory = SqlAlchemyDirectory(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
+        self._paging = False
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -111,6 +126,9 @@ class SqlAlchemyUnitOfWork:
     def announce(self, incident_id: int) -> None:
         self._announced.add(incident_id)
 
+    def wake_paging(self) -> None:
+        self._paging = True
+
     def commit(self) -> None:
         assert self._conn is not None
         assert self._tx is not None
@@ -127,9 +145,14 @@ class SqlAlchemyUnitOfWork:
                     text("SELECT pg_notify(:channel, :payload)"),
                     {"channel": CHANNEL, "payload": str(incident_id)},
                 )
+            if self._paging:
+                self._conn.execute(text(f"NOTIFY {PAGING_CHANNEL}"))
         self._tx.commit()
         for incident_id in self._announced:
             self._hub.publish(incident_id)
+        if self._paging:
+            self._hub.publish(PAGING)
+        self._paging = False
         self._announced.clear()
         self._changed.clear()
 

@@ -127,6 +127,7 @@ class Team:
     name: str
     description: str = ""
     members: list[Membership] = field(default_factory=list)
+    schedule: str | None = None  # the on-call schedule that `on-call engineer` pages
     id: int | None = None
 
 

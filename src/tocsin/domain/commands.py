@@ -128,6 +128,7 @@ class TeamSpec:
     name: str
     description: str = ""
     members: tuple[tuple[str, str], ...] = ()  # (person handle, team role)
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class ImportCatalog(Command):
     people: tuple[PersonSpec, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    schedules: tuple[dict[str, Any], ...] = ()  # on-call schedule documents (domain.schedules)
 
 
 # ----- accounts -------------------------------------------------------------------------------
@@ -273,3 +275,33 @@ class CreateSilence(Command):
 class ExpireSilence(Command):
     silence_id: int
     actor: Actor
+
+
+# ----- paging ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AcknowledgeIncident(Command):
+    incident_id: int
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class RunEscalations(Command):
+    """Fire every escalation step that is due; returns how many escalations moved."""
+
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ClaimDeliveries(Command):
+    """Take due deliveries under a lease; the caller sends them and records each outcome."""
+
+    limit: int = 50
+    lease_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class RecordDelivery(Command):
+    delivery_id: int
+    fence: int
+    error: str = ""  # empty when sent
+    permanent: bool = False  # the next contact method is tried instead of retrying

@@ -459,6 +459,18 @@ class Incident:
         )
         self.events.append(events.IncidentTimestampSet(self.id, milestone))
 
+    def acknowledge(self, actor: Actor, now: datetime) -> None:
+        """Someone has the incident in hand: paging stops, and the time is kept for metrics."""
+        if not self.status.is_open:
+            raise InvalidInput(f"{self.reference} is {self.status}; only open incidents page")
+        if (already := self.stamp(Milestone.ACKNOWLEDGED)) is not None:
+            raise NoChange(f"{self.reference} was already acknowledged at {_fmt(already)}")
+        stamps = dict(self.stamps)
+        stamps[Milestone.ACKNOWLEDGED] = Stamp(now, Source.SYSTEM, actor.name, now)
+        self.stamps = stamps
+        self.log(EntryKind.ACKNOWLEDGED, f"Acknowledged by {actor.name}; paging stops", actor, now)
+        self.events.append(events.IncidentTimestampSet(self.id, Milestone.ACKNOWLEDGED))
+
     # ----- details ----------------------------------------------------------------------------
     def update_details(
         self,

@@ -123,6 +123,7 @@ class Rotation:
     """Participants taking turns, in order, in shifts of one length from `starts_at` on."""
 
     # `starts_at` is stored as UTC; its wall-clock time in `time_zone` is the hand-off time.
+    # Daily and weekly hand-offs, the first included, are that wall-clock time read with fold=0.
 
     participants: tuple[str, ...]
     kind: ShiftKind

@@ -1,9 +1,10 @@
 """On-call schedules: layered rotations plus overrides, and who is on call at any instant.
 
 Layers are listed lowest precedence first, as PagerDuty numbers them: at each instant the last
-layer with someone on call decides, and overrides then change that result (replacements first,
-then removals, then additions). Editing a rotation adds a version from a given instant on, so
-who was on call before it never changes. The YAML form, read by `parse_schedule`:
+layer with someone on call decides, and overrides then change that result: replacements first,
+then removals (which leave nobody rather than falling through to a lower layer), then additions.
+Editing a rotation adds a version from a given instant on, so who was on call before it never
+changes. The YAML form, read by `parse_schedule`:
 
     slug: platform
     name: Platform on call

@@ -29,6 +29,10 @@ class EntryKind(StrEnum):
     ALERT_FIRED = "alert_fired"
     ALERT_ACKNOWLEDGED = "alert_acknowledged"
     ALERT_RESOLVED = "alert_resolved"
+    ACKNOWLEDGED = "acknowledged"
+    PAGED = "paged"
+    ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
+    DELIVERY_FAILED = "delivery_failed"
 
     @property
     def is_manual(self) -> bool:

@@ -13,6 +13,7 @@ from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.entrypoints.api import accounts, alerts, catalog, errors, hooks, incidents, system
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
+from tocsin.entrypoints.paging import run_paging
 from tocsin.entrypoints.web import pages
 
 API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
@@ -32,6 +33,8 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
             asyncio.create_task(app.state.intake.run()),
             asyncio.create_task(watch_heartbeats(core, core.settings.heartbeat_check_seconds)),
         ]
+        if core.settings.paging_embedded:
+            background.append(asyncio.create_task(run_paging(core)))
         try:
             yield
         finally:

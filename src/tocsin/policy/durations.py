@@ -44,6 +44,8 @@ class Offset:
 
 def parse_duration(raw: object) -> timedelta:
     """A plain duration; raises ValueError with the accepted forms when it is not one."""
+    if isinstance(raw, timedelta):
+        return raw
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError(f"expected {EXPECTED}, got {raw!r}")
     text = str(raw).strip().lower()

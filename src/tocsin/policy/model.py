@@ -19,6 +19,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.policy.alerting import AlertPolicy
 from tocsin.policy.durations import Offset, parse_offset
+from tocsin.policy.paging import CONTACT_CHANNELS, PagingPolicy
 from tocsin.policy.sections import Duration, Section
 
 _CONDITION = re.compile(r"^(?P<target>[^()]+?)\s*\(if (?P<condition>[^()]+)\)$")
@@ -167,6 +168,7 @@ class Policy(Section):
     channels: Channels
     templates: Templates
     alerts: AlertPolicy = AlertPolicy()
+    paging: PagingPolicy = PagingPolicy()
 
     @field_validator("version")
     @classmethod
@@ -193,6 +195,15 @@ class Policy(Section):
     def _complete(self) -> Policy:
         for section in ("severities", "escalation_paths", "notification_channels"):
             _require_all_severities(getattr(self, section), section)
+        for severity, names in self.notification_channels.items():
+            unknown = [
+                n for n in names if n not in CONTACT_CHANNELS and n not in self.paging.destinations
+            ]
+            if unknown and self.paging.destinations:
+                raise ValueError(
+                    f"notification_channels.{severity}: {', '.join(unknown)} "
+                    "have no entry in paging.destinations"
+                )
         missing_roles = [r.value for r in Role if r not in self.roles]
         if missing_roles:
             raise ValueError(f"roles must define {', '.join(missing_roles)}")

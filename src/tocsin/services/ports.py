@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.alerts import Alert, InboxItem
@@ -13,6 +13,8 @@ from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Heartbeat, Integration
+from tocsin.domain.paging import Delivery, Escalation
+from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 
@@ -166,6 +168,56 @@ class ChangeEventRepository(Protocol):
     def add(self, change: ChangeEvent) -> None: ...
 
 
+class ScheduleRepository(Protocol):
+    def find(self, slug: str) -> Schedule | None: ...
+
+    def document(self, slug: str) -> dict[str, Any] | None:
+        """The schedule as it was imported, to tell an unchanged import from an edit."""
+        ...
+
+    def save(self, slug: str, name: str, document: dict[str, Any]) -> None: ...
+
+
+class EscalationRepository(Protocol):
+    def add(self, escalation: Escalation) -> None: ...
+
+    def for_incident(self, incident_id: int) -> Escalation | None:
+        """The incident's escalation, held until commit."""
+        ...
+
+    def claim_due(self, now: datetime, limit: int) -> list[Escalation]:
+        """Due escalations no other transaction is working on, held until commit."""
+        ...
+
+    def save(self, escalation: Escalation) -> None: ...
+
+
+class DeliveryRepository(Protocol):
+    def add(self, delivery: Delivery) -> bool:
+        """Queue a delivery; False when one with its idempotency key already exists."""
+        ...
+
+    def cancel_pending(self, incident_id: int, people_only: bool) -> int: ...
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        """Take due deliveries (and ones whose worker's lease ran out), raising their fence."""
+        ...
+
+    def get(self, delivery_id: int) -> Delivery: ...
+
+    def record(self, delivery: Delivery) -> bool:
+        """Store an outcome; False when the claim went stale (its fence moved on)."""
+        ...
+
+
+class Directory(Protocol):
+    """Read-only lookups the paging engine uses to turn target names into people."""
+
+    def team(self, team_id: int) -> Team | None: ...
+
+    def people_titled(self, title: str) -> list[Person]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -199,6 +251,14 @@ class UnitOfWork(Protocol):
     def inbox(self) -> AlertInbox: ...
     @property
     def heartbeats(self) -> HeartbeatRepository: ...
+    @property
+    def schedules(self) -> ScheduleRepository: ...
+    @property
+    def escalations(self) -> EscalationRepository: ...
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+    @property
+    def directory(self) -> Directory: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -209,6 +269,10 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
     def collect_new_events(self) -> Iterator[Event]: ...
+
+    def wake_paging(self) -> None:
+        """After commit, wake the paging worker: escalation or delivery work was queued."""
+        ...
 
     def announce(self, incident_id: int) -> None:
         """Tell live viewers, once this transaction commits, that the incident changed."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.domain import commands
@@ -21,12 +23,15 @@ class CatalogFile(BaseModel):
     people: list[PersonCreate] = Field(default_factory=list)
     teams: list[TeamCreate] = Field(default_factory=list)
     services: list[ServiceCreate] = Field(default_factory=list)
+    # On-call schedules, validated by the domain (which names the offending field).
+    schedules: list[dict[str, Any]] = Field(default_factory=list)
 
     def command(self) -> commands.ImportCatalog:
         return commands.ImportCatalog(
             people=tuple(p.spec() for p in self.people),
             teams=tuple(t.spec() for t in self.teams),
             services=tuple(s.spec() for s in self.services),
+            schedules=tuple(self.schedules),
         )
 
 

@@ -135,6 +135,18 @@ def change_status(
     return _read(tocsin, incident_id)
 
 
+@router.post("/{ref}/acknowledge", response_model=schemas.IncidentRead)
+def acknowledge(
+    ref: str,
+    principal: Principal = Depends(write_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> schemas.IncidentRead:
+    """Someone has it: escalation stops and pages not yet sent are cancelled."""
+    incident_id = parse_reference(ref)
+    tocsin.handle(commands.AcknowledgeIncident(incident_id, principal.actor))
+    return _read(tocsin, incident_id)
+
+
 @router.post("/{ref}/severity", response_model=schemas.IncidentRead)
 def reclassify(
     ref: str,

@@ -259,6 +259,7 @@ class TeamCreate(Input):
     name: str
     description: str = ""
     members: list[MemberIO] = Field(default_factory=list)
+    schedule: Slug | None = None
 
     def spec(self) -> commands.TeamSpec:
         return commands.TeamSpec(
@@ -266,6 +267,7 @@ class TeamCreate(Input):
             name=self.name,
             description=self.description,
             members=tuple((m.person, m.role) for m in self.members),
+            schedule=self.schedule,
         )
 
 

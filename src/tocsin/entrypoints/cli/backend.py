@@ -35,6 +35,7 @@ class Backend(Protocol):
     def update(self, ref: str, body: schemas.IncidentUpdate) -> schemas.IncidentRead: ...
     def status(self, ref: str, body: schemas.StatusChange) -> schemas.IncidentRead: ...
     def severity(self, ref: str, body: schemas.SeverityChange) -> schemas.IncidentRead: ...
+    def acknowledge(self, ref: str) -> schemas.IncidentRead: ...
     def assign_role(self, ref: str, body: schemas.RoleAssign) -> schemas.IncidentRead: ...
     def relieve_role(self, ref: str, role: str, person: str | None) -> schemas.IncidentRead: ...
     def set_timestamp(
@@ -108,6 +109,9 @@ class LocalBackend:
 
     def severity(self, ref: str, body: schemas.SeverityChange) -> schemas.IncidentRead:
         return incidents_api.reclassify(ref, body, **self._ctx())
+
+    def acknowledge(self, ref: str) -> schemas.IncidentRead:
+        return incidents_api.acknowledge(ref, **self._ctx())
 
     def assign_role(self, ref: str, body: schemas.RoleAssign) -> schemas.IncidentRead:
         return incidents_api.assign_role(ref, body, **self._ctx())
@@ -237,6 +241,9 @@ class HttpBackend:
         return self._call(
             "POST", f"/incidents/{ref}/severity", schemas.IncidentRead, json=self._json(body)
         )
+
+    def acknowledge(self, ref: str) -> schemas.IncidentRead:
+        return self._call("POST", f"/incidents/{ref}/acknowledge", schemas.IncidentRead)
 
     def assign_role(self, ref: str, body: schemas.RoleAssign) -> schemas.IncidentRead:
         return self._call(

@@ -168,6 +168,13 @@ def status(
     output.console.print(f"{incident.reference} is now {incident.status}")
 
 
+@app.command("ack")
+def acknowledge(ctx: typer.Context, ref: Ref) -> None:
+    """Acknowledge an incident: escalation stops and pages not yet sent are cancelled."""
+    incident = state(ctx).backend().acknowledge(ref)
+    output.console.print(f"{incident.reference} acknowledged; paging stops")
+
+
 @app.command()
 def severity(
     ctx: typer.Context,

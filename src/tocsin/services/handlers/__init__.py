@@ -12,6 +12,7 @@ from tocsin.services.handlers import (
     silences,
 )
 from tocsin.services.messagebus import CommandHandler, EventHandler
+from tocsin.services.paging import deliveries, escalations
 
 COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.DeclareIncident: incidents.declare_incident,
@@ -41,8 +42,16 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.CheckHeartbeats: integrations.check_heartbeats,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
+    commands.AcknowledgeIncident: escalations.acknowledge_incident,
+    commands.RunEscalations: escalations.run_escalations,
+    commands.ClaimDeliveries: deliveries.claim_deliveries,
+    commands.RecordDelivery: deliveries.record_delivery,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.Event: [incidents.announce_change],
+    events.IncidentDeclared: [escalations.start_escalation],
+    events.IncidentSeverityChanged: [escalations.follow_severity],
+    events.IncidentStatusChanged: [escalations.stop_on_status],
+    events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
 }

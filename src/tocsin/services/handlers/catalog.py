@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tocsin.domain import catalog as cat
 from tocsin.domain import commands
 from tocsin.domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
+from tocsin.domain.schedules import parse_schedule
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
 
@@ -38,6 +39,9 @@ def import_catalog(cmd: commands.ImportCatalog, ctx: Context) -> dict[str, dict[
     for spec in cmd.people:
         with _located("people", spec.handle):
             _count(report, "people", _save_person(ctx.uow, spec, create_only=False))
+    for i, document in enumerate(cmd.schedules):
+        with _located("schedules", str(document.get("slug", i))):
+            _count(report, "schedules", _save_schedule(ctx.uow, document))
     for team in cmd.teams:
         with _located("teams", team.slug):
             _count(report, "teams", _save_team(ctx.uow, team, create_only=False))
@@ -92,11 +96,17 @@ def _save_team(uow: UnitOfWork, spec: commands.TeamSpec, create_only: bool) -> O
         membership = cat.Membership(person.id, team_role)
         if membership not in members:
             members.append(membership)
+    schedule = None
+    if spec.schedule:
+        schedule = cat.clean_slug(spec.schedule, "schedule")
+        if uow.schedules.find(schedule) is None:
+            raise NotFound(f"no on-call schedule {schedule!r}", field="schedule")
     team = cat.Team(
         slug=slug,
         name=cat.clean_name(spec.name),
         description=cat.clean_description(spec.description),
         members=members,
+        schedule=schedule,
     )
     existing = uow.teams.find(slug)
     if existing is None:
@@ -105,6 +115,15 @@ def _save_team(uow: UnitOfWork, spec: commands.TeamSpec, create_only: bool) -> O
     if create_only:
         raise AlreadyExists(f"a team named {slug!r} already exists", field="slug")
     return "updated" if cat.apply_changes(existing, _fields(team)) else "unchanged"
+
+
+def _save_schedule(uow: UnitOfWork, document: dict[str, Any]) -> Outcome:
+    schedule = parse_schedule(document)
+    existing = uow.schedules.document(schedule.slug)
+    if existing == document:
+        return "unchanged"
+    uow.schedules.save(schedule.slug, schedule.name, document)
+    return "created" if existing is None else "updated"
 
 
 def _save_service(uow: UnitOfWork, spec: commands.ServiceSpec, create_only: bool) -> Outcome:

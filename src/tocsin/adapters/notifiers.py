@@ -1,0 +1,137 @@
+"""Send one delivery: email over SMTP, signed JSON webhooks, and everything else through apprise.
+
+Each sender raises `SendFailed` saying whether trying again later may help (a timeout, a 5xx,
+a refused connection) or not (a 4xx, a rejected address, no sender configured for the kind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import apprise
+import httpx
+
+from tocsin.domain.paging import Delivery, SendFailed
+from tocsin.policy.paging import PagingPolicy
+
+SIGNATURE_HEADER = "X-Tocsin-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+TIMEOUT_SECONDS = 10.0
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand(value: str) -> str:
+    """`${NAME}` replaced from the environment; a missing variable is a configuration error."""
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SendFailed(f"the environment variable {name} is not set", permanent=True)
+        return os.environ[name]
+
+    return _VARIABLE.sub(variable, value)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+
+
+class Notifier:
+    """Routes a delivery to the sender its method names."""
+
+    def __init__(self, paging: PagingPolicy, smtp: SmtpSettings) -> None:
+        self._paging = paging
+        self._smtp = smtp
+
+    def send(self, delivery: Delivery) -> None:
+        if delivery.method == "email":
+            send_email(self._smtp, delivery)
+        elif delivery.method == "webhook":
+            send_webhook(delivery.address, None, delivery)
+        elif delivery.method == "destination":
+            destination = self._paging.destinations.get(delivery.address)
+            if destination is None:
+                raise SendFailed(
+                    f"no destination {delivery.address!r} in the policy", permanent=True
+                )
+            if destination.webhook:
+                secret = expand(destination.secret) if destination.secret else None
+                send_webhook(expand(destination.webhook), secret, delivery)
+            else:
+                send_apprise(expand(destination.apprise or ""), delivery)
+        else:
+            template = self._paging.contact_urls.get(delivery.method)
+            if template is None:
+                raise SendFailed(
+                    f"no sender for {delivery.method} pages: set paging.contact_urls."
+                    f"{delivery.method} in the policy",
+                    permanent=True,
+                )
+            send_apprise(expand(template).replace("{address}", delivery.address), delivery)
+
+
+def send_email(smtp: SmtpSettings, delivery: Delivery) -> None:
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = delivery.address
+    message["Subject"] = delivery.subject
+    # The same Message-ID on a retry lets mail systems drop the copy.
+    message["Message-ID"] = make_msgid(idstring=delivery.idempotency_key, domain="tocsin")
+    message[IDEMPOTENCY_HEADER] = delivery.idempotency_key
+    message.set_content(delivery.body)
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS) as client:
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = f"the mail server refused {delivery.address}: {exc}"
+        raise SendFailed(refused, permanent=True) from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise SendFailed(f"mail server {smtp.host}:{smtp.port}: {exc}", permanent=False) from exc
+
+
+def send_webhook(url: str, secret: str | None, delivery: Delivery) -> None:
+    body = json.dumps(
+        {
+            "incident_id": delivery.incident_id,
+            "channel": delivery.channel,
+            "subject": delivery.subject,
+            "body": delivery.body,
+            "person_id": delivery.person_id,
+            "step": delivery.step,
+            "round": delivery.round,
+            "ack_url": delivery.ack_url or None,
+            "idempotency_key": delivery.idempotency_key,
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: delivery.idempotency_key}
+    if secret:
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers[SIGNATURE_HEADER] = f"sha256={digest}"
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise SendFailed(f"{url}: {type(exc).__name__}: {exc}", permanent=False) from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise SendFailed(f"{url} answered {response.status_code}", permanent=False)
+    if response.status_code >= 400:
+        raise SendFailed(f"{url} refused the page with {response.status_code}", permanent=True)
+
+
+def send_apprise(url: str, delivery: Delivery) -> None:
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        raise SendFailed("the apprise URL is not one apprise understands", permanent=True)
+    if not sender.notify(title=delivery.subject, body=delivery.body):
+        raise SendFailed("apprise could not deliver the message (see the log)", permanent=False)

@@ -1,0 +1,272 @@
+"""Schedules, escalations and the delivery outbox in SQL; writes go straight to the transaction.
+
+Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers share the due rows
+without waiting on each other; on SQLite the single writer already serialises them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tocsin.adapters import orm
+from tocsin.adapters.catalog_repositories import person_from_row
+from tocsin.domain.catalog import Membership, Person, Team
+from tocsin.domain.errors import ConcurrencyConflict, NotFound
+from tocsin.domain.paging import Delivery, DeliveryStatus, Escalation, EscalationState
+from tocsin.domain.schedules import Schedule, parse_schedule
+from tocsin.domain.severities import Severity
+
+
+class SqlAlchemyScheduleRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def find(self, slug: str) -> Schedule | None:
+        document = self.document(slug)
+        return None if document is None else parse_schedule(document)
+
+    def document(self, slug: str) -> dict[str, Any] | None:
+        s = orm.schedules
+        found: dict[str, Any] | None = self._conn.scalar(
+            select(s.c.document).where(s.c.slug == slug)
+        )
+        return found
+
+    def save(self, slug: str, name: str, document: dict[str, Any]) -> None:
+        s = orm.schedules
+        values = {"slug": slug, "name": name, "document": document, "updated_at": func.now()}
+        dialect_insert = (
+            postgresql_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        )
+        statement = dialect_insert(s).values(**values)
+        self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[s.c.slug],
+                set_={"name": name, "document": document, "updated_at": func.now()},
+            )
+        )
+
+
+class SqlAlchemyEscalationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
+
+    def add(self, escalation: Escalation) -> None:
+        escalation.version = 1
+        escalation.id = self._conn.execute(
+            orm.escalations.insert()
+            .values(**_escalation_row(escalation))
+            .returning(orm.escalations.c.id)
+        ).scalar_one()
+
+    def for_incident(self, incident_id: int) -> Escalation | None:
+        query = select(orm.escalations).where(orm.escalations.c.incident_id == incident_id)
+        if self._postgres:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else _escalation(row)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Escalation]:
+        e = orm.escalations
+        query = (
+            select(e)
+            .where(e.c.state == EscalationState.ACTIVE.value, e.c.next_step_at <= now)
+            .order_by(e.c.next_step_at)
+            .limit(limit)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [_escalation(r) for r in self._conn.execute(query).mappings()]
+
+    def save(self, escalation: Escalation) -> None:
+        e = orm.escalations
+        previous = escalation.version
+        escalation.version += 1
+        result = self._conn.execute(
+            update(e)
+            .where(e.c.id == escalation.id, e.c.version == previous)
+            .values(**_escalation_row(escalation))
+        )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict("the escalation moved on meanwhile; trying again")
+
+
+def _escalation_row(e: Escalation) -> dict[str, Any]:
+    return {
+        "incident_id": e.incident_id,
+        "severity": e.severity.value,
+        "state": e.state.value,
+        "step": e.step,
+        "round": e.round,
+        "started_at": e.started_at,
+        "next_step_at": e.next_step_at,
+        "paged": sorted(e.paged),
+        "version": e.version,
+    }
+
+
+def _escalation(row: Any) -> Escalation:
+    return Escalation(
+        incident_id=row["incident_id"],
+        severity=Severity(row["severity"]),
+        started_at=row["started_at"],
+        next_step_at=row["next_step_at"],
+        step=row["step"],
+        round=row["round"],
+        state=EscalationState(row["state"]),
+        paged=set(row["paged"]),
+        id=row["id"],
+        version=row["version"],
+    )
+
+
+_DELIVERY_COLUMNS = [c.name for c in orm.deliveries.columns if c.name != "id"]
+
+
+class SqlAlchemyDeliveryRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
+
+    def add(self, delivery: Delivery) -> bool:
+        d = orm.deliveries
+        dialect_insert = postgresql_insert if self._postgres else sqlite_insert
+        found = self._conn.execute(
+            dialect_insert(d)
+            .values(**_delivery_row(delivery))
+            .on_conflict_do_nothing(index_elements=[d.c.idempotency_key])
+            .returning(d.c.id)
+        ).scalar()
+        if found is None:
+            return False
+        delivery.id = found
+        return True
+
+    def cancel_pending(self, incident_id: int, people_only: bool) -> int:
+        d = orm.deliveries
+        condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)
+        if people_only:
+            condition = and_(condition, d.c.person_id.is_not(None))
+        result = self._conn.execute(
+            update(d).where(condition).values(status=DeliveryStatus.CANCELLED.value)
+        )
+        return int(result.rowcount)
+
+    def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        d = orm.deliveries
+        due = or_(
+            and_(d.c.status == DeliveryStatus.PENDING.value, d.c.due_at <= now),
+            and_(d.c.status == DeliveryStatus.SENDING.value, d.c.lease_until <= now),
+        )
+        query = select(d).where(due).order_by(d.c.due_at, d.c.id).limit(limit)
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        claimed = []
+        for row in self._conn.execute(query).mappings().all():
+            delivery = _delivery(row)
+            delivery.status = DeliveryStatus.SENDING
+            delivery.fence += 1
+            delivery.attempts += 1
+            delivery.lease_until = now + lease
+            self._conn.execute(
+                update(d)
+                .where(d.c.id == delivery.id)
+                .values(
+                    status=delivery.status.value,
+                    fence=delivery.fence,
+                    attempts=delivery.attempts,
+                    lease_until=delivery.lease_until,
+                )
+            )
+            claimed.append(delivery)
+        return claimed
+
+    def get(self, delivery_id: int) -> Delivery:
+        row = (
+            self._conn.execute(select(orm.deliveries).where(orm.deliveries.c.id == delivery_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no delivery {delivery_id}", field="delivery")
+        return _delivery(row)
+
+    def record(self, delivery: Delivery) -> bool:
+        d = orm.deliveries
+        result = self._conn.execute(
+            update(d)
+            .where(
+                d.c.id == delivery.id,
+                d.c.fence == delivery.fence,
+                d.c.status == DeliveryStatus.SENDING.value,
+            )
+            .values(**_delivery_row(delivery))
+        )
+        return result.rowcount == 1
+
+
+def _delivery_row(d: Delivery) -> dict[str, Any]:
+    return {
+        "incident_id": d.incident_id,
+        "person_id": d.person_id,
+        "step": d.step,
+        "round": d.round,
+        "channel": d.channel,
+        "method": d.method,
+        "address": d.address,
+        "subject": d.subject[:255],
+        "body": d.body,
+        "ack_url": d.ack_url,
+        "idempotency_key": d.idempotency_key,
+        "status": d.status.value,
+        "due_at": d.due_at,
+        "attempts": d.attempts,
+        "fence": d.fence,
+        "lease_until": d.lease_until,
+        "sent_at": d.sent_at,
+        "last_error": d.last_error,
+        "created_at": d.created_at,
+    }
+
+
+def _delivery(row: Any) -> Delivery:
+    values = {name: row[name] for name in _DELIVERY_COLUMNS}
+    values["status"] = DeliveryStatus(values["status"])
+    return Delivery(id=row["id"], **values)
+
+
+class SqlAlchemyDirectory:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def team(self, team_id: int) -> Team | None:
+        row = self._conn.execute(select(orm.teams).where(orm.teams.c.id == team_id)).mappings()
+        found = row.first()
+        if found is None:
+            return None
+        members = self._conn.execute(
+            select(orm.team_members.c.person_id, orm.team_members.c.role)
+            .where(orm.team_members.c.team_id == team_id)
+            .order_by(orm.team_members.c.position)
+        ).all()
+        return Team(
+            slug=found["slug"],
+            name=found["name"],
+            description=found["description"],
+            members=[Membership(m.person_id, m.role) for m in members],
+            schedule=found["schedule"],
+            id=found["id"],
+        )
+
+    def people_titled(self, title: str) -> list[Person]:
+        p = orm.people
+        rows = self._conn.execute(
+            select(p).where(func.lower(p.c.title) == title.lower()).order_by(p.c.handle)
+        ).mappings()
+        return [person_from_row(r) for r in rows]

@@ -1,0 +1,65 @@
+"""The paging worker loop: fire due escalation steps, then send due deliveries.
+
+It runs inside `tocsin serve` (embedded mode) or as `tocsin worker` processes (scale mode).
+Nothing it knows lives only in memory: every cycle starts from the rows, so a restarted worker
+picks up exactly where the database says things stand. It wakes at once when a transaction
+queues paging work (in-process signal, or NOTIFY on PostgreSQL) and otherwise every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.paging import Delivery, SendFailed
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+BATCH = 50
+
+
+async def run_paging(tocsin: Tocsin) -> None:
+    """Until cancelled: run paging cycles, each as soon as there may be work."""
+    with tocsin.watch_paging() as wake:
+        while True:
+            wake.clear()
+            try:
+                busy = await paging_cycle(tocsin)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database restarting must not stop paging for good
+                log.exception("paging cycle failed; trying again")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+
+
+async def paging_cycle(tocsin: Tocsin) -> bool:
+    """One cycle; True when it found a full batch, so the next should follow at once."""
+    moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
+    claimed: list[Delivery] = await run_in_threadpool(
+        tocsin.handle, commands.ClaimDeliveries(BATCH)
+    )
+    await asyncio.gather(*(_deliver(tocsin, d) for d in claimed))
+    return moved >= BATCH or len(claimed) >= BATCH
+
+
+async def _deliver(tocsin: Tocsin, delivery: Delivery) -> None:
+    error, permanent = "", False
+    try:
+        await run_in_threadpool(tocsin.notifier.send, delivery)
+    except SendFailed as exc:
+        error, permanent = str(exc), exc.permanent
+    except Exception as exc:  # a sender bug must not lose the page: retry it like a timeout
+        log.exception("sending delivery %s failed unexpectedly", delivery.id)
+        error = f"{type(exc).__name__}: {exc}"
+    await run_in_threadpool(
+        tocsin.handle,
+        commands.RecordDelivery(delivery.id or 0, delivery.fence, error, permanent),
+    )

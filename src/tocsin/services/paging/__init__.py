@@ -1,0 +1,1 @@
+"""The paging engine's use cases: escalation steps, target resolution and deliveries."""

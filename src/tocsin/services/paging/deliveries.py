@@ -1,0 +1,93 @@
+"""The outbox's use cases: claim due deliveries under a lease, and record how sending went.
+
+Sending itself happens outside any transaction (entrypoints/paging.py), between a claim and its
+record; the fence makes a worker whose lease ran out unable to overwrite the newer claim's result.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tocsin.domain import commands
+from tocsin.domain.paging import Delivery, DeliveryFailure, DeliveryStatus, idempotency_key
+from tocsin.domain.severities import Severity
+from tocsin.domain.timeline import EntryKind
+from tocsin.services.messagebus import Context
+from tocsin.services.paging.escalations import ENGINE, contact_plan
+
+
+def claim_deliveries(cmd: commands.ClaimDeliveries, ctx: Context) -> list[Delivery]:
+    now = ctx.clock.now()
+    return ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
+
+
+def record_delivery(cmd: commands.RecordDelivery, ctx: Context) -> DeliveryStatus | None:
+    """The delivery's new status, or None when this worker's claim had gone stale."""
+    now = ctx.clock.now()
+    delivery = ctx.uow.deliveries.get(cmd.delivery_id)
+    if delivery.fence != cmd.fence or delivery.status is not DeliveryStatus.SENDING:
+        return None
+    if not cmd.error:
+        delivery.sent(now)
+        ctx.uow.deliveries.record(delivery)
+        return delivery.status
+    failure = DeliveryFailure.PERMANENT if cmd.permanent else DeliveryFailure.TRANSIENT
+    retrying = delivery.failed(failure, cmd.error, now, ctx.policy.paging.retry)
+    ctx.uow.deliveries.record(delivery)
+    if retrying:
+        ctx.uow.wake_paging()
+        return delivery.status
+    incident = ctx.uow.incidents.get(delivery.incident_id)
+    fallback = _fallback(delivery, ctx)
+    what = f"{delivery.method} to {delivery.address}"
+    then = f"; trying {fallback.method} to {fallback.address}" if fallback else ""
+    incident.log(
+        EntryKind.DELIVERY_FAILED,
+        f"Giving up on {what} after {delivery.attempts} attempt(s): {cmd.error}{then}",
+        ENGINE,
+        now,
+        data={"delivery_id": delivery.id, "person_id": delivery.person_id},
+    )
+    return delivery.status
+
+
+def _fallback(failed: Delivery, ctx: Context) -> Delivery | None:
+    """The person's next contact method after the one that failed, queued now; None if none."""
+    if failed.person_id is None:
+        return None
+    person = ctx.uow.people.get_many([failed.person_id]).get(failed.person_id)
+    if person is None:
+        return None
+    plan = contact_plan(person, ctx.policy.notification_channels[_severity(failed, ctx)])
+    tried = (failed.method, failed.address)
+    later = plan[plan.index(tried) + 1 :] if tried in plan else []
+    now = ctx.clock.now()
+    for kind, address in later:
+        key = idempotency_key(
+            failed.incident_id, failed.round, failed.step, failed.person_id, kind, address
+        )
+        fallback = Delivery(
+            incident_id=failed.incident_id,
+            channel=kind,
+            method=kind,
+            address=address,
+            subject=failed.subject,
+            body=failed.body,
+            idempotency_key=key,
+            due_at=now,
+            created_at=now,
+            person_id=failed.person_id,
+            step=failed.step,
+            round=failed.round,
+        )
+        if ctx.uow.deliveries.add(fallback):  # already queued by the step: try the one after
+            ctx.uow.wake_paging()
+            return fallback
+    return None
+
+
+def _severity(delivery: Delivery, ctx: Context) -> Severity:
+    escalation = ctx.uow.escalations.for_incident(delivery.incident_id)
+    if escalation is not None:
+        return escalation.severity
+    return ctx.uow.incidents.get(delivery.incident_id).severity

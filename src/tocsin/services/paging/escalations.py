@@ -1,0 +1,254 @@
+"""Escalation: start on declaration, fire due steps, stop on acknowledgement or resolution.
+
+Each step fires in one transaction that also queues its deliveries and timeline entries, so a
+crash either did the whole step or none of it; the next run finds the step still due.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from tocsin.domain import commands, events
+from tocsin.domain.actors import Actor
+from tocsin.domain.catalog import ContactKind, Person
+from tocsin.domain.incidents import Incident
+from tocsin.domain.milestones import Milestone
+from tocsin.domain.paging import Delivery, Escalation, EscalationState, idempotency_key
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind
+from tocsin.policy.model import EscalationStep
+from tocsin.policy.paging import CONTACT_CHANNELS
+from tocsin.services.messagebus import Context
+from tocsin.services.paging.targets import resolve
+
+ENGINE = Actor("Tocsin paging")
+log = logging.getLogger(__name__)
+
+
+# ----- event handlers: escalation follows the incident --------------------------------------
+def start_escalation(event: events.IncidentDeclared, ctx: Context) -> None:
+    now = ctx.clock.now()
+    ctx.uow.escalations.add(Escalation.start(event.incident_id, event.severity, now))
+    ctx.uow.wake_paging()
+
+
+def follow_severity(event: events.IncidentSeverityChanged, ctx: Context) -> None:
+    escalation = ctx.uow.escalations.for_incident(event.incident_id)
+    if escalation is None or escalation.state in (
+        EscalationState.ACKNOWLEDGED,
+        EscalationState.RESOLVED,
+    ):
+        return
+    escalation.switch(event.current, ctx.clock.now())
+    ctx.uow.escalations.save(escalation)
+    ctx.uow.wake_paging()
+
+
+def stop_on_status(event: events.IncidentStatusChanged, ctx: Context) -> None:
+    if event.current in (Status.RESOLVED, Status.CLOSED):
+        _stop(ctx, event.incident_id, EscalationState.RESOLVED, people_only=False)
+
+
+def stop_on_acknowledgement(event: events.IncidentTimestampSet, ctx: Context) -> None:
+    if event.milestone is Milestone.ACKNOWLEDGED:
+        _stop(ctx, event.incident_id, EscalationState.ACKNOWLEDGED, people_only=True)
+
+
+def _stop(ctx: Context, incident_id: int, state: EscalationState, *, people_only: bool) -> None:
+    escalation = ctx.uow.escalations.for_incident(incident_id)
+    if escalation is not None and escalation.state is not EscalationState.RESOLVED:
+        escalation.stop(state)
+        ctx.uow.escalations.save(escalation)
+    ctx.uow.deliveries.cancel_pending(incident_id, people_only=people_only)
+
+
+def acknowledge_incident(cmd: commands.AcknowledgeIncident, ctx: Context) -> None:
+    ctx.uow.incidents.get(cmd.incident_id).acknowledge(cmd.actor, ctx.clock.now())
+
+
+# ----- the engine --------------------------------------------------------------------------
+def run_escalations(cmd: commands.RunEscalations, ctx: Context) -> int:
+    now = ctx.clock.now()
+    due = ctx.uow.escalations.claim_due(now, cmd.limit)
+    for escalation in due:
+        incident = ctx.uow.incidents.get(escalation.incident_id)
+        Stepper(ctx, incident, escalation, now).run()
+        ctx.uow.escalations.save(escalation)
+    if due:
+        ctx.uow.wake_paging()
+    return len(due)
+
+
+class Stepper:
+    """Fires one escalation's due steps, catching up on any that a stopped worker missed."""
+
+    def __init__(self, ctx: Context, incident: Incident, escalation: Escalation, now: datetime):
+        self.ctx, self.incident, self.escalation, self.now = ctx, incident, escalation, now
+        self.paging = ctx.policy.paging
+
+    @property
+    def path(self) -> list[EscalationStep]:
+        return self.ctx.policy.escalation_paths[self.escalation.severity]
+
+    def run(self) -> None:
+        esc = self.escalation
+        if not self.incident.status.is_open:
+            esc.stop(EscalationState.RESOLVED)
+            return
+        if esc.round == 0 and esc.step == 0 and not esc.paged:
+            self._announce()
+        falling_through = False
+        while esc.is_due(self.now):
+            if esc.step >= len(self.path):
+                self._end_of_path()
+                continue
+            due = self._due(esc.step)
+            if due > self.now and not falling_through:
+                esc.next_step_at = due  # e.g. a first step on the next business day
+                break
+            falling_through = not self._fire(esc.step, self.path[esc.step])
+
+    def _fire(self, index: int, step: EscalationStep) -> bool:
+        """Fire one step; False when its targets were nobody, so the next fires at once."""
+        esc = self.escalation
+        resolved = resolve(step.targets, self.incident, self.ctx.uow, self.now)
+        fresh = [(p, why) for p, why in resolved.people if p.id not in esc.paged]
+        label = f"Step {index + 1} ({step.offset}: {', '.join(str(t) for t in step.targets)})"
+        for person, why in fresh:
+            self._page(person, why, index)
+            esc.paged.add(person.id or 0)
+        for note in resolved.notes:
+            self._log(EntryKind.ESCALATION, f"{label}: {note}")
+        if not resolved.people:
+            self._log(EntryKind.ESCALATION, f"{label}: nobody to page; falling through at once")
+            esc.fired(self.now)
+            return False
+        esc.fired(self._due(index + 1))
+        return True
+
+    def _due(self, index: int) -> datetime:
+        """When step `index` fires: its offset from the round's start, or the repeat time."""
+        esc = self.escalation
+        if index >= len(self.path):
+            if not self._repeats_left:
+                return self.now
+            return max(self._due(len(self.path) - 1), self.now) + self.paging.repeat_after
+        offset = self.path[index].offset
+        if offset.next_business_day:
+            return max(self.now, self.paging.business_hours.next_opening(esc.started_at))
+        return esc.started_at + offset.delay
+
+    @property
+    def _repeats_left(self) -> bool:
+        return self.escalation.round < self.paging.repeat
+
+    def _end_of_path(self) -> None:
+        esc = self.escalation
+        if self._repeats_left:
+            esc.repeat(self.now)
+            self._log(
+                EntryKind.ESCALATION,
+                f"Nobody acknowledged: the {esc.severity} escalation starts again "
+                f"(repeat {esc.round} of {self.paging.repeat})",
+            )
+            return
+        esc.exhaust()
+        self._log(EntryKind.ESCALATION, "Every escalation step has fired; nobody acknowledged")
+
+    # ----- deliveries ----------------------------------------------------------------------
+    def _channels(self) -> list[str]:
+        return self.ctx.policy.notification_channels[self.escalation.severity]
+
+    def _page(self, person: Person, why: str, index: int) -> None:
+        channels = self._channels()
+        plan = contact_plan(person, channels)
+        methods = [m for m in plan if m[0] in channels] or plan[:1]
+        for kind, address in methods:
+            self._queue(person, kind, address, index)
+        shown = ", ".join(dict.fromkeys(k for k, _ in methods))
+        self._log(
+            EntryKind.PAGED,
+            f"Paged {person.name} ({why}) by {shown}",
+            data={"person_id": person.id, "target": why, "step": index + 1},
+        )
+
+    def _queue(self, person: Person, kind: str, address: str, index: int) -> None:
+        esc, incident = self.escalation, self.incident
+        key = idempotency_key(incident.id, esc.round, index, person.id, kind, address)
+        self.ctx.uow.deliveries.add(
+            Delivery(
+                incident_id=incident.id,
+                channel=kind,
+                method=kind,
+                address=address,
+                subject=page_subject(incident),
+                body=page_body(incident, f"You are paged as {self._why(person)}."),
+                idempotency_key=key,
+                due_at=self.now,
+                created_at=self.now,
+                person_id=person.id,
+                step=index,
+                round=esc.round,
+            )
+        )
+
+    def _why(self, person: Person) -> str:
+        return person.title or "a responder"
+
+    def _announce(self) -> None:
+        """Channel destinations hear about the incident once, when paging starts."""
+        destinations = self.paging.destinations
+        missing = []
+        for channel in self._channels():
+            if channel in CONTACT_CHANNELS:
+                continue
+            if channel not in destinations:
+                missing.append(channel)
+                continue
+            self.ctx.uow.deliveries.add(
+                Delivery(
+                    incident_id=self.incident.id,
+                    channel=channel,
+                    method="destination",
+                    address=channel,
+                    subject=page_subject(self.incident),
+                    body=page_body(self.incident, "Paging has started."),
+                    idempotency_key=idempotency_key(self.incident.id, "declared", channel),
+                    due_at=self.now,
+                    created_at=self.now,
+                )
+            )
+        if missing:  # a configuration gap, not news about this incident
+            log.debug("no destination for channels %s", ", ".join(missing))
+
+    def _log(self, kind: EntryKind, body: str, data: dict[str, object] | None = None) -> None:
+        self.incident.log(kind, body, ENGINE, self.now, data=dict(data or {}))
+
+
+def contact_plan(person: Person, channels: list[str]) -> list[tuple[str, str]]:
+    """The (kind, address) pairs a page to `person` uses, in the person's order of preference.
+
+    Contact methods of a kind the severity's channels list come first; the others follow as
+    fallbacks for when those fail; the person's email is the last resort.
+    """
+    wanted = [(c.kind.value, c.address) for c in person.contact_methods if c.kind in channels]
+    others = [(c.kind.value, c.address) for c in person.contact_methods if c.kind not in channels]
+    plan = list(dict.fromkeys(wanted + others))
+    if all(kind != ContactKind.EMAIL for kind, _ in plan):
+        plan.append((ContactKind.EMAIL.value, person.email))
+    return plan
+
+
+def page_subject(incident: Incident) -> str:
+    return f"[{incident.severity}] {incident.reference}: {incident.title}"
+
+
+def page_body(incident: Incident, lead: str) -> str:
+    services = ", ".join(s.slug for s in incident.services) or "none named"
+    return (
+        f"{lead}\n{incident.reference} {incident.severity} {incident.status}: {incident.title}\n"
+        f"Services: {services}\n"
+        f"{incident.summary}\n"
+        f"Acknowledge: tocsin incident ack {incident.reference}"
+    ).strip()

@@ -1,0 +1,303 @@
+"""The paging engine against the spec's escalation matrix, on a real database with a fake clock.
+
+In the style of GoAlert's smoke tests: time is moved instead of slept, every page is caught by a
+fake receiver, and each test ends by running more cycles and asserting nothing else was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.fakes import FakeClock, FakeNotifier, FakePasswordHasher
+from tocsin.adapters import orm
+from tocsin.bootstrap import Tocsin, bootstrap
+from tocsin.config import load_settings
+from tocsin.domain import commands
+from tocsin.domain.actors import Actor
+from tocsin.domain.paging import SendFailed
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.entrypoints.paging import paging_cycle
+from tocsin.policy import Policy, load_default_policy
+from tocsin.policy.paging import BusinessHours, PagingPolicy
+
+MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+ME = Actor("Dana")
+
+
+def person(handle: str, title: str = "", *methods: tuple[str, str]) -> commands.PersonSpec:
+    return commands.PersonSpec(
+        handle, handle.title(), f"{handle}@example.com", title=title, contact_methods=methods
+    )
+
+
+CATALOG = commands.ImportCatalog(
+    people=(
+        person("alice", "", ("sms", "+4915112345678"), ("email", "alice@pager.example.com")),
+        person("bob"),
+        person("erin"),
+        person("dave", "Director of Engineering"),
+        person("vera", "VP Engineering"),
+        person("carol", "CTO"),
+        person("chen", "CEO"),
+        person("paul", "", ("phone", "+15550100200")),
+    ),
+    teams=(
+        commands.TeamSpec(
+            "payments",
+            "Payments",
+            members=(
+                ("alice", "on-call engineer"),
+                ("bob", "team lead"),
+                ("erin", "engineering manager"),
+            ),
+        ),
+        commands.TeamSpec("search", "Search", members=(("paul", "team lead"),)),
+    ),
+    services=(
+        commands.ServiceSpec("checkout", "Checkout", team="payments"),
+        commands.ServiceSpec("search", "Search", team="search"),
+    ),
+)
+
+
+class Pager:
+    """A Tocsin with a fake clock and receiver; `expect` takes what was sent since last asked."""
+
+    def __init__(self, path: Path, policy: Policy) -> None:
+        self.clock = FakeClock(MONDAY)
+        settings = load_settings(database_url=f"sqlite:///{path / 'paging.db'}")
+        self.core: Tocsin = bootstrap(
+            settings, clock=self.clock, hasher=FakePasswordHasher(), policy=policy
+        )
+        self.core.migrate()
+        self.receiver = FakeNotifier()
+        self.core.notifier = self.receiver  # type: ignore[assignment]
+        self.core.handle(CATALOG)
+        self._seen = 0
+
+    def declare(self, severity: Severity, service: str = "checkout", **extra: object) -> int:
+        made = self.core.handle(
+            commands.DeclareIncident(
+                "Checkout failing",
+                severity,
+                ME,
+                services=(service,),
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+        return int(made)
+
+    def cycle(self, times: int = 1) -> None:
+        for _ in range(times):
+            asyncio.run(paging_cycle(self.core))
+
+    def at(self, **delta: float) -> None:
+        """Move the clock to MONDAY + delta (never backwards) and run a cycle."""
+        target = MONDAY + timedelta(**delta)
+        assert target >= self.clock.now()
+        self.clock.set(target)
+        self.cycle()
+
+    def expect(self, *pages: str) -> None:
+        """Exactly these pages ('alice:sms', 'bob:email', …) were sent since the last check."""
+        with self.core.database.reader.connect() as conn:
+            handles = dict(conn.execute(select(orm.people.c.id, orm.people.c.handle)).all())
+        new = self.receiver.sent[self._seen :]
+        self._seen = len(self.receiver.sent)
+        got = sorted(f"{handles.get(d.person_id or 0, d.address)}:{d.method}" for d in new)
+        assert got == sorted(pages)
+
+    def expect_nothing_more(self, hours: float = 6) -> None:
+        """A few more cycles over the next hours send nothing unexpected."""
+        for _ in range(4):
+            self.clock.advance(hours=hours / 4)
+            self.cycle(2)
+        self.expect()
+
+    def timeline(self, incident_id: int) -> list[str]:
+        return [e.body for e in self.core.incidents.timeline(incident_id)]
+
+
+@pytest.fixture
+def pager(tmp_path: Path) -> Iterator[Pager]:
+    made = Pager(tmp_path, load_default_policy())
+    yield made
+    made.core.close()
+
+
+def with_paging(**changes: object) -> Policy:
+    policy = load_default_policy()
+    paging = PagingPolicy.model_validate({**policy.paging.model_dump(), **changes})
+    return policy.model_copy(update={"paging": paging})
+
+
+def test_p1_walks_the_matrix_on_time(pager: Pager) -> None:
+    incident = pager.declare(Severity.P1)
+    pager.cycle()
+    pager.expect("alice:sms", "alice:email", "bob:email", "erin:email")
+    pager.at(minutes=14, seconds=59)
+    pager.expect()
+    pager.at(minutes=15)
+    pager.expect("dave:email", "vera:email")
+    pager.at(minutes=30)
+    pager.expect("carol:email")  # the CEO only when customers are affected
+    pager.expect_nothing_more()
+    lines = pager.timeline(incident)
+    assert any("CEO (if customer impact): skipped" in line for line in lines)
+    assert lines[-1] == "Every escalation step has fired; nobody acknowledged"
+
+
+def test_the_ceo_is_paged_when_customers_are_affected(pager: Pager) -> None:
+    pager.declare(Severity.P1, customer_facing=True)
+    pager.at(minutes=30)  # the worker was away: the overdue steps fire in one go
+    pager.expect(
+        "alice:sms", "alice:email", "bob:email", "erin:email", "dave:email", "vera:email",
+        "carol:email", "chen:email",
+    )  # fmt: skip
+    pager.expect_nothing_more()
+
+
+def test_acknowledging_stops_the_steps_still_to_come(pager: Pager) -> None:
+    incident = pager.declare(Severity.P1)
+    pager.cycle()
+    pager.expect("alice:sms", "alice:email", "bob:email", "erin:email")
+    pager.clock.advance(minutes=5)
+    pager.core.handle(commands.AcknowledgeIncident(incident, Actor("Alice")))
+    pager.expect_nothing_more(hours=24)
+    assert "Acknowledged by Alice; paging stops" in pager.timeline(incident)
+
+
+def test_resolving_stops_everything(pager: Pager) -> None:
+    incident = pager.declare(Severity.P2)
+    pager.cycle()
+    pager.expect("alice:email", "bob:email")
+    pager.clock.advance(minutes=10)
+    pager.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    pager.expect_nothing_more(hours=24)
+
+
+def test_a_step_with_nobody_falls_through_at_once(pager: Pager) -> None:
+    incident = pager.declare(Severity.P3, service="search")  # search has no on-call engineer
+    pager.cycle()
+    pager.expect("paul:email")  # the 2-hour team-lead step, now; P3 pages by email
+    assert any("nobody to page; falling through" in line for line in pager.timeline(incident))
+    pager.expect_nothing_more()
+
+
+def test_raising_severity_follows_the_new_path_without_paging_twice(pager: Pager) -> None:
+    incident = pager.declare(Severity.P3)
+    pager.cycle()
+    pager.expect("alice:email")
+    pager.at(minutes=5)
+    pager.core.handle(commands.ReclassifyIncident(incident, Severity.P1, "checkout down", ME))
+    pager.cycle()
+    pager.expect("bob:email", "erin:email")  # alice was already paged
+    pager.at(minutes=15)
+    pager.expect("dave:email", "vera:email")
+    pager.at(minutes=30)
+    pager.expect("carol:email")
+    pager.expect_nothing_more()
+
+
+def test_lowering_severity_cancels_nothing_already_sent(pager: Pager) -> None:
+    incident = pager.declare(Severity.P2)
+    pager.cycle()
+    pager.expect("alice:email", "bob:email")
+    pager.core.handle(commands.ReclassifyIncident(incident, Severity.P3, "only slow", ME))
+    pager.at(hours=2)
+    pager.expect()  # P3's 2-hour step is the team lead, who was already paged
+    pager.expect_nothing_more()
+
+
+def test_next_business_day_skips_the_weekend_and_a_holiday(tmp_path: Path) -> None:
+    hours = BusinessHours(time_zone="America/New_York", holidays="US")
+    pager = Pager(tmp_path, with_paging(business_hours=hours.model_dump()))
+    try:
+        christmas_eve = datetime(2026, 12, 24, 23, 0, tzinfo=UTC)  # Thursday, 18:00 in New York
+        pager.clock.set(christmas_eve)
+        incident = pager.declare(Severity.P4)
+        pager.core.handle(commands.AssignRole(incident, Role.TECHNICAL_LEAD, "bob", ME))
+        pager.cycle()
+        pager.expect()
+        pager.clock.set(datetime(2026, 12, 28, 13, 59, tzinfo=UTC))  # Monday 08:59 New York
+        pager.cycle()
+        pager.expect()  # Friday was Christmas Day, then the weekend
+        pager.clock.set(datetime(2026, 12, 28, 14, 0, tzinfo=UTC))
+        pager.cycle()
+        pager.expect("bob:email")
+        pager.expect_nothing_more(hours=72)
+    finally:
+        pager.core.close()
+
+
+def test_nobody_acknowledging_repeats_the_path(tmp_path: Path) -> None:
+    pager = Pager(tmp_path, with_paging(repeat=1, repeat_after="10m"))
+    try:
+        incident = pager.declare(Severity.P3)
+        pager.cycle()
+        pager.expect("alice:email")
+        pager.at(hours=2)
+        pager.expect("bob:email")
+        pager.at(hours=2, minutes=9)
+        pager.expect()
+        pager.at(hours=2, minutes=10)
+        pager.expect("alice:email")  # round two pages everyone again
+        pager.at(hours=4, minutes=10)
+        pager.expect("bob:email")
+        pager.expect_nothing_more(hours=24)
+        assert any("starts again (repeat 1 of 1)" in line for line in pager.timeline(incident))
+    finally:
+        pager.core.close()
+
+
+def test_a_failing_channel_is_retried_with_backoff(pager: Pager) -> None:
+    pager.receiver.fail(
+        "alice@pager.example.com", *[SendFailed("503 from relay", permanent=False)] * 2
+    )
+    incident = pager.declare(Severity.P1)
+    pager.cycle()
+    pager.expect("alice:sms", "bob:email", "erin:email")  # alice's email failed once
+    pager.clock.advance(seconds=4)
+    pager.cycle()
+    pager.expect()  # not before its backoff
+    pager.clock.advance(seconds=6)
+    pager.cycle()
+    pager.clock.advance(seconds=20)
+    pager.cycle()
+    pager.expect("alice:email")  # the third attempt got through
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more()
+
+
+def test_a_permanent_failure_falls_back_to_the_next_contact_method(pager: Pager) -> None:
+    pager.receiver.fail("alice@pager.example.com", SendFailed("mailbox gone", permanent=True))
+    incident = pager.declare(Severity.P3)  # P3 pages by email: alice's sms is her fallback
+    pager.cycle(2)
+    pager.expect("alice:sms")
+    assert (
+        "Giving up on email to alice@pager.example.com after 1 attempt(s): mailbox gone; "
+        "trying sms to +4915112345678" in pager.timeline(incident)
+    )
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more()
+
+
+def test_a_failure_with_no_other_way_to_reach_someone_is_on_the_timeline(pager: Pager) -> None:
+    pager.receiver.fail("+15550100200", SendFailed("number unreachable", permanent=True))
+    incident = pager.declare(Severity.P1, service="search")
+    pager.cycle(2)
+    pager.expect("paul:email")  # P1 pages paul by phone and email at once
+    assert (
+        "Giving up on phone to +15550100200 after 1 attempt(s): number unreachable"
+        in pager.timeline(incident)
+    )
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more()
