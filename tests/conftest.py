@@ -30,6 +30,8 @@ from tocsin.domain import commands
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.errors import AlreadyExists
 from tocsin.entrypoints.app import create_app
+from tocsin.policy import Policy
+from tocsin.services.ports import Clock
 
 STRICT = os.environ.get("TOCSIN_TEST_STRICT") == "1"
 PG_ADMIN_URL = os.environ.get(
@@ -133,11 +135,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'tocsin.db'}"
 
 
-def make_tocsin(url: str, clock: FakeClock) -> Tocsin:
+def make_tocsin(url: str, clock: Clock, policy: Policy | None = None) -> Tocsin:
     # Apps built on this do not page: paging has its own tests (tests/paging), and pages would
     # add entries to the timelines other tests compare.
     settings = load_settings(database_url=url, paging_embedded=False)
-    core = bootstrap(settings, clock=clock, hasher=FakePasswordHasher())
+    core = bootstrap(settings, clock=clock, hasher=FakePasswordHasher(), policy=policy)
     if core.database.dialect == "postgresql":
         _truncate(core)
     else:

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     smtp_host: str = Field("127.0.0.1", description="Mail server that email pages go through")
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_from: str = Field("tocsin@localhost", description="Sender address of email pages")
+    paging_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a worker may take to send a claimed page before "
+        "another worker may take it over",
+    )
     paging_embedded: bool = Field(
         True, description="Run the paging worker inside `tocsin serve` (off: `tocsin worker`)"
     )

@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.fakes import FakeClock, FakeNotifier, FakePasswordHasher
+from tests.conftest import make_tocsin
+from tests.fakes import FakeClock, FakeNotifier
 from tocsin.adapters import orm
-from tocsin.bootstrap import Tocsin, bootstrap
-from tocsin.config import load_settings
+from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.paging import SendFailed
@@ -71,13 +70,9 @@ CATALOG = commands.ImportCatalog(
 class Pager:
     """A Tocsin with a fake clock and receiver; `expect` takes what was sent since last asked."""
 
-    def __init__(self, path: Path, policy: Policy) -> None:
+    def __init__(self, url: str, policy: Policy) -> None:
         self.clock = FakeClock(MONDAY)
-        settings = load_settings(database_url=f"sqlite:///{path / 'paging.db'}")
-        self.core: Tocsin = bootstrap(
-            settings, clock=self.clock, hasher=FakePasswordHasher(), policy=policy
-        )
-        self.core.migrate()
+        self.core: Tocsin = make_tocsin(url, self.clock, policy)
         self.receiver = FakeNotifier()
         self.core.notifier = self.receiver  # type: ignore[assignment]
         self.core.handle(CATALOG)
@@ -127,8 +122,9 @@ class Pager:
 
 
 @pytest.fixture
-def pager(tmp_path: Path) -> Iterator[Pager]:
-    made = Pager(tmp_path, load_default_policy())
+def pager(db_url: str) -> Iterator[Pager]:
+    """On a new SQLite file, and again on PostgreSQL."""
+    made = Pager(db_url, load_default_policy())
     yield made
     made.core.close()
 
@@ -217,9 +213,9 @@ def test_lowering_severity_cancels_nothing_already_sent(pager: Pager) -> None:
     pager.expect_nothing_more()
 
 
-def test_next_business_day_skips_the_weekend_and_a_holiday(tmp_path: Path) -> None:
+def test_next_business_day_skips_the_weekend_and_a_holiday(db_url: str) -> None:
     hours = BusinessHours(time_zone="America/New_York", holidays="US")
-    pager = Pager(tmp_path, with_paging(business_hours=hours.model_dump()))
+    pager = Pager(db_url, with_paging(business_hours=hours.model_dump()))
     try:
         christmas_eve = datetime(2026, 12, 24, 23, 0, tzinfo=UTC)  # Thursday, 18:00 in New York
         pager.clock.set(christmas_eve)
@@ -238,8 +234,8 @@ def test_next_business_day_skips_the_weekend_and_a_holiday(tmp_path: Path) -> No
         pager.core.close()
 
 
-def test_nobody_acknowledging_repeats_the_path(tmp_path: Path) -> None:
-    pager = Pager(tmp_path, with_paging(repeat=1, repeat_after="10m"))
+def test_nobody_acknowledging_repeats_the_path(db_url: str) -> None:
+    pager = Pager(db_url, with_paging(repeat=1, repeat_after="10m"))
     try:
         incident = pager.declare(Severity.P3)
         pager.cycle()

@@ -23,6 +23,17 @@ POLL_SECONDS = 1.0
 BATCH = 50
 
 
+async def run_worker(tocsin: Tocsin) -> None:
+    """`tocsin worker`: paging cycles, woken by other processes' NOTIFY on PostgreSQL."""
+    relay = asyncio.create_task(tocsin.relay_changes())
+    try:
+        await run_paging(tocsin)
+    finally:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+
+
 async def run_paging(tocsin: Tocsin) -> None:
     """Until cancelled: run paging cycles, each as soon as there may be work."""
     with tocsin.watch_paging() as wake:
@@ -43,9 +54,8 @@ async def run_paging(tocsin: Tocsin) -> None:
 async def paging_cycle(tocsin: Tocsin) -> bool:
     """One cycle; True when it found a full batch, so the next should follow at once."""
     moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
-    claimed: list[Delivery] = await run_in_threadpool(
-        tocsin.handle, commands.ClaimDeliveries(BATCH)
-    )
+    claim = commands.ClaimDeliveries(BATCH, tocsin.settings.paging_lease_seconds)
+    claimed: list[Delivery] = await run_in_threadpool(tocsin.handle, claim)
     await asyncio.gather(*(_deliver(tocsin, d) for d in claimed))
     return moved >= BATCH or len(claimed) >= BATCH
 

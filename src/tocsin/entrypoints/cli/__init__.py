@@ -32,6 +32,7 @@ app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.policy_app, name="policy")
 app.command()(admin.serve)
 app.command()(admin.demo)
+app.command()(admin.worker)
 
 
 @app.callback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -18,6 +20,7 @@ from tocsin.entrypoints.app import create_app
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
 from tocsin.entrypoints.http import NoDelayHTTPProtocol
+from tocsin.entrypoints.paging import run_worker
 from tocsin.policy import PolicyError, load_policy_file
 from tocsin.policy.loader import default_policy_text
 from tocsin.services.demo import load_demo
@@ -77,6 +80,21 @@ def serve(
     tocsin.close()
     os.environ.update(settings_environment(settings))
     uvicorn.run(f"{create_app.__module__}:create_app", factory=True, workers=workers, **options)
+
+
+def worker(ctx: typer.Context) -> None:
+    """Run a paging worker: escalation steps and page deliveries, beside any number of servers.
+
+    Start as many as you like on PostgreSQL (they share the work without waiting on each
+    other) and set TOCSIN_PAGING_EMBEDDED=false on the servers to page from workers only.
+    """
+    tocsin = state(ctx).tocsin(migrate=False)
+    if not tocsin.schema_is_current():
+        output.errors.print("The database schema is not current; run `tocsin db upgrade` first.")
+        raise typer.Exit(1)
+    output.console.print(f"[bold]Tocsin worker[/] paging from {tocsin.database.dialect}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(tocsin))
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

@@ -1,0 +1,174 @@
+"""Faults on PostgreSQL with real processes: three `tocsin worker`s, a stream of incidents, one
+worker killed with SIGKILL mid-escalation and restarted, and a receiver failing for a while.
+
+Every page must arrive (0 missed), and none twice (0 duplicates), except a send that the kill
+cut off inside the network call, which may repeat, and then with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from tests.conftest import CATALOG, make_tocsin, wait_for
+from tocsin.adapters import orm
+from tocsin.adapters.clock import SystemClock
+from tocsin.domain import commands
+from tocsin.domain.actors import Actor
+from tocsin.domain.paging import idempotency_key
+from tocsin.domain.severities import Severity
+from tocsin.policy import load_policy_file
+from tocsin.policy.loader import default_policy_text
+
+INCIDENTS = 20
+STEPS = (("immediate", "on-call engineer"), ("3s", "team lead"), ("6s", "CTO"))
+
+
+class Receiver(ThreadingHTTPServer):
+    """Records the idempotency key of every page it accepts; answers 503 while failing."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.accepted: list[str] = []
+        self.refused = 0
+        self.failing = False
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/page"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        key = self.headers["Idempotency-Key"]
+        assert json.loads(body)["idempotency_key"] == key
+        with self.server.lock:
+            if self.server.failing:
+                self.server.refused += 1
+                status = 503
+            else:
+                self.server.accepted.append(key)
+                status = 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def policy_file(path: Path) -> Path:
+    document = yaml.safe_load(default_policy_text())
+    document["escalation_paths"]["P1"] = {offset: [target] for offset, target in STEPS}
+    document["notification_channels"]["P1"] = ["webhook"]
+    document["paging"] = {"retry_first_delay": "1s", "retry_max_delay": "2s", "retry_attempts": 20}
+    written = path / "policy.yaml"
+    written.write_text(yaml.safe_dump(document, sort_keys=False))
+    return written
+
+
+def start_worker(url: str, policy: Path, log: Path) -> subprocess.Popen[bytes]:
+    tocsin = Path(sys.executable).parent / "tocsin"
+    env = {
+        **os.environ,
+        "TOCSIN_DATABASE_URL": url,
+        "TOCSIN_POLICY": str(policy),
+        "TOCSIN_PAGING_LEASE_SECONDS": "3",
+    }
+    with log.open("ab") as out:
+        process = subprocess.Popen([str(tocsin), "worker"], stdout=out, stderr=out, env=env)
+    wait_for("the worker to start", lambda: b"Tocsin worker" in log.read_bytes(), timeout=20)
+    return process
+
+
+@pytest.fixture
+def postgres_url(_postgres_migrated: str) -> str:
+    return _postgres_migrated
+
+
+@pytest.mark.postgres
+def test_no_page_is_missed_or_doubled_when_a_worker_dies_and_a_receiver_fails(
+    postgres_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    url, policy = postgres_url, policy_file(tmp_path)
+    core = make_tocsin(url, SystemClock(), load_policy_file(policy))
+    people = [replace(p, contact_methods=(("webhook", receiver.url),)) for p in CATALOG.people]
+    core.handle(commands.ImportCatalog(people=tuple(people), teams=CATALOG.teams,
+                                       services=CATALOG.services))  # fmt: skip
+    logs = [tmp_path / f"worker-{n}.log" for n in range(3)]
+    workers = [start_worker(url, policy, log) for log in logs]
+    try:
+        declared = []
+        for n in range(INCIDENTS):
+            made = core.handle(
+                commands.DeclareIncident(f"Checkout fault {n}", Severity.P1, Actor("load"),
+                                         services=("checkout",))
+            )  # fmt: skip
+            declared.append(int(made))
+            if n == 5:
+                receiver.failing = True
+            if n == 10:
+                workers[0].send_signal(signal.SIGKILL)
+                workers[0].wait()
+                receiver.failing = False
+            if n == 15:
+                workers[0] = start_worker(url, policy, logs[0])
+            time.sleep(0.2)
+
+        with core.database.reader.connect() as conn:
+            ids = dict(conn.execute(select(orm.people.c.handle, orm.people.c.id)).all())
+        paged = {"alice": 0, "bob": 1, "carol": 2}  # on-call engineer, team lead, CTO
+        expected = {
+            idempotency_key(incident, 0, step, ids[handle], "webhook", receiver.url)
+            for incident in declared
+            for handle, step in paged.items()
+        }
+        wait_for("every page", lambda: expected <= set(receiver.accepted), timeout=60)
+        time.sleep(4)  # a lease or two more: nothing else may arrive
+        d = orm.deliveries
+        with core.database.reader.connect() as conn:
+            rows = conn.execute(select(d.c.idempotency_key, d.c.attempts, d.c.status)).all()
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+        core.close()
+
+    counts = Counter(receiver.accepted)
+    assert set(counts) == expected, "a page went missing, or an unexpected one was sent"
+    assert receiver.refused > 0, "the receiver's outage happened while pages were due"
+    assert {r.status for r in rows} == {"sent"}
+    assert {r.idempotency_key for r in rows} == expected
+    attempts = {r.idempotency_key: r.attempts for r in rows}
+    doubled = {key for key, seen in counts.items() if seen > 1}
+    for key in doubled:
+        assert attempts[key] >= 2, "a page arrived twice without being cut off and retried"
+    assert len(doubled) <= 50, "more repeats than one worker's batch in flight"
