@@ -15,7 +15,7 @@ from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.integrations import Heartbeat, Integration
-from tocsin.domain.paging import Delivery, DeliveryStatus, Escalation, SendFailed
+from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, SendFailed
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
@@ -73,6 +73,7 @@ class _Store:
         self.schedules: dict[str, dict[str, Any]] = {}
         self.escalations: dict[int, Escalation] = {}
         self.deliveries: dict[int, Delivery] = {}
+        self.ack_links: dict[str, AckLink] = {}
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -377,6 +378,20 @@ class _Deliveries:
         return True
 
 
+class _AckLinks:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, link: AckLink) -> None:
+        self.store.ack_links[link.token_hash] = link
+
+    def get(self, token_hash: str) -> AckLink | None:
+        return self.store.ack_links.get(token_hash)
+
+    def save(self, link: AckLink) -> None:
+        self.store.ack_links[link.token_hash] = link
+
+
 class _Directory:
     def __init__(self, store: _Store) -> None:
         self.store = store
@@ -390,7 +405,7 @@ class _Directory:
 
 WRITTEN_AT_ONCE = (
     "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
-    "heartbeats", "schedules", "escalations", "deliveries",
+    "heartbeats", "schedules", "escalations", "deliveries", "ack_links",
 )  # fmt: skip
 
 
@@ -430,6 +445,7 @@ class FakeUnitOfWork:
         self.escalations = _Escalations(self.store)
         self.deliveries = _Deliveries(self.store)
         self.directory = _Directory(self.store)
+        self.ack_links = _AckLinks(self.store)
         self.paging_woken = False
         self._pending: list[int] = []
         return self

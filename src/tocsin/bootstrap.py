@@ -121,7 +121,9 @@ def bootstrap(
         changes=ChangeViews(database),
         inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
         notifier=Notifier(
-            policy.paging, SmtpSettings(settings.smtp_host, settings.smtp_port, settings.smtp_from)
+            policy.paging,
+            SmtpSettings(settings.smtp_host, settings.smtp_port, settings.smtp_from),
+            settings.public_url(),
         ),
         _hasher=hasher,
     )

@@ -183,7 +183,7 @@ def test_resolving_stops_everything(pager: Pager) -> None:
 def test_a_step_with_nobody_falls_through_at_once(pager: Pager) -> None:
     incident = pager.declare(Severity.P3, service="search")  # search has no on-call engineer
     pager.cycle()
-    pager.expect("paul:email")  # the 2-hour team-lead step, now; P3 pages by email
+    pager.expect("paul:phone")  # the 2-hour team-lead step, now, by paul's only method
     assert any("nobody to page; falling through" in line for line in pager.timeline(incident))
     pager.expect_nothing_more()
 
@@ -286,14 +286,14 @@ def test_a_permanent_failure_falls_back_to_the_next_contact_method(pager: Pager)
     pager.expect_nothing_more()
 
 
-def test_a_failure_with_no_other_way_to_reach_someone_is_on_the_timeline(pager: Pager) -> None:
+def test_the_profile_email_is_the_last_resort(pager: Pager) -> None:
     pager.receiver.fail("+15550100200", SendFailed("number unreachable", permanent=True))
     incident = pager.declare(Severity.P1, service="search")
     pager.cycle(2)
-    pager.expect("paul:email")  # P1 pages paul by phone and email at once
+    pager.expect("paul:email")  # his phone failed for good: his profile email is the fallback
     assert (
-        "Giving up on phone to +15550100200 after 1 attempt(s): number unreachable"
-        in pager.timeline(incident)
+        "Giving up on phone to +15550100200 after 1 attempt(s): number unreachable; "
+        "trying email to paul@example.com" in pager.timeline(incident)
     )
     pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()

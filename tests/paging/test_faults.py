@@ -7,17 +7,13 @@ cut off inside the network call, which may repeat, and then with the same idempo
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +21,7 @@ import yaml
 from sqlalchemy import select
 
 from tests.conftest import CATALOG, make_tocsin, wait_for
+from tests.paging.receivers import Receiver
 from tocsin.adapters import orm
 from tocsin.adapters.clock import SystemClock
 from tocsin.domain import commands
@@ -36,53 +33,6 @@ from tocsin.policy.loader import default_policy_text
 
 INCIDENTS = 20
 STEPS = (("immediate", "on-call engineer"), ("3s", "team lead"), ("6s", "CTO"))
-
-
-class Receiver(ThreadingHTTPServer):
-    """Records the idempotency key of every page it accepts; answers 503 while failing."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.accepted: list[str] = []
-        self.refused = 0
-        self.failing = False
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/page"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        key = self.headers["Idempotency-Key"]
-        assert json.loads(body)["idempotency_key"] == key
-        with self.server.lock:
-            if self.server.failing:
-                self.server.refused += 1
-                status = 503
-            else:
-                self.server.accepted.append(key)
-                status = 200
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def policy_file(path: Path) -> Path:

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
+import os
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import CATALOG, serving, wait_for
 from tests.fakes import FakePasswordHasher
-from tocsin.bootstrap import bootstrap
+from tests.paging.receivers import Receiver
+from tocsin.adapters.notifiers import Notifier, SmtpSettings
+from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.config import load_settings
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.severities import Severity
+from tocsin.policy import load_default_policy
+from tocsin.policy.paging import Destination
+
+
+@contextlib.contextmanager
+def mock_env(name: str, value: str) -> Iterator[None]:
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        del os.environ[name]
+
+
+def bootstrap_notifier(core: Tocsin, base_url: str) -> Notifier:
+    """The notifier for a server whose address is only known once it listens."""
+    smtp = SmtpSettings(core.settings.smtp_host, core.settings.smtp_port, core.settings.smtp_from)
+    return Notifier(core.policy.paging, smtp, base_url)
 
 
 class Mailbox:
@@ -67,5 +90,79 @@ def test_an_incident_pages_its_on_call_engineer_by_email(
         assert len(box.messages) == 1  # P3 pages only the on-call engineer at once
         timeline = [e.body for e in core.incidents.timeline(1)]
         assert "Paged Alice Martin (on-call engineer) by email" in timeline
+    finally:
+        core.close()
+
+
+def test_a_webhook_page_carries_a_link_that_acknowledges_once(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    policy = load_default_policy()
+    signed = Destination(webhook=receiver.url, secret="${TEST_HOOK_SECRET}")
+    paging = policy.paging.model_copy(update={"destinations": {"slack-incidents": signed}})
+    policy = policy.model_copy(update={"paging": paging})
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}")
+    core = bootstrap(settings, hasher=FakePasswordHasher(), policy=policy)
+    core.migrate()
+    people = [replace(p, contact_methods=(("webhook", receiver.url),)) for p in CATALOG.people]
+    core.handle(replace(CATALOG, people=tuple(people)))
+    try:
+        with serving(core) as url, mock_env("TEST_HOOK_SECRET", "s3cret"):
+            core.settings = settings.model_copy(update={"base_url": url})
+            core.notifier = bootstrap_notifier(core, url)
+            core.handle(
+                commands.DeclareIncident(
+                    "Checkout failing", Severity.P3, Actor("Dana"), services=("checkout",)
+                )
+            )
+            wait_for("two webhooks", lambda: len(receiver.bodies) >= 2, timeout=10)
+            by_channel = {b["channel"]: b for b in receiver.bodies}
+            page, announcement = by_channel["webhook"], by_channel["slack-incidents"]
+            assert page["subject"] == "[P3] INC-1: Checkout failing"
+            assert page["headers"]["Idempotency-Key"] == page["idempotency_key"]
+            signature = announcement["headers"]["X-Tocsin-Signature"]
+            assert signature.startswith("sha256=") and "X-Tocsin-Signature" not in page["headers"]
+            link = page["ack_url"]
+            assert link.startswith(f"{url}/ack/") and announcement["ack_url"] is None
+
+            with httpx.Client() as client:
+                shown = client.get(link)  # what a mail scanner's fetch does: nothing
+                assert shown.status_code == 200 and "Acknowledge" in shown.text
+                assert core.incidents.detail(1).stamp("acknowledged_at") is None
+                clicked = client.post(link)
+                assert clicked.status_code == 200
+                assert "INC-1 acknowledged" in clicked.text
+                again = client.post(link)
+                assert again.status_code == 409 and "already used" in again.text
+                forged = client.post(f"{url}/ack/not-a-real-token")
+                assert forged.status_code == 404 and "not valid" in forged.text
+        timeline = [e.body for e in core.incidents.timeline(1)]
+        assert "Acknowledged by Alice Martin (page link); paging stops" in timeline
+    finally:
+        core.close()
+
+
+def test_a_destination_hears_through_apprise(tmp_path: Path, receiver: Receiver) -> None:
+    policy = load_default_policy()
+    port = receiver.server_address[1]
+    hook = Destination(apprise=f"json://127.0.0.1:{port}/apprise")
+    paging = policy.paging.model_copy(update={"destinations": {"slack-incidents": hook}})
+    policy = policy.model_copy(update={"paging": paging})
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}")
+    core = bootstrap(settings, hasher=FakePasswordHasher(), policy=policy)
+    core.migrate()
+    core.handle(CATALOG)
+    try:
+        with serving(core):
+            core.handle(
+                commands.DeclareIncident(
+                    "Search slow", Severity.P3, Actor("Dana"), services=("search",)
+                )
+            )
+            wait_for("apprise's JSON", lambda: len(receiver.bodies) >= 1, timeout=10)
+        [message] = receiver.bodies
+        assert message["path"] == "/apprise"
+        assert message["title"] == "[P3] INC-1: Search slow"
+        assert "Paging has started." in message["message"]
     finally:
         core.close()

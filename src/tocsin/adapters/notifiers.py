@@ -12,7 +12,7 @@ import json
 import os
 import re
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -50,15 +50,25 @@ class SmtpSettings:
 class Notifier:
     """Routes a delivery to the sender its method names."""
 
-    def __init__(self, paging: PagingPolicy, smtp: SmtpSettings) -> None:
+    def __init__(self, paging: PagingPolicy, smtp: SmtpSettings, base_url: str) -> None:
         self._paging = paging
         self._smtp = smtp
+        self._base_url = base_url
 
     def send(self, delivery: Delivery) -> None:
+        if delivery.ack_token:
+            link = f"{self._base_url}/ack/{delivery.ack_token}"
+            delivery = replace(delivery, body=f"{delivery.body}\nAcknowledge in one click: {link}")
+        self._send(delivery)
+
+    def ack_url(self, delivery: Delivery) -> str | None:
+        return f"{self._base_url}/ack/{delivery.ack_token}" if delivery.ack_token else None
+
+    def _send(self, delivery: Delivery) -> None:
         if delivery.method == "email":
             send_email(self._smtp, delivery)
         elif delivery.method == "webhook":
-            send_webhook(delivery.address, None, delivery)
+            send_webhook(delivery.address, None, delivery, self.ack_url(delivery))
         elif delivery.method == "destination":
             destination = self._paging.destinations.get(delivery.address)
             if destination is None:
@@ -67,7 +77,7 @@ class Notifier:
                 )
             if destination.webhook:
                 secret = expand(destination.secret) if destination.secret else None
-                send_webhook(expand(destination.webhook), secret, delivery)
+                send_webhook(expand(destination.webhook), secret, delivery, None)
             else:
                 send_apprise(expand(destination.apprise or ""), delivery)
         else:
@@ -100,7 +110,7 @@ def send_email(smtp: SmtpSettings, delivery: Delivery) -> None:
         raise SendFailed(f"mail server {smtp.host}:{smtp.port}: {exc}", permanent=False) from exc
 
 
-def send_webhook(url: str, secret: str | None, delivery: Delivery) -> None:
+def send_webhook(url: str, secret: str | None, delivery: Delivery, ack_url: str | None) -> None:
     body = json.dumps(
         {
             "incident_id": delivery.incident_id,
@@ -110,7 +120,7 @@ def send_webhook(url: str, secret: str | None, delivery: Delivery) -> None:
             "person_id": delivery.person_id,
             "step": delivery.step,
             "round": delivery.round,
-            "ack_url": delivery.ack_url or None,
+            "ack_url": ack_url,
             "idempotency_key": delivery.idempotency_key,
         },
         separators=(",", ":"),

@@ -370,7 +370,6 @@ deliveries = Table(
     Column("address", String(1024), nullable=False),
     Column("subject", String(255), nullable=False),
     Column("body", Text, nullable=False),
-    Column("ack_url", String(1024), nullable=False),
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
     Column("due_at", UtcDateTime, nullable=False),
@@ -382,6 +381,18 @@ deliveries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_deliveries_due", "status", "due_at"),
     Index("ix_deliveries_incident", "incident_id", "id"),
+)
+
+# One-click acknowledgement links sent in pages: only a hash of the secret token is kept.
+ack_links = Table(
+    "ack_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("person_id", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
 )
 
 users = Table(

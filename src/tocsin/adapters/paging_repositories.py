@@ -17,7 +17,7 @@ from tocsin.adapters import orm
 from tocsin.adapters.catalog_repositories import person_from_row
 from tocsin.domain.catalog import Membership, Person, Team
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
-from tocsin.domain.paging import Delivery, DeliveryStatus, Escalation, EscalationState
+from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.severities import Severity
 
@@ -222,7 +222,6 @@ def _delivery_row(d: Delivery) -> dict[str, Any]:
         "address": d.address,
         "subject": d.subject[:255],
         "body": d.body,
-        "ack_url": d.ack_url,
         "idempotency_key": d.idempotency_key,
         "status": d.status.value,
         "due_at": d.due_at,
@@ -239,6 +238,28 @@ def _delivery(row: Any) -> Delivery:
     values = {name: row[name] for name in _DELIVERY_COLUMNS}
     values["status"] = DeliveryStatus(values["status"])
     return Delivery(id=row["id"], **values)
+
+
+class SqlAlchemyAckLinkRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, link: AckLink) -> None:
+        self._conn.execute(orm.ack_links.insert().values(**vars(link)))
+
+    def get(self, token_hash: str) -> AckLink | None:
+        a = orm.ack_links
+        query = select(a).where(a.c.token_hash == token_hash)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else AckLink(**dict(row))
+
+    def save(self, link: AckLink) -> None:
+        a = orm.ack_links
+        self._conn.execute(
+            update(a).where(a.c.token_hash == link.token_hash).values(used_at=link.used_at)
+        )
 
 
 class SqlAlchemyDirectory:

@@ -32,6 +32,7 @@ from tocsin.adapters.incident_repository import (
 )
 from tocsin.adapters.live import CHANNEL, PAGING, PAGING_CHANNEL, ChangeHub
 from tocsin.adapters.paging_repositories import (
+    SqlAlchemyAckLinkRepository,
     SqlAlchemyDeliveryRepository,
     SqlAlchemyDirectory,
     SqlAlchemyEscalationRepository,
@@ -63,6 +64,7 @@ class SqlAlchemyUnitOfWork:
     escalations: SqlAlchemyEscalationRepository
     deliveries: SqlAlchemyDeliveryRepository
     directory: SqlAlchemyDirectory
+    ack_links: SqlAlchemyAckLinkRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -101,6 +103,7 @@ class SqlAlchemyUnitOfWork:
         self.escalations = SqlAlchemyEscalationRepository(conn)
         self.deliveries = SqlAlchemyDeliveryRepository(conn)
         self.directory = SqlAlchemyDirectory(conn)
+        self.ack_links = SqlAlchemyAckLinkRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

@@ -285,6 +285,13 @@ class AcknowledgeIncident(Command):
 
 
 @dataclass(frozen=True)
+class AcknowledgeByLink(Command):
+    """The one-click link of a page: no login, the token is the proof."""
+
+    token: str
+
+
+@dataclass(frozen=True)
 class RunEscalations(Command):
     """Fire every escalation step that is due; returns how many escalations moved."""
 

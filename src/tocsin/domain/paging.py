@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from tocsin.domain.errors import InvalidInput, NoChange
 from tocsin.domain.severities import Severity
 
 
@@ -131,8 +133,9 @@ class Delivery:
     lease_until: datetime | None = None
     sent_at: datetime | None = None
     last_error: str = ""
-    ack_url: str = ""
     id: int | None = None
+    # Minted at each claim, sent in the page and kept only as a hash: never stored in this row.
+    ack_token: str = field(default="", compare=False)
 
     def failed(
         self, failure: DeliveryFailure, error: str, now: datetime, retry: RetryPolicy
@@ -160,6 +163,39 @@ class SendFailed(Exception):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+ACK_LINK_LIFETIME = timedelta(hours=24)
+
+
+@dataclass
+class AckLink:
+    """A page's one-click acknowledgement: works once, until it expires, for one incident."""
+
+    token_hash: str
+    incident_id: int
+    person_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    @classmethod
+    def mint(cls, incident_id: int, person_id: int | None, now: datetime) -> tuple[str, AckLink]:
+        """A fresh secret token and the link that only its hash opens."""
+        token = secrets.token_urlsafe(24)
+        link = cls(hash_token(token), incident_id, person_id, now, now + ACK_LINK_LIFETIME)
+        return token, link
+
+    def use(self, now: datetime) -> None:
+        if self.used_at is not None:
+            raise NoChange("this acknowledgement link was already used")
+        if now >= self.expires_at:
+            raise InvalidInput("this acknowledgement link has expired; acknowledge in Tocsin")
+        self.used_at = now
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def idempotency_key(*parts: object) -> str:

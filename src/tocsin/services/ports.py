@@ -13,7 +13,7 @@ from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Heartbeat, Integration
-from tocsin.domain.paging import Delivery, Escalation
+from tocsin.domain.paging import AckLink, Delivery, Escalation
 from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
@@ -210,6 +210,16 @@ class DeliveryRepository(Protocol):
         ...
 
 
+class AckLinkRepository(Protocol):
+    def add(self, link: AckLink) -> None: ...
+
+    def get(self, token_hash: str) -> AckLink | None:
+        """The link, held until commit so it cannot be used twice at once."""
+        ...
+
+    def save(self, link: AckLink) -> None: ...
+
+
 class Directory(Protocol):
     """Read-only lookups the paging engine uses to turn target names into people."""
 
@@ -259,6 +269,8 @@ class UnitOfWork(Protocol):
     def deliveries(self) -> DeliveryRepository: ...
     @property
     def directory(self) -> Directory: ...
+    @property
+    def ack_links(self) -> AckLinkRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

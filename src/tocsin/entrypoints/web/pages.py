@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tocsin.entrypoints.web import (
+    ack,
     alerts,
     auth,
     catalog,
@@ -62,6 +63,6 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_api_route("/", _home, include_in_schema=False)
-    for module in (auth, incidents, changes, live, catalog, alerts, silences, integrations):
+    for module in (auth, ack, incidents, changes, live, catalog, alerts, silences, integrations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=1024), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("ack_url", sa.String(length=1024), nullable=False),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
@@ -96,6 +95,23 @@ def upgrade() -> None:
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.create_index("ix_escalations_due", ["state", "next_step_at"], unique=False)
 
+    op.create_table(
+        "ack_links",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_ack_links_incident_id_incidents"),
+            initially="DEFERRED",
+            deferrable=True,
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_ack_links")),
+    )
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.add_column(sa.Column("schedule", sa.String(length=63), nullable=True))
 
@@ -108,6 +124,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_escalations_due")
 
     op.drop_table("escalations")
+    op.drop_table("ack_links")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_incident")
         batch_op.drop_index("ix_deliveries_due")

@@ -44,6 +44,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.ExpireSilence: silences.expire_silence,
     commands.AcknowledgeIncident: escalations.acknowledge_incident,
     commands.RunEscalations: escalations.run_escalations,
+    commands.AcknowledgeByLink: deliveries.acknowledge_by_link,
     commands.ClaimDeliveries: deliveries.claim_deliveries,
     commands.RecordDelivery: deliveries.record_delivery,
 }

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tocsin.domain import commands
-from tocsin.domain.paging import Delivery, DeliveryFailure, DeliveryStatus, idempotency_key
+from tocsin.domain.actors import Actor
+from tocsin.domain.errors import NotFound
+from tocsin.domain.paging import (
+    AckLink,
+    Delivery,
+    DeliveryFailure,
+    DeliveryStatus,
+    hash_token,
+    idempotency_key,
+)
 from tocsin.domain.severities import Severity
 from tocsin.domain.timeline import EntryKind
 from tocsin.services.messagebus import Context
@@ -17,8 +26,30 @@ from tocsin.services.paging.escalations import ENGINE, contact_plan
 
 
 def claim_deliveries(cmd: commands.ClaimDeliveries, ctx: Context) -> list[Delivery]:
+    """Due deliveries under a lease; each page to a person carries a fresh acknowledgement link."""
     now = ctx.clock.now()
-    return ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
+    claimed = ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
+    for delivery in claimed:
+        if delivery.person_id is not None:
+            token, link = AckLink.mint(delivery.incident_id, delivery.person_id, now)
+            ctx.uow.ack_links.add(link)
+            delivery.ack_token = token
+    return claimed
+
+
+def acknowledge_by_link(cmd: commands.AcknowledgeByLink, ctx: Context) -> int:
+    """Acknowledge the incident a page was about; returns its id."""
+    link = ctx.uow.ack_links.get(hash_token(cmd.token))
+    if link is None:
+        raise NotFound("this acknowledgement link is not valid", field="token")
+    now = ctx.clock.now()
+    link.use(now)
+    ctx.uow.ack_links.save(link)
+    people = ctx.uow.people.get_many([link.person_id]) if link.person_id else {}
+    person = people.get(link.person_id or 0)
+    actor = Actor(f"{person.name if person else 'someone'} (page link)")
+    ctx.uow.incidents.get(link.incident_id).acknowledge(actor, now)
+    return link.incident_id
 
 
 def record_delivery(cmd: commands.RecordDelivery, ctx: Context) -> DeliveryStatus | None:

@@ -163,7 +163,8 @@ class Stepper:
     def _page(self, person: Person, why: str, index: int) -> None:
         channels = self._channels()
         plan = contact_plan(person, channels)
-        methods = [m for m in plan if m[0] in channels] or plan[:1]
+        listed = [(c.kind.value, c.address) for c in person.contact_methods if c.kind in channels]
+        methods = listed or plan[:1]  # the person's own first choice when none is listed
         for kind, address in methods:
             self._queue(person, kind, address, index)
         shown = ", ".join(dict.fromkeys(k for k, _ in methods))
