@@ -346,6 +346,16 @@ class _Deliveries:
         self.store.deliveries[delivery.id] = delivery
         return True
 
+    def due_times(self, person_id: int, method: str, since: datetime) -> list[datetime]:
+        return [
+            d.due_at
+            for d in self.store.deliveries.values()
+            if d.person_id == person_id
+            and d.method == method
+            and d.due_at > since
+            and d.status is not DeliveryStatus.CANCELLED
+        ]
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
         cancelled = 0
         for d in self.store.deliveries.values():

@@ -116,3 +116,20 @@ def test_import_is_idempotent_and_reports_problems_with_lines(api: TestClient) -
         response.status_code == 404
         and "services[web].team: no team named 'ghosts'" in response.json()["detail"]
     )
+
+
+def test_contact_methods_can_wait_before_paging(api: TestClient) -> None:
+    methods = [
+        {"kind": "push", "address": "erin-phone"},
+        {"kind": "sms", "address": "+4915112345678", "after": "2m"},
+        {"kind": "phone", "address": "+4915112345678", "after": "5_minutes"},
+    ]
+    body = {"handle": "erin", "name": "Erin", "email": "erin@example.com"}
+    created = api.post("/api/v1/people", json={**body, "contact_methods": methods})
+    assert created.status_code == 201, created.text
+    assert [m["after"] for m in created.json()["contact_methods"]] == [None, "2m", "5m"]
+    late = [{"kind": "sms", "address": "+4915112345678", "after": "2 days"}]
+    bad = api.patch("/api/v1/people/erin", json={"contact_methods": late})
+    assert bad.status_code == 422
+    assert "contact_methods[0].after" in bad.text
+    assert api.get("/api/v1/people/erin").json()["contact_methods"][1]["after"] == "2m"

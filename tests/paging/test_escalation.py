@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from tests.conftest import make_tocsin
@@ -25,13 +26,14 @@ from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints.paging import paging_cycle
 from tocsin.policy import Policy, load_default_policy
+from tocsin.policy.loader import default_policy_text, load_policy
 from tocsin.policy.paging import BusinessHours, PagingPolicy
 
 MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 ME = Actor("Dana")
 
 
-def person(handle: str, title: str = "", *methods: tuple[str, str]) -> commands.PersonSpec:
+def person(handle: str, title: str = "", *methods: tuple[str, ...]) -> commands.PersonSpec:
     return commands.PersonSpec(
         handle, handle.title(), f"{handle}@example.com", title=title, contact_methods=methods
     )
@@ -47,6 +49,13 @@ CATALOG = commands.ImportCatalog(
         person("carol", "CTO"),
         person("chen", "CEO"),
         person("paul", "", ("phone", "+15550100200")),
+        person(
+            "nina",
+            "",
+            ("email", "nina@pager.example.com"),
+            ("sms", "+4915100000001", "2m"),
+            ("phone", "+4915100000001", "5m"),
+        ),
     ),
     teams=(
         commands.TeamSpec(
@@ -59,10 +68,12 @@ CATALOG = commands.ImportCatalog(
             ),
         ),
         commands.TeamSpec("search", "Search", members=(("paul", "team lead"),)),
+        commands.TeamSpec("ledger", "Ledger", members=(("nina", "on-call engineer"),)),
     ),
     services=(
         commands.ServiceSpec("checkout", "Checkout", team="payments"),
         commands.ServiceSpec("search", "Search", team="search"),
+        commands.ServiceSpec("ledger", "Ledger", team="ledger"),
     ),
 )
 
@@ -297,3 +308,40 @@ def test_the_profile_email_is_the_last_resort(pager: Pager) -> None:
     )
     pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()
+
+
+def test_later_contact_methods_wait_and_an_early_ack_spares_them(pager: Pager) -> None:
+    incident = pager.declare(Severity.P1, service="ledger")
+    pager.cycle()
+    pager.expect("nina:email")
+    pager.at(minutes=1, seconds=59)
+    pager.expect()
+    pager.at(minutes=2)
+    pager.expect("nina:sms")
+    pager.clock.advance(minutes=1)
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more()  # no phone call at 5 minutes, no director at 15
+    assert "Paged Nina (on-call engineer) by email now; sms after 2m; phone after 5m" in (
+        pager.timeline(incident)
+    )
+
+
+def test_a_throttle_delays_pages_and_drops_none(db_url: str) -> None:
+    document = yaml.safe_load(default_policy_text())
+    document["escalation_paths"]["P1"] = {"immediate": ["on-call engineer"]}
+    document["paging"] = {"throttles": {"sms": {"max": 2, "per": "10m"}}}
+    pager = Pager(db_url, load_policy(yaml.safe_dump(document)))
+    try:
+        incidents = [pager.declare(Severity.P1) for _ in range(4)]
+        pager.cycle()
+        pager.expect("alice:sms", "alice:sms", "alice:email", "alice:email", "alice:email",
+                     "alice:email")  # fmt: skip
+        pager.at(minutes=9, seconds=59)
+        pager.expect()
+        pager.at(minutes=10)
+        pager.expect("alice:sms", "alice:sms")
+        assert any("delayed to 14:10:00 UTC by the sms throttle" in line
+                   for line in pager.timeline(incidents[3]))  # fmt: skip
+        pager.expect_nothing_more()
+    finally:
+        pager.core.close()

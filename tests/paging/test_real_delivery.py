@@ -89,7 +89,7 @@ def test_an_incident_pages_its_on_call_engineer_by_email(
         assert message["Idempotency-Key"]
         assert len(box.messages) == 1  # P3 pages only the on-call engineer at once
         timeline = [e.body for e in core.incidents.timeline(1)]
-        assert "Paged Alice Martin (on-call engineer) by email" in timeline
+        assert "Paged Alice Martin (on-call engineer) by email now" in timeline
     finally:
         core.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
@@ -84,7 +85,12 @@ class SqlAlchemyPersonRepository(_Tracked[Person]):
             "time_zone": entity.time_zone,
             "title": entity.title,
             "contact_methods": [
-                {"kind": c.kind.value, "address": c.address} for c in entity.contact_methods
+                {
+                    "kind": c.kind.value,
+                    "address": c.address,
+                    "after_seconds": int(c.after.total_seconds()),
+                }
+                for c in entity.contact_methods
             ],
         }
 
@@ -203,7 +209,12 @@ def person_from_row(row: Any) -> Person:
         time_zone=row["time_zone"],
         title=row["title"],
         contact_methods=[
-            ContactMethod(ContactKind(c["kind"]), c["address"]) for c in row["contact_methods"]
+            ContactMethod(
+                ContactKind(c["kind"]),
+                c["address"],
+                timedelta(seconds=c.get("after_seconds", 0)),
+            )
+            for c in row["contact_methods"]
         ],
         id=row["id"],
     )

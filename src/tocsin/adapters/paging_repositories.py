@@ -148,6 +148,18 @@ class SqlAlchemyDeliveryRepository:
         delivery.id = found
         return True
 
+    def due_times(self, person_id: int, method: str, since: datetime) -> list[datetime]:
+        d = orm.deliveries
+        rows = self._conn.execute(
+            select(d.c.due_at).where(
+                d.c.person_id == person_id,
+                d.c.method == method,
+                d.c.due_at > since,
+                d.c.status != DeliveryStatus.CANCELLED.value,
+            )
+        )
+        return [r.due_at for r in rows]
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
         d = orm.deliveries
         condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)

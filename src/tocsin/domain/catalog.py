@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +15,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 NAME_MAX = 120
 DESCRIPTION_MAX = 2_000
+MAX_CONTACT_DELAY = timedelta(hours=24)
 
 
 def clean_slug(raw: str, field_name: str) -> str:
@@ -75,11 +77,17 @@ class ContactKind(StrEnum):
 
 @dataclass(frozen=True)
 class ContactMethod:
+    """A way to reach someone; `after` delays it from the moment a step pages them (e.g. push
+    at once, SMS after 2 minutes, a call after 5), so acknowledging early spares the rest."""
+
     kind: ContactKind
     address: str
+    after: timedelta = timedelta(0)
 
     @classmethod
-    def parse(cls, kind: str, address: str, field_name: str) -> ContactMethod:
+    def parse(
+        cls, kind: str, address: str, field_name: str, after: timedelta = timedelta(0)
+    ) -> ContactMethod:
         try:
             parsed = ContactKind(kind.strip().lower())
         except ValueError:
@@ -97,7 +105,12 @@ class ContactMethod:
             )
         elif not value:
             raise InvalidInput(f"{field_name} must not be empty", field=field_name)
-        return cls(parsed, value)
+        if after < timedelta(0) or after > MAX_CONTACT_DELAY:
+            raise InvalidInput(
+                f"{field_name}.after must be between 0 and {MAX_CONTACT_DELAY}",
+                field=f"{field_name}.after",
+            )
+        return cls(parsed, value, after)
 
 
 @dataclass

@@ -119,7 +119,8 @@ class PersonSpec:
     email: str
     time_zone: str = "UTC"
     title: str = ""
-    contact_methods: tuple[tuple[str, str], ...] = ()
+    # (kind, address) or (kind, address, delay such as "2m")
+    contact_methods: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

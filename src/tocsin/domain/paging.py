@@ -165,6 +165,24 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """At most `limit` pages by one kind to one person within any `per`: more wait, never drop."""
+
+    limit: int
+    per: timedelta
+
+    def slot(self, taken: list[datetime], wanted: datetime) -> datetime:
+        """The earliest time at or after `wanted` with room, given the times already taken."""
+        candidate = wanted
+        ordered = sorted(taken)
+        while True:
+            window = [t for t in ordered if candidate - self.per < t <= candidate]
+            if len(window) < self.limit:
+                return candidate
+            candidate = window[len(window) - self.limit] + self.per
+
+
 ACK_LINK_LIFETIME = timedelta(hours=24)
 
 

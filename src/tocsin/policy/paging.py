@@ -18,7 +18,7 @@ from holidays import HolidayBase
 from pydantic import Field, field_validator, model_validator
 
 from tocsin.domain.catalog import ContactKind
-from tocsin.domain.paging import RetryPolicy
+from tocsin.domain.paging import RetryPolicy, Throttle
 from tocsin.policy.sections import Duration, Section
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -96,6 +96,11 @@ class Destination(Section):
         return self
 
 
+class ThrottleSpec(Section):
+    max: int = Field(ge=1, description="pages of this kind to one person…")
+    per: Duration = Field(description="…within this long; more are delayed, never dropped")
+
+
 class PagingPolicy(Section):
     repeat: int = Field(0, ge=0, le=9, description="Re-run the path this often if nobody acks")
     repeat_after: Duration = timedelta(minutes=30)
@@ -104,6 +109,8 @@ class PagingPolicy(Section):
     retry_max_delay: Duration = timedelta(minutes=5)
     business_hours: BusinessHours = BusinessHours()
     destinations: dict[str, Destination] = Field(default_factory=dict)
+    # Per contact kind, e.g. sms: {max: 3, per: 10m}. Unset kinds are not throttled.
+    throttles: dict[str, ThrottleSpec] = Field(default_factory=dict)
     # apprise URL templates for contact kinds Tocsin cannot send itself, e.g.
     # sms: "twilio://${TWILIO_SID}:${TWILIO_TOKEN}@+15550100/{address}"
     contact_urls: dict[str, str] = Field(default_factory=dict)
@@ -117,6 +124,18 @@ class PagingPolicy(Section):
             if "{address}" not in url:
                 raise ValueError(f"{kind}: the URL must contain {{address}}")
         return value
+
+    @field_validator("throttles")
+    @classmethod
+    def _throttle_kinds(cls, value: dict[str, ThrottleSpec]) -> dict[str, ThrottleSpec]:
+        for kind in value:
+            if kind not in CONTACT_CHANNELS:
+                raise ValueError(f"{kind!r} is not a contact kind ({', '.join(CONTACT_CHANNELS)})")
+        return value
+
+    def throttle_for(self, kind: str) -> Throttle | None:
+        spec = self.throttles.get(kind)
+        return Throttle(spec.max, spec.per) if spec else None
 
     @property
     def retry(self) -> RetryPolicy:

@@ -197,6 +197,10 @@ class DeliveryRepository(Protocol):
         """Queue a delivery; False when one with its idempotency key already exists."""
         ...
 
+    def due_times(self, person_id: int, method: str, since: datetime) -> list[datetime]:
+        """When pages of `method` to the person are (or were) due, after `since`."""
+        ...
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int: ...
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:

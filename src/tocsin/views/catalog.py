@@ -16,6 +16,7 @@ from tocsin.domain.statuses import OPEN_STATUSES
 class ContactView:
     kind: str
     address: str
+    after_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class CatalogViews:
                 time_zone=r["time_zone"],
                 title=r["title"],
                 contact_methods=[
-                    ContactView(c["kind"], c["address"]) for c in r["contact_methods"]
+                    ContactView(c["kind"], c["address"], c.get("after_seconds", 0))
+                    for c in r["contact_methods"]
                 ],
             )
             for r in rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tocsin.domain.statuses import Status, allowed_from
 from tocsin.entrypoints.api import schemas
 from tocsin.policy import Policy
@@ -94,7 +96,12 @@ def person_read(p: PersonView) -> schemas.PersonRead:
         time_zone=p.time_zone,
         title=p.title,
         contact_methods=[
-            schemas.ContactMethodIO(kind=c.kind, address=c.address) for c in p.contact_methods
+            schemas.ContactMethodIO(
+                kind=c.kind,
+                address=c.address,
+                after=_delay(c.after_seconds),
+            )
+            for c in p.contact_methods
         ],
     )
 
@@ -120,3 +127,7 @@ def service_read(s: ServiceView) -> schemas.ServiceRead:
         runbooks=s.runbooks,
         open_incidents=s.open_incidents,
     )
+
+
+def _delay(seconds: int) -> str | None:
+    return format_duration(timedelta(seconds=seconds)) if seconds else None

@@ -201,6 +201,9 @@ class TimelineEntryRead(BaseModel):
 class ContactMethodIO(Input):
     kind: str
     address: str
+    after: str | None = Field(
+        None, description="Delay after a step pages the person, e.g. 2m (default: at once)"
+    )
 
 
 class PersonCreate(Input):
@@ -220,7 +223,7 @@ class PersonCreate(Input):
             email=self.email,
             time_zone=self.time_zone,
             title=self.title,
-            contact_methods=tuple((c.kind, c.address) for c in self.contact_methods),
+            contact_methods=tuple((c.kind, c.address, c.after or "") for c in self.contact_methods),
         )
 
 

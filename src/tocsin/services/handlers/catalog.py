@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ from tocsin.domain import catalog as cat
 from tocsin.domain import commands
 from tocsin.domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
 from tocsin.domain.schedules import parse_schedule
+from tocsin.policy.durations import parse_duration
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
 
@@ -70,8 +72,7 @@ def _save_person(uow: UnitOfWork, spec: commands.PersonSpec, create_only: bool) 
         time_zone=_clean_zone(spec.time_zone),
         title=cat.normalize_title(spec.title),
         contact_methods=[
-            cat.ContactMethod.parse(kind, address, f"contact_methods[{i}]")
-            for i, (kind, address) in enumerate(spec.contact_methods)
+            _contact(item, f"contact_methods[{i}]") for i, item in enumerate(spec.contact_methods)
         ],
     )
     existing = uow.people.find(person.handle)
@@ -115,6 +116,17 @@ def _save_team(uow: UnitOfWork, spec: commands.TeamSpec, create_only: bool) -> O
     if create_only:
         raise AlreadyExists(f"a team named {slug!r} already exists", field="slug")
     return "updated" if cat.apply_changes(existing, _fields(team)) else "unchanged"
+
+
+def _contact(item: tuple[str, ...], field_name: str) -> cat.ContactMethod:
+    kind, address, *rest = item
+    after = timedelta(0)
+    if rest and rest[0]:
+        try:
+            after = parse_duration(rest[0])
+        except ValueError as exc:
+            raise InvalidInput(f"{field_name}.after: {exc}", field=f"{field_name}.after") from None
+    return cat.ContactMethod.parse(kind, address, field_name, after)
 
 
 def _save_schedule(uow: UnitOfWork, document: dict[str, Any]) -> Outcome:

@@ -7,7 +7,7 @@ crash either did the whole step or none of it; the next run finds the step still
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tocsin.domain import commands, events
 from tocsin.domain.actors import Actor
@@ -17,6 +17,7 @@ from tocsin.domain.milestones import Milestone
 from tocsin.domain.paging import Delivery, Escalation, EscalationState, idempotency_key
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.policy.durations import format_duration
 from tocsin.policy.model import EscalationStep
 from tocsin.policy.paging import CONTACT_CHANNELS
 from tocsin.services.messagebus import Context
@@ -162,19 +163,38 @@ class Stepper:
 
     def _page(self, person: Person, why: str, index: int) -> None:
         channels = self._channels()
-        plan = contact_plan(person, channels)
-        listed = [(c.kind.value, c.address) for c in person.contact_methods if c.kind in channels]
-        methods = listed or plan[:1]  # the person's own first choice when none is listed
-        for kind, address in methods:
-            self._queue(person, kind, address, index)
-        shown = ", ".join(dict.fromkeys(k for k, _ in methods))
+        listed = [c for c in person.contact_methods if c.kind in channels]
+        if listed:
+            methods = [(c.kind.value, c.address, c.after) for c in listed]
+        else:  # the person's own first choice (their profile email if they gave none)
+            kind, address = contact_plan(person, channels)[0]
+            methods = [(kind, address, timedelta(0))]
+        shown = []
+        for kind, address, after in methods:
+            wanted = self.now + after
+            due = self._throttled(person, kind, wanted)
+            self._queue(person, why, kind, address, index, due)
+            when = f"after {format_duration(after)}" if after else "now"
+            if due > wanted:
+                when += f", delayed to {due:%H:%M:%S} UTC by the {kind} throttle"
+            shown.append(f"{kind} {when}")
         self._log(
             EntryKind.PAGED,
-            f"Paged {person.name} ({why}) by {shown}",
+            f"Paged {person.name} ({why}) by {'; '.join(shown)}",
             data={"person_id": person.id, "target": why, "step": index + 1},
         )
 
-    def _queue(self, person: Person, kind: str, address: str, index: int) -> None:
+    def _throttled(self, person: Person, kind: str, wanted: datetime) -> datetime:
+        """The earliest time at or after `wanted` that the kind's throttle allows."""
+        throttle = self.paging.throttle_for(kind)
+        if throttle is None or person.id is None:
+            return wanted
+        since = wanted - throttle.per
+        return throttle.slot(self.ctx.uow.deliveries.due_times(person.id, kind, since), wanted)
+
+    def _queue(
+        self, person: Person, why: str, kind: str, address: str, index: int, due: datetime
+    ) -> None:
         esc, incident = self.escalation, self.incident
         key = idempotency_key(incident.id, esc.round, index, person.id, kind, address)
         self.ctx.uow.deliveries.add(
@@ -184,18 +204,15 @@ class Stepper:
                 method=kind,
                 address=address,
                 subject=page_subject(incident),
-                body=page_body(incident, f"You are paged as {self._why(person)}."),
+                body=page_body(incident, f"You are paged as {why}."),
                 idempotency_key=key,
-                due_at=self.now,
+                due_at=due,
                 created_at=self.now,
                 person_id=person.id,
                 step=index,
                 round=esc.round,
             )
         )
-
-    def _why(self, person: Person) -> str:
-        return person.title or "a responder"
 
     def _announce(self) -> None:
         """Channel destinations hear about the incident once, when paging starts."""
