@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from tests.conftest import CATALOG, make_tocsin, wait_for
+from tests.paging.proxy import CuttableProxy
 from tests.paging.receivers import Receiver
 from tocsin.adapters import orm
 from tocsin.adapters.clock import SystemClock
@@ -46,6 +48,7 @@ def policy_file(path: Path) -> Path:
 
 
 def start_worker(url: str, policy: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`tocsin worker` on `url`, once it has started."""
     tocsin = Path(sys.executable).parent / "tocsin"
     env = {
         **os.environ,
@@ -122,3 +125,56 @@ def test_no_page_is_missed_or_doubled_when_a_worker_dies_and_a_receiver_fails(
     for key in doubled:
         assert attempts[key] >= 2, "a page arrived twice without being cut off and retried"
     assert len(doubled) <= 50, "more repeats than one worker's batch in flight"
+
+
+@pytest.mark.postgres
+def test_no_page_is_missed_or_doubled_when_the_database_goes_away(
+    postgres_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    url, policy = postgres_url, policy_file(tmp_path)
+    core = make_tocsin(url, SystemClock(), load_policy_file(policy))
+    people = [replace(p, contact_methods=(("webhook", receiver.url),)) for p in CATALOG.people]
+    core.handle(replace(CATALOG, people=tuple(people)))
+    parsed = make_url(url)
+    proxy = CuttableProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
+    behind_proxy = parsed.set(port=proxy.port).render_as_string(hide_password=False)
+    logs = [tmp_path / f"worker-{n}.log" for n in range(3)]
+    workers = [start_worker(behind_proxy, policy, log) for log in logs]
+    try:
+        declared = []
+        for n in range(INCIDENTS):
+            made = core.handle(
+                commands.DeclareIncident(f"Ledger fault {n}", Severity.P1, Actor("load"),
+                                         services=("checkout",))
+            )  # fmt: skip
+            declared.append(int(made))
+            if n == 8:
+                proxy.cut(3.0)  # the workers lose the database for three seconds
+            time.sleep(0.2)
+        with core.database.reader.connect() as conn:
+            ids = dict(conn.execute(select(orm.people.c.handle, orm.people.c.id)).all())
+        expected = {
+            idempotency_key(incident, 0, step, ids[handle], "webhook", receiver.url)
+            for incident in declared
+            for handle, step in {"alice": 0, "bob": 1, "carol": 2}.items()
+        }
+        wait_for("every page", lambda: expected <= set(receiver.accepted), timeout=60)
+        time.sleep(4)
+        d = orm.deliveries
+        with core.database.reader.connect() as conn:
+            rows = conn.execute(select(d.c.idempotency_key, d.c.attempts, d.c.status)).all()
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+        proxy.close()
+        core.close()
+
+    counts = Counter(receiver.accepted)
+    assert set(counts) == expected, "a page went missing, or an unexpected one was sent"
+    assert {r.status for r in rows} == {"sent"}
+    attempts = {r.idempotency_key: r.attempts for r in rows}
+    assert all(attempts[k] >= 2 for k, seen in counts.items() if seen > 1)
+    assert any(b"failed" in log.read_bytes() or b"Error" in log.read_bytes() for log in logs), (
+        "the workers noticed the outage"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +22,7 @@ from tocsin.domain.paging import Delivery, SendFailed
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 BATCH = 50
+RECORD_RETRY_SECONDS = 0.25
 
 
 async def run_worker(tocsin: Tocsin) -> None:
@@ -69,7 +71,21 @@ async def _deliver(tocsin: Tocsin, delivery: Delivery) -> None:
     except Exception as exc:  # a sender bug must not lose the page: retry it like a timeout
         log.exception("sending delivery %s failed unexpectedly", delivery.id)
         error = f"{type(exc).__name__}: {exc}"
-    await run_in_threadpool(
-        tocsin.handle,
-        commands.RecordDelivery(delivery.id or 0, delivery.fence, error, permanent),
+    record = commands.RecordDelivery(delivery.id or 0, delivery.fence, error, permanent)
+    await _record(
+        tocsin, record, deadline=time.monotonic() + tocsin.settings.paging_lease_seconds / 2
     )
+
+
+async def _record(tocsin: Tocsin, record: commands.RecordDelivery, deadline: float) -> None:
+    """Record the outcome, retrying while the database is away: a sent page that goes
+    unrecorded until its lease runs out is sent again (with the same idempotency key)."""
+    while True:
+        try:
+            await run_in_threadpool(tocsin.handle, record)
+            return
+        except Exception:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("recording delivery %s failed; retrying", record.delivery_id)
+            await asyncio.sleep(RECORD_RETRY_SECONDS)
