@@ -222,7 +222,12 @@ def test_catalog_add_and_list(cli: Cli) -> None:
 def test_policy_check(cli: Cli, tmp_path: Path) -> None:
     good = tmp_path / "policy.yaml"
     good.write_text(cli("policy", "default"))
-    assert "OK — 4 severities, 5 roles, 9 escalation steps" in cli("policy", "check", str(good))
+    checked = cli("policy", "check", str(good))
+    assert "OK — 4 severities, 5 roles, 9 escalation steps" in checked
+    assert (
+        "note: channels jira, pagerduty, slack-incidents, slack-team have no entry in "
+        "paging.destinations; nothing is sent there until they do"
+    ) in " ".join(checked.split())
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         good.read_text().replace("15_minutes:", "15_minutez:").replace("version: 1", "version: 3")

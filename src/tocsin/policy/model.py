@@ -209,6 +209,12 @@ class Policy(Section):
             raise ValueError(f"roles must define {', '.join(missing_roles)}")
         return self
 
+    def channels_without_destination(self) -> list[str]:
+        """Channel names that are neither a contact kind nor in paging.destinations."""
+        names = {n for listed in self.notification_channels.values() for n in listed}
+        known = CONTACT_CHANNELS | set(self.paging.destinations)
+        return sorted(names - known)
+
     def response_time(self, severity: Severity) -> timedelta:
         return self.severities[severity].response_time
 

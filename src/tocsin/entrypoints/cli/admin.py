@@ -207,6 +207,12 @@ def policy_check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]
     output.console.print(
         f"{file}: OK — 4 severities, {len(policy.roles)} roles, {steps} escalation steps"
     )
+    if missing := policy.channels_without_destination():
+        output.console.print(
+            f"note: channels {', '.join(missing)} have no entry in paging.destinations; "
+            "nothing is sent there until they do",
+            markup=False,
+        )
 
 
 @policy_app.command("default")
