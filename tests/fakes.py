@@ -356,6 +356,17 @@ class _Deliveries:
             and d.status is not DeliveryStatus.CANCELLED
         ]
 
+    def announced(self, incident_id: int) -> list[str]:
+        return sorted(
+            {
+                d.channel
+                for d in self.store.deliveries.values()
+                if d.incident_id == incident_id
+                and d.method == "destination"
+                and d.event == "trigger"
+            }
+        )
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
         cancelled = 0
         for d in self.store.deliveries.values():

@@ -23,9 +23,12 @@ from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.config import load_settings
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
+from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
 from tocsin.policy import load_default_policy
 from tocsin.policy.paging import Destination
+from tocsin.views.alerts import AlertFilter
 
 
 @contextlib.contextmanager
@@ -166,3 +169,52 @@ def test_a_destination_hears_through_apprise(tmp_path: Path, receiver: Receiver)
         assert "Paging has started." in message["message"]
     finally:
         core.close()
+
+
+def test_incidents_are_forwarded_to_a_pagerduty_events_api(tmp_path: Path) -> None:
+    """Another Tocsin's drop-in PagerDuty Events API v2 stands in for PagerDuty."""
+    upstream = bootstrap(
+        load_settings(database_url=f"sqlite:///{tmp_path / 'upstream.db'}", paging_embedded=False),
+        hasher=FakePasswordHasher(),
+    )
+    upstream.migrate()
+    key = upstream.handle(
+        commands.CreateIntegration("from-tocsin", IntegrationKind.PAGERDUTY, Actor("test"))
+    ).key
+    try:
+        with serving(upstream) as upstream_url:
+            forwarder = Destination(pagerduty="${TEST_PD_KEY}", url=f"{upstream_url}/v2/enqueue")
+            policy = load_default_policy()
+            paging = policy.paging.model_copy(update={"destinations": {"pagerduty": forwarder}})
+            settings = load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}")
+            core = bootstrap(
+                settings,
+                hasher=FakePasswordHasher(),
+                policy=policy.model_copy(update={"paging": paging}),
+            )
+            core.migrate()
+            core.handle(CATALOG)
+
+            def upstream_alerts() -> list[tuple[str, str]]:
+                found = upstream.alerts.list(AlertFilter()).items
+                return [(a.title, a.status) for a in found]
+
+            try:
+                with serving(core), mock_env("TEST_PD_KEY", key):
+                    incident = core.handle(
+                        commands.DeclareIncident(
+                            "Checkout down", Severity.P1, Actor("Dana"), services=("checkout",)
+                        )
+                    )
+                    title = "[P1] INC-1: Checkout down"
+                    wait_for("the trigger", lambda: upstream_alerts() == [(title, "firing")])
+                    [alert] = upstream.alerts.list(AlertFilter()).items
+                    assert alert.severity == "P1" and alert.dedup_key == "tocsin-1"
+                    core.handle(commands.AcknowledgeIncident(incident, Actor("Dana")))
+                    wait_for("the ack", lambda: upstream_alerts() == [(title, "acknowledged")])
+                    core.handle(commands.ChangeStatus(incident, Status.RESOLVED, Actor("Dana")))
+                    wait_for("the resolve", lambda: upstream_alerts() == [(title, "resolved")])
+            finally:
+                core.close()
+    finally:
+        upstream.close()

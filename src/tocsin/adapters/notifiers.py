@@ -78,6 +78,8 @@ class Notifier:
             if destination.webhook:
                 secret = expand(destination.secret) if destination.secret else None
                 send_webhook(expand(destination.webhook), secret, delivery, None)
+            elif destination.pagerduty:
+                send_pagerduty(expand(destination.url), expand(destination.pagerduty), delivery)
             else:
                 send_apprise(expand(destination.apprise or ""), delivery)
         else:
@@ -122,6 +124,7 @@ def send_webhook(url: str, secret: str | None, delivery: Delivery, ack_url: str 
             "round": delivery.round,
             "ack_url": ack_url,
             "idempotency_key": delivery.idempotency_key,
+            "event": delivery.event,
         },
         separators=(",", ":"),
     ).encode()
@@ -139,9 +142,44 @@ def send_webhook(url: str, secret: str | None, delivery: Delivery, ack_url: str 
         raise SendFailed(f"{url} refused the page with {response.status_code}", permanent=True)
 
 
+_SEVERITY = re.compile(r"^\[(P[1-4])\]")
+_PAGERDUTY_SEVERITY = {"P1": "critical", "P2": "error", "P3": "warning", "P4": "info"}
+
+
+def send_pagerduty(url: str, routing_key: str, delivery: Delivery) -> None:
+    """Forward to PagerDuty's Events API v2; one dedup key per incident ties the events up."""
+    event: dict[str, object] = {
+        "routing_key": routing_key,
+        "event_action": delivery.event,
+        "dedup_key": f"tocsin-{delivery.incident_id}",
+    }
+    if delivery.event == "trigger":
+        level = _SEVERITY.match(delivery.subject)  # the subject starts "[P1] INC-7: …"
+        event["payload"] = {
+            "summary": delivery.subject[:1024],
+            "source": "tocsin",
+            "severity": _PAGERDUTY_SEVERITY[level.group(1)] if level else "error",
+            "custom_details": {"body": delivery.body},
+        }
+    try:
+        response = httpx.post(url, json=event, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise SendFailed(f"{url}: {type(exc).__name__}: {exc}", permanent=False) from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise SendFailed(f"PagerDuty answered {response.status_code}", permanent=False)
+    if response.status_code >= 400:
+        raise SendFailed(
+            f"PagerDuty refused the event with {response.status_code}: {response.text[:300]}",
+            permanent=True,
+        )
+
+
 def send_apprise(url: str, delivery: Delivery) -> None:
     sender = apprise.Apprise()
     if not sender.add(url):
         raise SendFailed("the apprise URL is not one apprise understands", permanent=True)
-    if not sender.notify(title=delivery.subject, body=delivery.body):
+    title = (
+        delivery.subject if delivery.event == "trigger" else f"{delivery.event}: {delivery.subject}"
+    )
+    if not sender.notify(title=title, body=delivery.body):
         raise SendFailed("apprise could not deliver the message (see the log)", permanent=False)

@@ -367,6 +367,7 @@ deliveries = Table(
     Column("round", Integer, nullable=False),
     Column("channel", String(63), nullable=False),
     Column("method", String(32), nullable=False),
+    Column("event", String(16), nullable=False),
     Column("address", String(1024), nullable=False),
     Column("subject", String(255), nullable=False),
     Column("body", Text, nullable=False),

@@ -160,6 +160,16 @@ class SqlAlchemyDeliveryRepository:
         )
         return [r.due_at for r in rows]
 
+    def announced(self, incident_id: int) -> list[str]:
+        d = orm.deliveries
+        rows = self._conn.execute(
+            select(d.c.channel)
+            .where(d.c.incident_id == incident_id, d.c.method == "destination")
+            .where(d.c.event == "trigger")
+            .distinct()
+        )
+        return sorted(r.channel for r in rows)
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
         d = orm.deliveries
         condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)
@@ -231,6 +241,7 @@ def _delivery_row(d: Delivery) -> dict[str, Any]:
         "round": d.round,
         "channel": d.channel,
         "method": d.method,
+        "event": d.event,
         "address": d.address,
         "subject": d.subject[:255],
         "body": d.body,

@@ -127,6 +127,7 @@ class Delivery:
     person_id: int | None = None
     step: int | None = None
     round: int = 0
+    event: str = "trigger"  # for destinations: trigger, acknowledge or resolve
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0
     fence: int = 0  # raised at every claim: a worker whose claim went stale cannot record

@@ -80,17 +80,23 @@ class BusinessHours(Section):
         raise ValueError("business hours never open: check paging.business_hours")
 
 
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
 class Destination(Section):
-    """Where a non-personal channel delivers: an apprise URL, or a webhook signed with a secret."""
+    """Where a non-personal channel delivers: an apprise URL, a webhook signed with a secret,
+    or PagerDuty's Events API v2 (trigger, then acknowledge and resolve, under one dedup key)."""
 
     apprise: str | None = None
     webhook: str | None = None
     secret: str | None = None
+    pagerduty: str | None = Field(None, description="routing key, e.g. ${PAGERDUTY_KEY}")
+    url: str = PAGERDUTY_EVENTS_URL
 
     @model_validator(mode="after")
     def _one_kind(self) -> Destination:
-        if (self.apprise is None) == (self.webhook is None):
-            raise ValueError("give exactly one of apprise or webhook")
+        if sum(x is not None for x in (self.apprise, self.webhook, self.pagerduty)) != 1:
+            raise ValueError("give exactly one of apprise, webhook or pagerduty")
         if self.secret and not self.webhook:
             raise ValueError("secret signs webhooks; apprise URLs carry their own credentials")
         return self

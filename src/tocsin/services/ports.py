@@ -201,6 +201,10 @@ class DeliveryRepository(Protocol):
         """When pages of `method` to the person are (or were) due, after `since`."""
         ...
 
+    def announced(self, incident_id: int) -> list[str]:
+        """The destinations told about the incident when its paging started."""
+        ...
+
     def cancel_pending(self, incident_id: int, people_only: bool) -> int: ...
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:

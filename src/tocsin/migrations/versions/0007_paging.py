@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=63), nullable=False),
         sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=16), nullable=False),
         sa.Column("address", sa.String(length=1024), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),

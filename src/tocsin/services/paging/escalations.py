@@ -58,10 +58,35 @@ def stop_on_acknowledgement(event: events.IncidentTimestampSet, ctx: Context) ->
 
 def _stop(ctx: Context, incident_id: int, state: EscalationState, *, people_only: bool) -> None:
     escalation = ctx.uow.escalations.for_incident(incident_id)
-    if escalation is not None and escalation.state is not EscalationState.RESOLVED:
-        escalation.stop(state)
-        ctx.uow.escalations.save(escalation)
+    if escalation is None or escalation.state is EscalationState.RESOLVED:
+        return
+    escalation.stop(state)
+    ctx.uow.escalations.save(escalation)
     ctx.uow.deliveries.cancel_pending(incident_id, people_only=people_only)
+    _tell_destinations(ctx, ctx.uow.incidents.get(incident_id), state)
+
+
+def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState) -> None:
+    """Destinations told the incident started hear that it was acknowledged or resolved."""
+    event = "resolve" if state is EscalationState.RESOLVED else "acknowledge"
+    lead = "Resolved." if event == "resolve" else "Acknowledged: paging stopped."
+    now = ctx.clock.now()
+    for channel in ctx.uow.deliveries.announced(incident.id):
+        ctx.uow.deliveries.add(
+            Delivery(
+                incident_id=incident.id,
+                channel=channel,
+                method="destination",
+                address=channel,
+                subject=page_subject(incident),
+                body=page_body(incident, lead),
+                idempotency_key=idempotency_key(incident.id, event, channel),
+                due_at=now,
+                created_at=now,
+                event=event,
+            )
+        )
+        ctx.uow.wake_paging()
 
 
 def acknowledge_incident(cmd: commands.AcknowledgeIncident, ctx: Context) -> None:
