@@ -27,6 +27,8 @@ from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews
 from tocsin.views.changes import ChangeViews
 from tocsin.views.incidents import IncidentViews
+from tocsin.views.paging import PagingViews
+from tocsin.views.schedules import ScheduleViews
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Tocsin:
     accounts: AccountViews
     alerts: AlertViews
     changes: ChangeViews
+    paging: PagingViews
+    schedules: ScheduleViews
     inbox: InboxWriter
     notifier: Notifier
     _hasher: PasswordHasher
@@ -119,6 +123,8 @@ def bootstrap(
         accounts=AccountViews(database),
         alerts=AlertViews(database),
         changes=ChangeViews(database),
+        paging=PagingViews(database),
+        schedules=ScheduleViews(database),
         inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
         notifier=Notifier(
             policy.paging,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/tocsin.db"
@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     pagerduty_events_per_minute: int = Field(
         600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
     )
+    feed_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Signs the secret iCalendar feed URLs; unset: feeds are off; changed: every "
+        "feed URL stops working",
+    )
+
+    @field_validator("feed_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if 0 < len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters, or unset to turn feeds off")
+        return value
 
     @field_validator("base_url")
     @classmethod

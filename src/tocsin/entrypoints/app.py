@@ -10,7 +10,18 @@ from fastapi import FastAPI
 
 from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
-from tocsin.entrypoints.api import accounts, alerts, catalog, errors, hooks, incidents, system
+from tocsin.entrypoints.api import (
+    accounts,
+    alerts,
+    catalog,
+    errors,
+    feeds,
+    hooks,
+    incidents,
+    paging,
+    schedules,
+    system,
+)
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.paging import run_paging
@@ -64,5 +75,8 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(alerts.router)
     app.include_router(hooks.router)
+    app.include_router(paging.router)
+    app.include_router(schedules.router)
+    app.include_router(feeds.router)
     pages.mount(app)
     return app

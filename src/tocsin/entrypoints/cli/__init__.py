@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from tocsin.domain.errors import DomainError
-from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, output
+from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
 from tocsin.policy import PolicyError
@@ -26,6 +26,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(alerts.integration_app, name="integration")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(alerts.silence_app, name="silence")
+app.add_typer(oncall.app, name="oncall")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.token_app, name="token")
 app.add_typer(admin.user_app, name="user")

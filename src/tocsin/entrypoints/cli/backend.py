@@ -13,6 +13,7 @@ from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.entrypoints.api import alerts as alerts_api
 from tocsin.entrypoints.api import catalog as catalog_api
 from tocsin.entrypoints.api import incidents as incidents_api
+from tocsin.entrypoints.api import schedules as schedules_api
 from tocsin.entrypoints.api import schemas
 from tocsin.views.accounts import Principal
 
@@ -61,6 +62,9 @@ class Backend(Protocol):
     def silences(self) -> list[alerts_api.SilenceRead]: ...
     def create_silence(self, body: alerts_api.SilenceCreate) -> alerts_api.SilenceRead: ...
     def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead: ...
+    def schedules(self) -> list[schedules_api.ScheduleSummaryRead]: ...
+    def schedule(self, slug: str, params: dict[str, Any]) -> schedules_api.ScheduleRead: ...
+    def oncall(self, params: dict[str, Any]) -> list[schedules_api.OnCallRead]: ...
 
 
 class _Response:
@@ -187,6 +191,23 @@ class LocalBackend:
 
     def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead:
         return alerts_api.expire_silence(silence_id, **self._ctx())
+
+    def schedules(self) -> list[schedules_api.ScheduleSummaryRead]:
+        return schedules_api.list_schedules(self.principal, self.tocsin)
+
+    def schedule(self, slug: str, params: dict[str, Any]) -> schedules_api.ScheduleRead:
+        return schedules_api.get_schedule(
+            slug, params.get("start"), params.get("end"), **self._ctx()
+        )
+
+    def oncall(self, params: dict[str, Any]) -> list[schedules_api.OnCallRead]:
+        return schedules_api.who_is_on_call(
+            params.get("service"),
+            params.get("schedule"),
+            params.get("at"),
+            self.principal,
+            self.tocsin,
+        )
 
 
 class HttpBackend:
@@ -338,3 +359,24 @@ class HttpBackend:
 
     def expire_silence(self, silence_id: int) -> alerts_api.SilenceRead:
         return self._call("DELETE", f"/silences/{silence_id}", alerts_api.SilenceRead)
+
+    def schedules(self) -> list[schedules_api.ScheduleSummaryRead]:
+        return self._call("GET", "/schedules", list[schedules_api.ScheduleSummaryRead])
+
+    def schedule(self, slug: str, params: dict[str, Any]) -> schedules_api.ScheduleRead:
+        return self._call(
+            "GET", f"/schedules/{slug}", schedules_api.ScheduleRead, params=self._query(params)
+        )
+
+    def oncall(self, params: dict[str, Any]) -> list[schedules_api.OnCallRead]:
+        return self._call(
+            "GET", "/oncall", list[schedules_api.OnCallRead], params=self._query(params)
+        )
+
+    @staticmethod
+    def _query(params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: v.isoformat() if hasattr(v, "isoformat") else v
+            for k, v in params.items()
+            if v is not None
+        }

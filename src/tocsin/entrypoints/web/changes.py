@@ -97,6 +97,14 @@ def change_status(ref: str, request: Request, change: Change = Depends(change_re
     )
 
 
+@router.post("/incidents/{ref}/acknowledge")
+def acknowledge(ref: str, request: Request, change: Change = Depends(change_request)) -> Response:
+    """I have it: escalation stops and pages not yet sent are cancelled."""
+    return apply(
+        request, change, ref, "paging", lambda i: commands.AcknowledgeIncident(i, change.actor)
+    )
+
+
 @router.post("/incidents/{ref}/severity")
 def reclassify(ref: str, request: Request, change: Change = Depends(change_request)) -> Response:
     """Change the severity; the domain refuses it without a reason."""

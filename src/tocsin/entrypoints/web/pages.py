@@ -14,9 +14,11 @@ from tocsin.entrypoints.web import (
     auth,
     catalog,
     changes,
+    deliveries,
     incidents,
     integrations,
     live,
+    schedules,
     silences,
 )
 from tocsin.entrypoints.web.forms import FormState
@@ -63,6 +65,9 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_api_route("/", _home, include_in_schema=False)
-    for module in (auth, ack, incidents, changes, live, catalog, alerts, silences, integrations):
+    for module in (
+        auth, ack, incidents, changes, live, catalog, alerts, silences, deliveries, integrations,
+        schedules,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

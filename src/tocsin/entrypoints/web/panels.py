@@ -26,10 +26,11 @@ from tocsin.views.catalog import PersonView, ServiceView
 from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
+from tocsin.views.paging import IncidentPaging
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes")
+LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging")
 PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
@@ -88,6 +89,15 @@ class IncidentPage:
     def changes(self) -> list[ChangeView]:
         """Deploys and changes to its services in the hour before it started: the suspects."""
         return self._tocsin.changes.before_incident(self.id)
+
+    @cached_property
+    def paging(self) -> IncidentPaging:
+        """Its escalation and the pages it sent, waiting or given up on."""
+        return self._tocsin.paging.for_incident(self.id)
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.detail.stamp("acknowledged_at") is not None
 
     @cached_property
     def people(self) -> list[PersonView]:

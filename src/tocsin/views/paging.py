@@ -1,0 +1,109 @@
+"""Paging as plain data: an incident's escalation and deliveries, and the outbox at large."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from tocsin.adapters import orm
+from tocsin.adapters.database import Database
+
+MAX_LIMIT = 500
+STATUSES = ("pending", "sending", "sent", "dead", "cancelled")
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    severity: str
+    state: str
+    step: int
+    round: int
+    started_at: datetime
+    next_step_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    incident_id: int
+    person: str | None  # the person's name, None for a channel destination
+    channel: str
+    method: str
+    address: str
+    status: str
+    step: int | None
+    round: int
+    attempts: int
+    due_at: datetime
+    sent_at: datetime | None
+    last_error: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentPaging:
+    escalation: EscalationView | None
+    deliveries: list[DeliveryView]
+
+    @property
+    def dead(self) -> list[DeliveryView]:
+        return [d for d in self.deliveries if d.status == "dead"]
+
+
+class PagingViews:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def for_incident(self, incident_id: int) -> IncidentPaging:
+        """Its escalation and every delivery it caused, oldest first."""
+        e = orm.escalations
+        with self._db.reader.connect() as conn:
+            row = conn.execute(select(e).where(e.c.incident_id == incident_id)).mappings().first()
+            deliveries = conn.execute(
+                _deliveries().where(orm.deliveries.c.incident_id == incident_id)
+                .order_by(orm.deliveries.c.id)
+            ).mappings()  # fmt: skip
+            found = [_delivery(r) for r in deliveries]
+        escalation = None
+        if row is not None:
+            escalation = EscalationView(
+                row["severity"], row["state"], row["step"], row["round"], row["started_at"],
+                row["next_step_at"],
+            )  # fmt: skip
+        return IncidentPaging(escalation, found)
+
+    def deliveries(self, *, status: str | None = None, limit: int = 100) -> list[DeliveryView]:
+        """The newest deliveries, optionally of one status (`dead`: the ones given up on)."""
+        d = orm.deliveries
+        query = _deliveries().order_by(d.c.id.desc()).limit(min(limit, MAX_LIMIT))
+        if status:
+            query = query.where(d.c.status == status)
+        with self._db.reader.connect() as conn:
+            return [_delivery(r) for r in conn.execute(query).mappings()]
+
+
+def _deliveries() -> Any:
+    d, p = orm.deliveries, orm.people
+    return select(d, p.c.name.label("person_name")).outerjoin(p, p.c.id == d.c.person_id)
+
+
+def _delivery(r: Any) -> DeliveryView:
+    return DeliveryView(
+        id=r["id"],
+        incident_id=r["incident_id"],
+        person=r["person_name"],
+        channel=r["channel"],
+        method=r["method"],
+        address=r["address"],
+        status=r["status"],
+        step=r["step"],
+        round=r["round"],
+        attempts=r["attempts"],
+        due_at=r["due_at"],
+        sent_at=r["sent_at"],
+        last_error=r["last_error"],
+        created_at=r["created_at"],
+    )
