@@ -134,6 +134,10 @@ class Membership:
     role: str
 
 
+# The team role whose members take pages when the team names no on-call schedule.
+ON_CALL_ROLE = "on-call engineer"
+
+
 @dataclass
 class Team:
     slug: str
@@ -142,6 +146,10 @@ class Team:
     members: list[Membership] = field(default_factory=list)
     schedule: str | None = None  # the on-call schedule that `on-call engineer` pages
     id: int | None = None
+
+    def on_call_members(self) -> list[int]:
+        """Who `on-call engineer` means when the team has no schedule."""
+        return [m.person_id for m in self.members if m.role == ON_CALL_ROLE]
 
 
 @dataclass

@@ -11,14 +11,13 @@ from sqlalchemy import Connection, select
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
+from tocsin.domain.catalog import ON_CALL_ROLE
 from tocsin.domain.errors import InvalidInput, NotFound
 from tocsin.domain.rotations import Shift, utc_instant
 from tocsin.domain.schedules import OverrideKind, Schedule, parse_schedule
 
 DEFAULT_SPAN = timedelta(days=14)
 MAX_SPAN = timedelta(days=366)
-# The team role `on-call engineer` pages when a team has no schedule (services/paging/targets.py).
-ON_CALL_ROLE = "on-call engineer"
 # How far ahead the end of a current shift is looked for, in growing steps.
 LOOKAHEAD = (timedelta(days=2), timedelta(days=16), timedelta(days=120), timedelta(days=400))
 

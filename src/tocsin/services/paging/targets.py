@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tocsin.domain.catalog import Person, Team, normalize_title
+from tocsin.domain.catalog import ON_CALL_ROLE, Person, Team, normalize_title
 from tocsin.domain.incidents import Incident
 from tocsin.domain.roles import Role
 from tocsin.policy.model import Target
 from tocsin.services.ports import UnitOfWork
 
-ON_CALL = "on-call engineer"
 ASSIGNED = "assigned engineer"
 
 
@@ -74,7 +73,7 @@ def _people(
         team = uow.teams.find(value.strip().lower())
         return _by_id(uow, [m.person_id for m in team.members]) if team else []
     title = normalize_title(name)
-    if title == ON_CALL:
+    if title == ON_CALL_ROLE:
         return [p for team in teams for p in _on_call(team, uow, now)]
     if title == ASSIGNED:
         holders = incident.holders(Role.TECHNICAL_LEAD) or incident.holders(Role.INCIDENT_COMMANDER)
@@ -88,7 +87,7 @@ def _people(
 def _on_call(team: Team, uow: UnitOfWork, now: datetime) -> list[Person]:
     if team.schedule:
         return _scheduled(team.schedule, uow, now)
-    return _by_id(uow, [m.person_id for m in team.members if m.role == ON_CALL])
+    return _by_id(uow, team.on_call_members())
 
 
 def _scheduled(slug: str, uow: UnitOfWork, now: datetime) -> list[Person]:
