@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -342,6 +343,77 @@ def test_a_throttle_delays_pages_and_drops_none(db_url: str) -> None:
         pager.expect("alice:sms", "alice:sms")
         assert any("delayed to 14:10:00 UTC by the sms throttle" in line
                    for line in pager.timeline(incidents[3]))  # fmt: skip
+        pager.expect_nothing_more()
+    finally:
+        pager.core.close()
+
+
+@pytest.mark.parametrize("acked_after_step", [1, 2, 3])
+def test_acknowledging_after_any_step_stops_the_rest(pager: Pager, acked_after_step: int) -> None:
+    steps = [
+        (0, ("alice:sms", "alice:email", "bob:email", "erin:email")),
+        (15, ("dave:email", "vera:email")),
+        (30, ("carol:email",)),
+    ]
+    incident = pager.declare(Severity.P1)
+    for minutes, pages in steps[:acked_after_step]:
+        pager.at(minutes=minutes)
+        pager.expect(*pages)
+    pager.clock.advance(minutes=1)
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more(hours=24)
+
+
+ROTA = {
+    "slug": "payments-rota",
+    "name": "Payments on call",
+    "time_zone": "Europe/Berlin",
+    "layers": [
+        {
+            "name": "Primary",
+            "rotation": {
+                "type": "daily",
+                "participants": ["alice", "bob"],
+                "start": "2026-03-27T09:00",  # alice Friday, bob Saturday, alice Sunday, …
+            },
+        }
+    ],
+    "overrides": [
+        {"start": "2026-03-30T09:00", "end": "2026-03-30T12:00", "person": "erin",
+         "replaces": "bob"},
+    ],
+}  # fmt: skip
+
+
+def test_the_schedule_decides_who_is_paged_across_dst_and_overrides(db_url: str) -> None:
+    """Hand-offs stay at 09:00 Berlin time when the clocks go forward on 29 March."""
+    document = yaml.safe_load(default_policy_text())
+    document["escalation_paths"]["P3"] = {"immediate": ["on-call engineer"]}
+    pager = Pager(db_url, load_policy(yaml.safe_dump(document)))
+    try:
+        team = next(t for t in CATALOG.teams if t.slug == "payments")
+        pager.core.handle(
+            commands.ImportCatalog(
+                schedules=(ROTA,), teams=(replace(team, schedule="payments-rota"),)
+            )
+        )
+
+        def page_at(when: datetime) -> None:
+            pager.clock.set(when)
+            incident = pager.declare(Severity.P3)
+            pager.cycle()
+            pager.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+
+        page_at(datetime(2026, 3, 28, 7, 59, tzinfo=UTC))  # Sat 08:59 CET: still Friday's alice
+        pager.expect("alice:email")
+        page_at(datetime(2026, 3, 28, 8, 0, tzinfo=UTC))  # Sat 09:00 CET: bob
+        pager.expect("bob:email")
+        page_at(datetime(2026, 3, 29, 6, 59, tzinfo=UTC))  # Sun 08:59 CEST: still bob
+        pager.expect("bob:email")
+        page_at(datetime(2026, 3, 29, 7, 0, tzinfo=UTC))  # Sun 09:00 CEST: alice
+        pager.expect("alice:email")
+        page_at(datetime(2026, 3, 30, 7, 30, tzinfo=UTC))  # Mon 09:30 CEST: erin stands in
+        pager.expect("erin:email")
         pager.expect_nothing_more()
     finally:
         pager.core.close()
