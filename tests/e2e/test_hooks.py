@@ -7,11 +7,13 @@ import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_token, wait_for
 from tocsin.bootstrap import Tocsin
@@ -407,3 +409,24 @@ def test_heartbeat_pings_and_misses(catalog: Tocsin, client: TestClient, clock: 
     assert client.post(f"/hooks/heartbeat/{key}").json() == {"status": "ok", "resolved": True}
     assert catalog.alerts.alert(alert.id).status == "resolved"
     assert client.get("/hooks/heartbeat/" + "f" * 32).status_code == 404
+
+
+def test_a_delivery_that_cannot_be_stored_gets_503_and_changes_nothing(
+    catalog: Tocsin, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    pd_key = integration(catalog, IntegrationKind.PAGERDUTY)
+
+    def broken(integration_id: int, signals: Any) -> Future[int]:
+        failed: Future[int] = Future()
+        failed.set_exception(OperationalError("INSERT", {}, Exception("disk I/O error")))
+        return failed
+
+    monkeypatch.setattr(catalog.inbox, "submit", broken)
+    answer = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert "nothing was recorded" in answer.json()["detail"]
+    event = {"routing_key": pd_key, "event_action": "trigger",
+             "payload": {"summary": "x", "source": "y", "severity": "error"}}  # fmt: skip
+    assert client.post("/v2/enqueue", json=event).status_code == 503
+    assert alerts(catalog) == []

@@ -84,6 +84,12 @@ class TooLarge(DomainError):
     title = "Request too large"
 
 
+class Unavailable(DomainError):
+    """Tocsin cannot take this right now (e.g. the database is away); nothing was recorded."""
+
+    title = "Temporarily unavailable"
+
+
 class RateLimited(DomainError):
     """Too many requests for this key; retry later."""
 

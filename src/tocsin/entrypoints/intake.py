@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.alerts import AlertSignal, IntakeResult
-from tocsin.domain.errors import InboxItemFailed
+from tocsin.domain.errors import InboxItemFailed, Unavailable
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -52,7 +52,12 @@ class InboxApplier:
     ) -> IntakeResult | None:
         """Durably accept a delivery; its outcome, or None if applying it takes longer."""
         accepted = self._tocsin.inbox.submit(integration_id, signals)
-        inbox_id = await asyncio.wrap_future(accepted)
+        try:
+            inbox_id = await asyncio.wrap_future(accepted)
+        except Exception as exc:  # logged by the writer; the sender must retry
+            raise Unavailable(
+                "the delivery could not be stored just now and nothing was recorded; send it again"
+            ) from exc
         if inbox_id in self._finished:
             return self._finished.pop(inbox_id)
         outcome: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()

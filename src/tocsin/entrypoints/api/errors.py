@@ -25,7 +25,9 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.PermissionDenied: 403,
     errors.TooLarge: 413,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
 }
+RETRY_AFTER_SECONDS = "5"
 # Paths whose errors are problem+json whatever the caller accepts: the API and the webhooks.
 MACHINE_PATHS = ("/api/", "/hooks/", "/v2/")
 PROBLEM_TYPE = "application/problem+json"
@@ -75,6 +77,8 @@ def install(app: FastAPI, html: HtmlRenderer | None = None) -> None:
             return html(request, status, exc.title, exc.detail)
         field_errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 503:
+            headers = {"Retry-After": RETRY_AFTER_SECONDS}
         return problem(
             request, status, exc.title, exc.detail, field_errors, _slug(type(exc).__name__), headers
         )
