@@ -289,7 +289,7 @@ class _Inbox:
     def claim(self) -> bool:
         return True
 
-    def pending(self, limit: int) -> list[InboxItem]:
+    def pending(self, limit: int, now: datetime) -> list[InboxItem]:
         waiting = [i for k, i in sorted(self.store.inbox.items()) if k not in self.store.set_aside]
         return waiting[:limit]
 
@@ -299,6 +299,9 @@ class _Inbox:
 
     def set_aside(self, item_id: int, error: str, now: datetime) -> None:
         self.store.set_aside[item_id] = error
+
+    def retry(self, item_id: int) -> bool:
+        return self.store.set_aside.pop(item_id, None) is not None
 
 
 class _Schedules:

@@ -12,12 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from tests.conftest import make_token, wait_for
 from tests.e2e.test_hooks import AM_PAYLOAD
 from tests.e2e.test_web_pages import HTMX, Browser, browser_for, create_user, next_event, text_of
 from tests.fakes import FakeClock
+from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.accounts import OrgRole
+from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import parse_matchers
@@ -616,3 +618,34 @@ def test_heartbeats_and_generic_integrations_from_the_form(admin: Browser) -> No
     assert broken.status_code == 422 and "neither valid JMESPath nor Jinja" in text_of(broken.text)
     assert "title: &#39;foo[&#39;" in broken.text, "the typed mapping stays"
     assert integration_count(admin.core) == 2
+
+
+def test_a_delivery_that_cannot_be_applied_is_shown_and_can_be_applied_again(
+    responder: Browser,
+) -> None:
+    core = responder.core
+    key = prometheus(core)
+    integration_id = core.alerts.integration_by_key(key).id  # type: ignore[union-attr]
+    with core.database.writer.begin() as conn:  # as a newer Tocsin might have written it
+        conn.execute(
+            orm.alert_inbox.insert().values(
+                integration_id=integration_id,
+                received_at=core.clock.now(),
+                signals=[{"dedup_key": "x", "action": "explode"}],
+            )
+        )
+    assert responder.client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD).status_code == 200
+    page = responder.read("/alerts")
+    assert "1 accepted delivery could not be applied" in page
+    assert "#1 from prom" in page
+    assert "unreadable delivery: ValueError: 'explode' is not a valid SignalAction" in page
+    assert "p99 latency above 2s" in page, "the delivery behind it was applied"
+    token = make_token(core, Scope.WRITE, "ops")
+    with TestClient(responder.client.app, headers={"Authorization": f"Bearer {token}"}) as api:
+        [listed] = api.get("/api/v1/inbox/set-aside").json()
+        assert (listed["id"], listed["integration"], listed["alerts"]) == (1, "prom", 1)
+        assert api.post("/api/v1/inbox/77/retry").status_code == 404
+    again = responder.post("/alerts/inbox/1/retry", follow_redirects=False)
+    assert again.status_code == 303
+    wait_for("it to be set aside again", lambda: bool(core.alerts.set_aside()))
+    assert responder.post("/alerts/inbox/99/retry").status_code == 404

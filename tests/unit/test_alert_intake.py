@@ -255,6 +255,11 @@ def test_the_inbox_is_applied_in_arrival_order_and_a_bad_delivery_is_set_aside(h
     first = next(a for a in h.store.alerts.values() if a.dedup_key == "fp1")
     assert first.status is AlertStatus.RESOLVED, "resolve applied after the firing it follows"
     assert h.bus.handle(c.ProcessInbox(limit=10)) == {}
+    h.bus.handle(c.RetryInboxItem(3))  # back in line: applied (and failing) again
+    with pytest.raises(InboxItemFailed):
+        h.bus.handle(c.ProcessInbox(limit=10))
+    with pytest.raises(NotFound, match="no set-aside delivery 4"):
+        h.bus.handle(c.RetryInboxItem(4))
 
 
 def test_a_missed_heartbeat_fires_one_alert_and_the_next_ping_resolves_it(h: Intake) -> None:

@@ -88,15 +88,20 @@ class SqlAlchemyAlertInbox:
         taken = self._conn.scalar(text(f"SELECT pg_try_advisory_xact_lock({APPLIER_LOCK})"))
         return bool(taken)
 
-    def pending(self, limit: int) -> list[InboxItem]:
+    def pending(self, limit: int, now: datetime) -> list[InboxItem]:
         box = orm.alert_inbox
         rows = self._conn.execute(
             select(box).where(box.c.failed_at.is_(None)).order_by(box.c.id).limit(limit)
         ).mappings()
-        return [
-            InboxItem(r["id"], r["integration_id"], r["received_at"], decode(r["signals"]))
-            for r in rows
-        ]
+        items = []
+        for r in rows.all():
+            try:
+                signals = decode(r["signals"])
+            except (KeyError, TypeError, ValueError) as exc:  # e.g. written by another version
+                self.set_aside(r["id"], f"unreadable delivery: {type(exc).__name__}: {exc}", now)
+                continue
+            items.append(InboxItem(r["id"], r["integration_id"], r["received_at"], signals))
+        return items
 
     def remove(self, ids: list[int]) -> None:
         if ids:
@@ -108,6 +113,15 @@ class SqlAlchemyAlertInbox:
             .where(orm.alert_inbox.c.id == item_id)
             .values(failed_at=now, error=error[:10_000])
         )
+
+    def retry(self, item_id: int) -> bool:
+        box = orm.alert_inbox
+        result = self._conn.execute(
+            update(box)
+            .where(box.c.id == item_id, box.c.failed_at.is_not(None))
+            .values(failed_at=None, error=None)
+        )
+        return result.rowcount == 1
 
 
 class InboxWriter:

@@ -219,6 +219,13 @@ class CreateIntegration(Command):
 
 
 @dataclass(frozen=True)
+class RetryInboxItem(Command):
+    """Put a set-aside delivery back in line, e.g. after fixing what made it fail."""
+
+    item_id: int
+
+
+@dataclass(frozen=True)
 class PingHeartbeat(Command):
     integration_id: int
 

@@ -155,13 +155,17 @@ class AlertInbox(Protocol):
         """Whether this transaction may apply the inbox (one applier at a time, cluster-wide)."""
         ...
 
-    def pending(self, limit: int) -> list[InboxItem]:
-        """The oldest deliveries not yet applied nor set aside."""
+    def pending(self, limit: int, now: datetime) -> list[InboxItem]:
+        """The oldest deliveries not yet applied nor set aside (unreadable ones are set aside)."""
         ...
 
     def remove(self, ids: list[int]) -> None: ...
 
     def set_aside(self, item_id: int, error: str, now: datetime) -> None: ...
+
+    def retry(self, item_id: int) -> bool:
+        """Put a set-aside delivery back in line; False when there is no such set-aside item."""
+        ...
 
 
 class ChangeEventRepository(Protocol):

@@ -101,6 +101,18 @@ KEY_CACHE_SECONDS = 1.0
 KEY_CACHE_SIZE = 1_000
 
 
+@dataclass(frozen=True)
+class SetAsideView:
+    """An accepted delivery that could not be applied; kept until someone retries it."""
+
+    id: int
+    integration: str
+    received_at: datetime
+    failed_at: datetime
+    error: str
+    alerts: int
+
+
 class AlertViews:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -124,6 +136,29 @@ class AlertViews:
         if hit is None or hit[1] < time.monotonic():
             return None
         return hit[0]
+
+    def set_aside(self, limit: int = 50) -> builtins.list[SetAsideView]:
+        """Deliveries the inbox could not apply, oldest first."""
+        box, i = orm.alert_inbox, orm.integrations
+        query = (
+            select(box, i.c.name)
+            .join(i, i.c.id == box.c.integration_id)
+            .where(box.c.failed_at.is_not(None))
+            .order_by(box.c.id)
+            .limit(limit)
+        )
+        with self._db.reader.connect() as conn:
+            return [
+                SetAsideView(
+                    r["id"],
+                    r["name"],
+                    r["received_at"],
+                    r["failed_at"],
+                    r["error"] or "",
+                    len(r["signals"]),
+                )
+                for r in conn.execute(query).mappings()
+            ]
 
     def forget_keys(self) -> None:
         """Drop remembered keys, so a key rotated here stops working at once."""

@@ -295,6 +295,31 @@ class ChangeRead(BaseModel):
     links: list[dict[str, str]]
 
 
+class SetAsideRead(BaseModel):
+    id: int
+    integration: str
+    received_at: datetime
+    failed_at: datetime
+    error: str
+    alerts: int
+
+
+@router.get("/inbox/set-aside", response_model=list[SetAsideRead])
+def set_aside_deliveries(
+    _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> list[SetAsideRead]:
+    """Accepted deliveries that could not be applied; kept until retried."""
+    return [SetAsideRead(**asdict(item)) for item in tocsin.alerts.set_aside()]
+
+
+@router.post("/inbox/{item_id}/retry", status_code=204)
+def retry_set_aside(
+    item_id: int, _: Principal = Depends(write_access), tocsin: Tocsin = Depends(get_tocsin)
+) -> None:
+    """Put a set-aside delivery back in line, after fixing what made it fail."""
+    tocsin.handle(commands.RetryInboxItem(item_id))
+
+
 @router.get("/changes", response_model=list[ChangeRead])
 def list_changes(
     service: list[str] = Query([], description="service slugs"),

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
+from tocsin.domain import commands
 from tocsin.domain.alerts import AlertStatus
 from tocsin.domain.errors import DomainError, InvalidInput
 from tocsin.domain.incidents import parse_reference
 from tocsin.domain.matchers import Matcher, Operator
 from tocsin.entrypoints.api.errors import status_for
 from tocsin.entrypoints.web.forms import FormState, filter_query, parse_id, text, texts
-from tocsin.entrypoints.web.sessions import signed_in, tocsin_of
+from tocsin.entrypoints.web.sessions import Change, change_request, signed_in, tocsin_of
 from tocsin.entrypoints.web.templating import render
 from tocsin.views.accounts import Principal
 from tocsin.views.alerts import AlertFilter, AlertView
@@ -84,12 +85,22 @@ def alert_list(request: Request, _: Principal = Depends(signed_in)) -> Response:
             "integrations": [i.name for i in tocsin.alerts.integrations()],
             "services": [(s.slug, s.name) for s in services],
             # A service named only by alert labels (not in the catalog) can still be filtered on.
+            "set_aside": tocsin.alerts.set_aside(),
             "extra_service": chosen_service
             if chosen_service and all(s.slug != chosen_service for s in services)
             else None,
         },
         status=status,
     )
+
+
+@router.post("/alerts/inbox/{item_id}/retry")
+def retry_set_aside(
+    item_id: int, request: Request, change: Change = Depends(change_request)
+) -> Response:
+    """Apply a set-aside delivery again (after fixing the catalog or policy that broke it)."""
+    tocsin_of(request).handle(commands.RetryInboxItem(item_id))
+    return RedirectResponse("/alerts", status_code=303)
 
 
 @router.get("/alerts/{alert_id}")

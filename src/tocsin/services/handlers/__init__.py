@@ -38,6 +38,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.ReceiveAlerts: alerts.receive_alerts,
     commands.RecordChange: integrations.record_change,
     commands.ProcessInbox: alerts.process_inbox,
+    commands.RetryInboxItem: alerts.retry_inbox_item,
     commands.PingHeartbeat: integrations.ping_heartbeat,
     commands.CheckHeartbeats: integrations.check_heartbeats,
     commands.CreateSilence: silences.create_silence,

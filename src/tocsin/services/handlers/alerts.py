@@ -21,6 +21,7 @@ from tocsin.domain.alerts import (
 from tocsin.domain.errors import (
     ConcurrencyConflict,
     InboxItemFailed,
+    NotFound,
 )
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
 from tocsin.domain.integrations import (
@@ -272,6 +273,11 @@ class Intake:
             incident.change_status(target, self.actor, self.now, "every alert has resolved")
 
 
+def retry_inbox_item(cmd: commands.RetryInboxItem, ctx: Context) -> None:
+    if not ctx.uow.inbox.retry(cmd.item_id):
+        raise NotFound(f"no set-aside delivery {cmd.item_id}", field="item")
+
+
 def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeResult]:
     """Apply accepted deliveries in arrival order, in one transaction; their results by id."""
     inbox = ctx.uow.inbox
@@ -283,7 +289,7 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     results: dict[int, IntakeResult] = {}
     integrations: dict[int, Integration] = {}
     intake = Intake(ctx, now)
-    items = inbox.pending(cmd.limit)
+    items = inbox.pending(cmd.limit, now)
     keys_by_integration: dict[int, set[str]] = {}
     for item in items:
         keys_by_integration.setdefault(item.integration_id, set()).update(
