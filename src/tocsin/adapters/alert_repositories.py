@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -85,7 +85,8 @@ def _integration(row: Any) -> Integration:
 # Built once: statements whose values arrive as parameters are compiled once and cached, which
 # matters when an alert storm writes thousands of them a second.
 _ALERT_COLUMNS = [c.name for c in orm.alerts.columns if c.name != "id"]
-_INSERT_ALERT = insert(orm.alerts).returning(orm.alerts.c.id)
+_INSERT_ALERTS = insert(orm.alerts)
+_IDS_PER_FETCH = 100
 _UPDATE_ALERT = (
     update(orm.alerts)
     .where(orm.alerts.c.id == bindparam("alert_id"))
@@ -110,12 +111,19 @@ _KEYS_PER_QUERY = 500  # well inside SQLite's and PostgreSQL's limits on bound p
 
 
 class SqlAlchemyAlertRepository:
+    """New alerts get their ids at once but are inserted together, before the next read of
+    alerts and at commit: one statement for a whole alert storm instead of one per alert."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._locks = conn.dialect.name == "postgresql"
+        self._unwritten: list[Alert] = []
+        self._ids: list[int] = []
+        self._last_id: int | None = None
 
     def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
         """The newest alert of each key that has one, locked until the transaction ends."""
+        self.flush()
         query = _NEWEST_LOCKED if self._locks else _NEWEST
         keys = sorted(set(dedup_keys))  # one lock order for every transaction
         found: dict[str, Alert] = {}
@@ -129,18 +137,47 @@ class SqlAlchemyAlertRepository:
         return found
 
     def add(self, alert: Alert) -> None:
+        alert.id = self._next_id()
+        self._unwritten.append(alert)
+
+    def save(self, alert: Alert) -> None:
+        if any(a is alert for a in self._unwritten):
+            return  # written as it then stands by the next flush
+        self._conn.execute(_UPDATE_ALERT, {"alert_id": alert.id, **_alert_row(alert)})
+
+    def flush(self) -> None:
+        if not self._unwritten:
+            return
+        rows = [{"id": a.id, **_alert_row(a)} for a in self._unwritten]
+        self._unwritten = []
         try:
-            alert.id = self._conn.execute(_INSERT_ALERT, _alert_row(alert)).scalar_one()
+            self._conn.execute(_INSERT_ALERTS, rows)
         except IntegrityError as exc:
             # Another delivery opened the same alert a moment ago; the bus retries from scratch.
             raise ConcurrencyConflict(
-                f"alert {alert.dedup_key!r} was opened concurrently", field="dedup_key"
+                "an alert was opened concurrently", field="dedup_key"
             ) from exc
 
-    def save(self, alert: Alert) -> None:
-        self._conn.execute(_UPDATE_ALERT, {"alert_id": alert.id, **_alert_row(alert)})
+    def _next_id(self) -> int:
+        if not self._locks:  # SQLite: this transaction is the only writer until it ends
+            if self._last_id is None:
+                top = self._conn.scalar(select(func.coalesce(func.max(orm.alerts.c.id), 0)))
+                self._last_id = int(top or 0)
+            self._last_id += 1
+            return self._last_id
+        if not self._ids:  # PostgreSQL: a block of ids from the sequence, safe for any writer
+            found = self._conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": _IDS_PER_FETCH},
+            ).scalars()
+            self._ids = sorted(found)
+        return self._ids.pop(0)
 
     def open_count(self, incident_id: int) -> int:
+        self.flush()
         a = orm.alerts
         return int(
             self._conn.scalar(

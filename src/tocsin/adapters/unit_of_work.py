@@ -135,6 +135,7 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         assert self._conn is not None
         assert self._tx is not None
+        self.alerts.flush()
         self.incidents.flush(self._clock.now(), self._changed)
         self.timeline.flush()
         self.people.flush()
