@@ -516,6 +516,9 @@ class FakeNotifier:
     def fail(self, address: str, *errors: SendFailed) -> None:
         self.failures.setdefault(address, []).extend(errors)
 
+    def close(self) -> None:
+        return None
+
     def send(self, delivery: Delivery) -> None:
         waiting = self.failures.get(delivery.address)
         if waiting:

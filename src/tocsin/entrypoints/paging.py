@@ -37,29 +37,70 @@ async def run_worker(tocsin: Tocsin) -> None:
 
 
 async def run_paging(tocsin: Tocsin) -> None:
-    """Until cancelled: run paging cycles, each as soon as there may be work."""
+    """Until cancelled: run paging cycles as soon as there may be work, or when the next step
+    or page falls due; sends run beside the cycles, so a slow receiver delays no step."""
+    sending: set[asyncio.Task[None]] = set()
     with tocsin.watch_paging() as wake:
-        while True:
-            wake.clear()
-            try:
-                busy = await paging_cycle(tocsin)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database restarting must not stop paging for good
-                log.exception("paging cycle failed; trying again")
-                busy = False
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+        try:
+            while True:
+                wake.clear()
+                try:
+                    busy = await paging_cycle(tocsin, sending)
+                    if len(sending) >= BATCH:  # as many sends in flight as allowed: wait for one
+                        await asyncio.wait(
+                            sending, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        continue
+                    pause = 0.0 if busy else await _until_due(tocsin)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the database restarting must not stop paging for good
+                    log.exception("paging cycle failed; trying again")
+                    pause = POLL_SECONDS
+                if pause > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), pause)
+        finally:
+            for task in sending:
+                task.cancel()
 
 
-async def paging_cycle(tocsin: Tocsin) -> bool:
-    """One cycle; True when it found a full batch, so the next should follow at once."""
+async def _until_due(tocsin: Tocsin) -> float:
+    """Seconds until the next step or page is due (at most the poll interval)."""
+    due = await run_in_threadpool(tocsin.paging.next_due)
+    if due is None:
+        return POLL_SECONDS
+    return min(POLL_SECONDS, max(0.0, (due - tocsin.clock.now()).total_seconds()))
+
+
+async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None = None) -> bool:
+    """Fire due steps and claim due pages; True when there may be more to do at once.
+
+    With `sending`, pages are sent in tasks kept there (at most BATCH at a time) and the cycle
+    returns without waiting for them; without it, the cycle sends and records them all first.
+    """
     moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
-    claim = commands.ClaimDeliveries(BATCH, tocsin.settings.paging_lease_seconds)
-    claimed: list[Delivery] = await run_in_threadpool(tocsin.handle, claim)
-    await asyncio.gather(*(_deliver(tocsin, d) for d in claimed))
-    return moved >= BATCH or len(claimed) >= BATCH
+    room = BATCH - len(sending) if sending is not None else BATCH
+    claimed: list[Delivery] = []
+    if room > 0:
+        claim = commands.ClaimDeliveries(room, tocsin.settings.paging_lease_seconds)
+        claimed = await run_in_threadpool(tocsin.handle, claim)
+    if sending is None:
+        await asyncio.gather(*(_deliver(tocsin, d) for d in claimed))
+    else:
+        for delivery in claimed:
+            task = asyncio.create_task(_deliver_logged(tocsin, delivery))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
+    return moved >= BATCH or (room > 0 and len(claimed) >= room)
+
+
+async def _deliver_logged(tocsin: Tocsin, delivery: Delivery) -> None:
+    """A send in the background; if its outcome cannot be recorded, its lease retries it."""
+    try:
+        await _deliver(tocsin, delivery)
+    except Exception:
+        log.exception("could not record delivery %s; it is sent again after its lease", delivery.id)
 
 
 async def _deliver(tocsin: Tocsin, delivery: Delivery) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
@@ -74,6 +74,15 @@ class PagingViews:
                 row["next_step_at"],
             )  # fmt: skip
         return IncidentPaging(escalation, found)
+
+    def next_due(self) -> datetime | None:
+        """When the paging worker next has something to do: a step or a page falling due."""
+        e, d = orm.escalations, orm.deliveries
+        with self._db.reader.connect() as conn:
+            step = conn.scalar(select(func.min(e.c.next_step_at)).where(e.c.state == "active"))
+            page = conn.scalar(select(func.min(d.c.due_at)).where(d.c.status == "pending"))
+        found = [t for t in (step, page) if t is not None]
+        return min(found) if found else None
 
     def deliveries(self, *, status: str | None = None, limit: int = 100) -> list[DeliveryView]:
         """The newest deliveries, optionally of one status (`dead`: the ones given up on)."""
