@@ -14,9 +14,6 @@ from tocsin.adapters.account_repositories import (
 from tocsin.adapters.alert_repositories import (
     SqlAlchemyAlertGroupRepository,
     SqlAlchemyAlertRepository,
-    SqlAlchemyChangeEventRepository,
-    SqlAlchemyHeartbeatRepository,
-    SqlAlchemyIntegrationRepository,
     SqlAlchemySilenceRepository,
 )
 from tocsin.adapters.catalog_repositories import (
@@ -29,6 +26,11 @@ from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.adapters.incident_repository import (
     SqlAlchemyIncidentRepository,
     SqlAlchemyTimelineRepository,
+)
+from tocsin.adapters.integration_repositories import (
+    SqlAlchemyChangeEventRepository,
+    SqlAlchemyHeartbeatRepository,
+    SqlAlchemyIntegrationRepository,
 )
 from tocsin.adapters.live import CHANNEL, PAGING, PAGING_CHANNEL, ChangeHub
 from tocsin.adapters.paging_repositories import (
