@@ -189,24 +189,25 @@ class SqlAlchemyDeliveryRepository:
         query = select(d).where(due).order_by(d.c.due_at, d.c.id).limit(limit)
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
-        claimed = []
-        for row in self._conn.execute(query).mappings().all():
-            delivery = _delivery(row)
+        claimed = [_delivery(row) for row in self._conn.execute(query).mappings().all()]
+        if not claimed:
+            return []
+        lease_until = now + lease
+        self._conn.execute(
+            update(d)
+            .where(d.c.id.in_([c.id for c in claimed]))
+            .values(
+                status=DeliveryStatus.SENDING.value,
+                fence=d.c.fence + 1,
+                attempts=d.c.attempts + 1,
+                lease_until=lease_until,
+            )
+        )
+        for delivery in claimed:  # as the statement just wrote them
             delivery.status = DeliveryStatus.SENDING
             delivery.fence += 1
             delivery.attempts += 1
-            delivery.lease_until = now + lease
-            self._conn.execute(
-                update(d)
-                .where(d.c.id == delivery.id)
-                .values(
-                    status=delivery.status.value,
-                    fence=delivery.fence,
-                    attempts=delivery.attempts,
-                    lease_until=delivery.lease_until,
-                )
-            )
-            claimed.append(delivery)
+            delivery.lease_until = lease_until
         return claimed
 
     def get(self, delivery_id: int) -> Delivery:
