@@ -85,18 +85,27 @@ def test_full_lifecycle(api: TestClient, clock: FakeClock) -> None:
     assert reopened.json()["timestamps"]["resolved_at"]["value"] is None
 
     bodies = [e["body"] for e in timeline(api, ref)]
+    overridden = "Admin override by Admin: changing the status to"
     assert bodies == [
         "Declared P2 incident: Checkout down (checkout)",
         "Severity raised from P2 to P1: all regions",
         "Alice Martin is now Incident Commander",
+        # The caller is an admin holding no role: each decision is an override, on the record.
+        "Admin override by Admin: assigning the Incident Commander role needs the "
+        "Incident Commander (Alice Martin)",
         "Incident Commander handed over from Alice Martin to Bob Chen",
+        f"{overridden} Identified needs the Incident Commander (Bob Chen)",
         "Status changed: Investigating → Identified — bad deploy",
+        f"{overridden} Monitoring needs the Incident Commander (Bob Chen)",
         "Status changed: Identified → Monitoring",
+        f"{overridden} Resolved needs the Incident Commander (Bob Chen)",
         "Status changed: Monitoring → Resolved",
+        f"{overridden} Closed needs the Incident Commander (Bob Chen)",
         "Status changed: Resolved → Closed",
-        bodies[8],
+        f"{overridden} Investigating needs the Incident Commander (Bob Chen)",
+        bodies[-1],
     ]
-    assert bodies[8].startswith("Reopened: Closed → Investigating (resolved_at was ")
+    assert bodies[-1].startswith("Reopened: Closed → Investigating (resolved_at was ")
     assert {e["author"] for e in timeline(api, ref)} == {"Admin"}
 
 

@@ -30,8 +30,10 @@ PASSWORD = "correct horse battery"
 HTMX = {"HX-Request": "true"}
 
 
-def create_user(core: Tocsin, username: str, role: OrgRole, name: str) -> None:
-    core.handle(commands.CreateUser(username, PASSWORD, role, name))
+def create_user(
+    core: Tocsin, username: str, role: OrgRole, name: str, person: str | None = None
+) -> None:
+    core.handle(commands.CreateUser(username, PASSWORD, role, name, person))
 
 
 def hidden(page: str, name: str) -> str:
@@ -89,8 +91,8 @@ def browser_for(core: Tocsin, username: str) -> Iterator[Browser]:
 
 @pytest.fixture
 def web(catalog: Tocsin) -> Iterator[Browser]:
-    """Alice, a responder, signed in on a database with the test catalog."""
-    create_user(catalog, "alice", OrgRole.RESPONDER, "Alice Martin")
+    """Alice, a responder who is the catalog's person alice, signed in with the test catalog."""
+    create_user(catalog, "alice", OrgRole.RESPONDER, "Alice Martin", person="alice")
     with browser_for(catalog, "alice") as browser:
         yield browser
 
@@ -380,16 +382,29 @@ def test_roles_are_assigned_handed_over_and_relieved(web: Browser) -> None:
     details = text_of(web.client.get("/incidents/1/panels/details").text)
     assert "Incident Commander Bob Chen" in details
     assert "Incident Commander Alice Martin" not in details
-    again = web.post("/incidents/1/roles", {"role": "ic", "person": "bob"}, headers=HTMX)
-    assert again.status_code == 409
-    assert "Bob Chen is already Incident Commander" in text_of(again.text)
-    relieved = web.post(
+    # Alice handed command to Bob: taking it back is now Bob's decision, not hers.
+    refused = web.post(
         "/incidents/1/roles/relieve",
         {"role": "incident_commander", "person": "bob"},
         headers=HTMX,
     )
-    assert relieved.status_code == 204
-    assert "incident-changed" in json.loads(relieved.headers["HX-Trigger"])
+    assert refused.status_code == 403
+    assert (
+        "relieving the Incident Commander on INC-1 needs the Incident Commander (Bob Chen); "
+        "you hold no role on it" in text_of(refused.text)
+    )
+    create_user(web.core, "bob", OrgRole.RESPONDER, "Bob Chen", person="bob")
+    with browser_for(web.core, "bob") as bob:
+        again = bob.post("/incidents/1/roles", {"role": "ic", "person": "bob"}, headers=HTMX)
+        assert again.status_code == 409
+        assert "Bob Chen is already Incident Commander" in text_of(again.text)
+        relieved = bob.post(
+            "/incidents/1/roles/relieve",
+            {"role": "incident_commander", "person": "bob"},
+            headers=HTMX,
+        )
+        assert relieved.status_code == 204
+        assert "incident-changed" in json.loads(relieved.headers["HX-Trigger"])
     assert "Bob Chen is no longer Incident Commander" in web.read("/incidents/1")
 
 

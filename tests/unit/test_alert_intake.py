@@ -24,7 +24,7 @@ from tocsin.policy import Policy, load_default_policy
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.messagebus import MessageBus
 
-ALICE = Actor("Alice", 1)
+ALICE = Actor("Alice", 1, person_id=1)
 
 
 class Intake:

@@ -26,7 +26,7 @@ from tocsin.services.handlers.accounts import secret_hash
 from tocsin.services.messagebus import Context, MessageBus
 
 POLICY = load_default_policy()
-ALICE = Actor("Alice", 1)
+ALICE = Actor("Alice", 1, person_id=1)
 CATALOG = c.ImportCatalog(
     people=(
         c.PersonSpec(

@@ -23,7 +23,7 @@ from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-ALICE = Actor("Alice", user_id=1)
+ALICE = Actor("Alice", user_id=1, person_id=1)
 CHECKOUT = ServiceRef(1, "checkout")
 
 

@@ -11,6 +11,8 @@ class Actor:
 
     name: str
     user_id: int | None = None
+    person_id: int | None = None  # the catalog person the user is, for incident roles
+    admin: bool = False
 
     @classmethod
     def system(cls) -> Actor:

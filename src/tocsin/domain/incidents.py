@@ -9,6 +9,7 @@ from typing import Any
 
 from tocsin.domain import events
 from tocsin.domain.actors import Actor
+from tocsin.domain.authority import Power, authorize
 from tocsin.domain.errors import InvalidInput, InvalidTransition, NoChange, NotFound
 from tocsin.domain.milestones import (
     FUTURE_TOLERANCE,
@@ -198,6 +199,35 @@ class Incident:
         found = self.stamps.get(milestone)
         return found.value if found else None
 
+    # ----- authority ------------------------------------------------------------------------
+    def authorize(
+        self,
+        actor: Actor,
+        power: Power,
+        action: str,
+        now: datetime,
+        also: tuple[Role, ...] = (),
+    ) -> None:
+        """Refuse an action outside the actor's role; an admin's override goes on the timeline."""
+        clearance = authorize(self.roles, actor, power, action, self.reference, also)
+        if clearance.override:
+            self.log(
+                EntryKind.OVERRIDE,
+                f"Admin override by {actor.name}: {clearance.note}",
+                actor,
+                now,
+                data={"power": power.value, "action": action},
+            )
+
+    @property
+    def needs_commander(self) -> bool:
+        """A P1 or P2 that is open without an Incident Commander is flagged until one is named."""
+        return (
+            self.severity.needs_commander
+            and self.status.is_open
+            and not self.holders(Role.INCIDENT_COMMANDER)
+        )
+
     # ----- timeline -------------------------------------------------------------------------
     def log(
         self,
@@ -267,6 +297,7 @@ class Incident:
         self, entry: TimelineEntry, key_moment: bool, actor: Actor, now: datetime
     ) -> None:
         """Flag (or unflag) an entry as a key moment; the entry's content stays untouched."""
+        self.authorize(actor, Power.DOCUMENT, "marking key moments", now)
         if entry.incident_id != self.id:
             raise NotFound(f"entry #{entry.seq} is not on {self.reference}'s timeline", field="seq")
         if entry.key_moment == key_moment:
@@ -280,6 +311,7 @@ class Incident:
     # ----- status -----------------------------------------------------------------------------
     def change_status(self, target: Status, actor: Actor, now: datetime, note: str = "") -> None:
         """Move along the lifecycle, setting mitigated/resolved/closed times as they happen."""
+        self.authorize(actor, Power.DECIDE, f"changing the status to {target.label}", now)
         if target == self.status:
             raise NoChange(f"{self.reference} is already {target.label}", field="status")
         allowed = allowed_from(self.status)
@@ -326,6 +358,7 @@ class Incident:
     # ----- severity ---------------------------------------------------------------------------
     def reclassify(self, target: Severity, reason: str, actor: Actor, now: datetime) -> None:
         """Change the severity; a reason is required and goes on the timeline."""
+        self.authorize(actor, Power.DECIDE, "changing the severity", now)
         why = clean_body(reason, "reason")
         if target == self.severity:
             raise NoChange(f"{self.reference} is already {target}", field="severity")
@@ -368,6 +401,7 @@ class Incident:
 
     def assign_role(self, role: Role, person: PersonRef, actor: Actor, now: datetime) -> None:
         """Give a role to a person; a single-holder role is handed over from its holder."""
+        self.authorize(actor, Power.DECIDE, f"assigning the {role.label} role", now)
         current = self.holders(role)
         if any(a.person_id == person.id for a in current):
             raise NoChange(f"{person.name} is already {role.label}", field="person")
@@ -417,6 +451,8 @@ class Incident:
                     f"that person is not {role.label} on {self.reference}", field="person"
                 )
             target = matches[0]
+        if target.person_id != actor.person_id:  # anyone may step down from their own role
+            self.authorize(actor, Power.DECIDE, f"relieving the {role.label}", now)
         self.roles = [a for a in self.roles if a is not target]
         self.log(
             EntryKind.ROLE_RELIEVED,
@@ -437,6 +473,7 @@ class Incident:
         source: Source = Source.PERSON,
     ) -> None:
         """Enter or correct a lifecycle timestamp; the whole set must stay chronological."""
+        self.authorize(actor, Power.DOCUMENT, f"setting {milestone.field}", now)
         when = _utc(value, milestone.field)
         previous = self.stamp(milestone)
         if previous == when:
@@ -486,6 +523,7 @@ class Incident:
         services: list[ServiceRef] | None = None,
     ) -> list[str]:
         """Change descriptive fields; returns the names of those that changed."""
+        self.authorize(actor, Power.DOCUMENT, "editing the incident details", now)
         proposed: dict[str, Any] = {}
         if title is not None:
             proposed["title"] = clean_title(title)

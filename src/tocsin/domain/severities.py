@@ -20,6 +20,11 @@ class Severity(StrEnum):
         """1 for P1 … 4 for P4: lower is more urgent."""
         return int(self.value[1])
 
+    @property
+    def needs_commander(self) -> bool:
+        """P1 and P2 must have an Incident Commander; Tocsin flags them until they do."""
+        return self.rank <= 2
+
     def is_more_severe_than(self, other: Severity) -> bool:
         return self.rank < other.rank
 

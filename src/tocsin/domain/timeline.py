@@ -33,6 +33,7 @@ class EntryKind(StrEnum):
     PAGED = "paged"
     ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
     DELIVERY_FAILED = "delivery_failed"
+    OVERRIDE = "override"  # an admin acted outside their incident role
 
     @property
     def is_manual(self) -> bool:

@@ -23,10 +23,16 @@ class Principal:
     org_role: OrgRole
     scope: Scope
     csrf_token: str | None = None
+    person_id: int | None = None
 
     @property
     def actor(self) -> Actor:
-        return Actor(name=self.display_name, user_id=self.user_id)
+        return Actor(
+            name=self.display_name,
+            user_id=self.user_id,
+            person_id=self.person_id,
+            admin=self.org_role is OrgRole.ADMIN,
+        )
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class AccountViews:
     def token_principal(self, token_hash: str) -> Principal | None:
         t, u = orm.api_tokens, orm.users
         query = (
-            select(u.c.id, u.c.username, u.c.display_name, u.c.org_role, t.c.scope)
+            select(u.c.id, u.c.username, u.c.display_name, u.c.org_role, u.c.person_id, t.c.scope)
             .join(u, u.c.id == t.c.user_id)
             .where(t.c.token_hash == token_hash, t.c.revoked_at.is_(None), u.c.active.is_(True))
         )
@@ -60,12 +66,21 @@ class AccountViews:
         # A token never outranks its owner, even if the owner was demoted after creating it.
         if not role.max_scope.allows(scope):
             scope = role.max_scope
-        return Principal(row.id, row.username, row.display_name, role, scope)
+        return Principal(
+            row.id, row.username, row.display_name, role, scope, person_id=row.person_id
+        )
 
     def session_principal(self, token_hash: str, now: datetime) -> Principal | None:
         s, u = orm.web_sessions, orm.users
         query = (
-            select(u.c.id, u.c.username, u.c.display_name, u.c.org_role, s.c.csrf_token)
+            select(
+                u.c.id,
+                u.c.username,
+                u.c.display_name,
+                u.c.org_role,
+                u.c.person_id,
+                s.c.csrf_token,
+            )
             .join(u, u.c.id == s.c.user_id)
             .where(s.c.token_hash == token_hash, s.c.expires_at > now, u.c.active.is_(True))
         )
@@ -75,7 +90,13 @@ class AccountViews:
             return None
         role = OrgRole(row.org_role)
         return Principal(
-            row.id, row.username, row.display_name, role, role.max_scope, row.csrf_token
+            row.id,
+            row.username,
+            row.display_name,
+            role,
+            role.max_scope,
+            row.csrf_token,
+            person_id=row.person_id,
         )
 
     def tokens(self) -> list[TokenView]:
