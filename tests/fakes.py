@@ -19,6 +19,7 @@ from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, 
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
+from tocsin.domain.war_room import Message
 
 START = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night Europe/Berlin springs forward
 
@@ -74,6 +75,7 @@ class _Store:
         self.escalations: dict[int, Escalation] = {}
         self.deliveries: dict[int, Delivery] = {}
         self.ack_links: dict[str, AckLink] = {}
+        self.messages: list[Message] = []
         self.next_id = 0
         self.next_entity_id = 0
 
@@ -496,6 +498,9 @@ class FakeUnitOfWork:
             for entry in incident.new_entries:
                 self.store.entries[(entry.incident_id, entry.seq)] = entry
             incident.new_entries.clear()
+            self.store.messages.extend(incident.new_messages)
+            incident.new_messages.clear()
+            incident.new_participants.clear()
             self.store.incidents[incident.id] = copy.deepcopy(incident)
         for repo in (self.people, self.teams, self.services, self.users):
             repo.commit()

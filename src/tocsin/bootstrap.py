@@ -29,6 +29,7 @@ from tocsin.views.changes import ChangeViews
 from tocsin.views.incidents import IncidentViews
 from tocsin.views.paging import PagingViews
 from tocsin.views.schedules import ScheduleViews
+from tocsin.views.war_room import WarRoomViews
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Tocsin:
     changes: ChangeViews
     paging: PagingViews
     schedules: ScheduleViews
+    war_room: WarRoomViews
     inbox: InboxWriter
     notifier: Notifier
     _hasher: PasswordHasher
@@ -126,6 +128,7 @@ def bootstrap(
         changes=ChangeViews(database),
         paging=PagingViews(database),
         schedules=ScheduleViews(database),
+        war_room=WarRoomViews(database),
         inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
         notifier=Notifier(
             policy.paging,

@@ -16,6 +16,7 @@ from tocsin.domain.roles import Role, RoleAssignment
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind, TimelineEntry
+from tocsin.domain.war_room import JoinReason, Participant
 
 
 class SqlAlchemyIncidentRepository:
@@ -65,6 +66,14 @@ class SqlAlchemyIncidentRepository:
             .mappings()
             .all()
         )
+        participants = {
+            r.person_id: Participant(r.person_id, JoinReason(r.reason), r.added_at, r.added_by)
+            for r in self._conn.execute(
+                select(orm.incident_participants).where(
+                    orm.incident_participants.c.incident_id == incident_id
+                )
+            )
+        }
         incident = Incident(
             id=row["id"],
             title=row["title"],
@@ -88,6 +97,8 @@ class SqlAlchemyIncidentRepository:
                 )
                 for r in role_rows
             ],
+            private=row["private"],
+            participants=participants,
             version=row["version"],
             timeline_seq=row["timeline_seq"],
         )
@@ -116,9 +127,11 @@ class SqlAlchemyIncidentRepository:
             self._write_services(incident, replace=False)
             self._write_roles(incident, replace=False)
             self._write_entries(incident)
+            self._write_war_room(incident)
         self._new.clear()
         for incident, version, services, roles in self._loaded.values():
             if incident.id not in changed:
+                self._write_war_room(incident)  # someone paged joined without changing it
                 continue
             incident.version = version + 1
             result = self._conn.execute(
@@ -135,6 +148,7 @@ class SqlAlchemyIncidentRepository:
             if incident.roles != roles:
                 self._write_roles(incident, replace=True)
             self._write_entries(incident)
+            self._write_war_room(incident)
         self._loaded.clear()
 
     def _write_services(self, incident: Incident, *, replace: bool) -> None:
@@ -169,6 +183,38 @@ class SqlAlchemyIncidentRepository:
                     for a in incident.roles
                 ],
             )
+
+    def _write_war_room(self, incident: Incident) -> None:
+        if incident.new_participants:
+            self._conn.execute(
+                insert(orm.incident_participants),
+                [
+                    {
+                        "incident_id": incident.id,
+                        "person_id": p.person_id,
+                        "reason": p.reason.value,
+                        "added_at": p.added_at,
+                        "added_by": p.added_by,
+                    }
+                    for p in incident.new_participants
+                ],
+            )
+            incident.new_participants.clear()
+        if incident.new_messages:
+            self._conn.execute(
+                insert(orm.war_room_messages),
+                [
+                    {
+                        "incident_id": m.incident_id,
+                        "author": m.author,
+                        "author_user_id": m.author_user_id,
+                        "body": m.body,
+                        "posted_at": m.posted_at,
+                    }
+                    for m in incident.new_messages
+                ],
+            )
+            incident.new_messages.clear()
 
     def _write_entries(self, incident: Incident) -> None:
         if incident.new_entries:
@@ -244,6 +290,7 @@ def _row(incident: Incident, now: datetime) -> dict[str, Any]:
         "user_impact": incident.user_impact,
         "business_impact": incident.business_impact,
         "customer_facing": incident.customer_facing,
+        "private": incident.private,
         "detection_source": incident.detection_source.value,
         "created_by": incident.created_by,
         "version": incident.version,

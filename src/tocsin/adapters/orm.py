@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -141,6 +142,8 @@ incidents = Table(
     # {milestone: {source, set_by, recorded_at}} for each value set above
     Column("timestamp_provenance", JsonDocument, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Private incidents (security breaches) are seen only by their participants and admins.
+    Column("private", Boolean, nullable=False, server_default=false()),
     Index("ix_incidents_declared", "declared_at", "id"),
     Index("ix_incidents_status_declared", "status", "declared_at"),
     Index("ix_incidents_severity_declared", "severity", "declared_at"),
@@ -182,6 +185,31 @@ incident_roles = Table(
     Column("assigned_at", UtcDateTime, nullable=False),
     Column("assigned_by", String(120), nullable=False),
     PrimaryKeyConstraint("incident_id", "role", "person_id"),
+)
+
+# Who takes part in an incident: role holders, the people paged, those invited, its declarer.
+incident_participants = Table(
+    "incident_participants",
+    metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", ForeignKey("people.id"), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("added_by", String(120), nullable=False),
+    PrimaryKeyConstraint("incident_id", "person_id"),
+)
+
+# The war room's conversation: messages between participants, beside the timeline.
+war_room_messages = Table(
+    "war_room_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("author_user_id", Integer, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("posted_at", UtcDateTime, nullable=False),
+    Index("ix_war_room_messages_incident", "incident_id", "id"),
 )
 
 timeline_entries = Table(

@@ -38,6 +38,7 @@ class DeclareIncident(Command):
     detection_source: DetectionSource = DetectionSource.EMPLOYEE
     detected_at: datetime | None = None
     impact_started_at: datetime | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,27 @@ class MarkKeyMoment(Command):
     incident_id: int
     seq: int
     key_moment: bool
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class SetIncidentPrivacy(Command):
+    incident_id: int
+    private: bool
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class InviteParticipant(Command):
+    incident_id: int
+    person: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class PostMessage(Command):
+    incident_id: int
+    body: str
     actor: Actor
 
 

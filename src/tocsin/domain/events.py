@@ -69,3 +69,13 @@ class TimelineEntryAdded(Event):
 class KeyMomentChanged(Event):
     seq: int
     key_moment: bool
+
+
+@dataclass(frozen=True)
+class IncidentVisibilityChanged(Event):
+    private: bool
+
+
+@dataclass(frozen=True)
+class WarRoomMessagePosted(Event):
+    """A message in the war room; open pages refresh their conversation."""

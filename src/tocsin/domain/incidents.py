@@ -23,6 +23,7 @@ from tocsin.domain.roles import Role, RoleAssignment
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status, allowed_from
 from tocsin.domain.timeline import EntryKind, TimelineEntry, clean_body
+from tocsin.domain.war_room import JoinReason, Message, Participant, clean_message
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -126,10 +127,14 @@ class Incident:
     detection_source: DetectionSource = DetectionSource.EMPLOYEE
     stamps: dict[Milestone, Stamp] = field(default_factory=dict)
     roles: list[RoleAssignment] = field(default_factory=list)
+    private: bool = False
+    participants: dict[int, Participant] = field(default_factory=dict)
     version: int = 0
     timeline_seq: int = 0
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
     new_entries: list[TimelineEntry] = field(default_factory=list, compare=False, repr=False)
+    new_participants: list[Participant] = field(default_factory=list, compare=False, repr=False)
+    new_messages: list[Message] = field(default_factory=list, compare=False, repr=False)
 
     # ----- creation -------------------------------------------------------------------------
     @classmethod
@@ -150,6 +155,7 @@ class Incident:
         detected_at: datetime | None = None,
         impact_started_at: datetime | None = None,
         timestamp_source: Source = Source.PERSON,
+        private: bool = False,
     ) -> Incident:
         """Open a new incident in Investigating; detected_at defaults to now."""
         incident = cls(
@@ -164,6 +170,7 @@ class Incident:
             business_impact=clean_text(business_impact, "business_impact"),
             customer_facing=customer_facing,
             detection_source=detection_source,
+            private=private,
         )
         stamps = {Milestone.DECLARED: Stamp(now, Source.SYSTEM, actor.name, now)}
         if detected_at is not None:
@@ -184,8 +191,14 @@ class Incident:
             f"Declared {severity} incident: {incident.title} ({services_text})",
             actor,
             now,
-            data={"severity": severity.value, "services": [s.slug for s in incident.services]},
+            data={
+                "severity": severity.value,
+                "services": [s.slug for s in incident.services],
+                "private": private,
+            },
         )
+        if actor.person_id is not None:
+            incident._join(actor.person_id, JoinReason.DECLARED, actor, now)
         incident.events.append(
             events.IncidentDeclared(id, severity, incident.title, customer_facing)
         )
@@ -209,6 +222,7 @@ class Incident:
         also: tuple[Role, ...] = (),
     ) -> None:
         """Refuse an action outside the actor's role; an admin's override goes on the timeline."""
+        self.check_visible(actor)
         clearance = authorize(self.roles, actor, power, action, self.reference, also)
         if clearance.override:
             self.log(
@@ -218,6 +232,70 @@ class Incident:
                 now,
                 data={"power": power.value, "action": action},
             )
+
+    def is_visible_to(self, actor: Actor) -> bool:
+        """Private incidents exist only for their participants, admins and Tocsin itself."""
+        return (
+            not self.private
+            or actor.user_id is None
+            or actor.admin
+            or (actor.person_id is not None and actor.person_id in self.participants)
+        )
+
+    def check_visible(self, actor: Actor) -> None:
+        if not self.is_visible_to(actor):
+            raise NotFound(f"no incident {self.reference}", field="incident")
+
+    # ----- war room ---------------------------------------------------------------------------
+    def _join(self, person_id: int, reason: JoinReason, actor: Actor, now: datetime) -> bool:
+        if person_id in self.participants:
+            return False
+        participant = Participant(person_id, reason, now, actor.name)
+        self.participants[person_id] = participant
+        self.new_participants.append(participant)
+        return True
+
+    def paged(self, person: PersonRef, now: datetime) -> None:
+        """Someone paged for the incident takes part in it, and may see it even if private."""
+        self._join(person.id, JoinReason.PAGED, Actor.system(), now)
+
+    def invite(self, person: PersonRef, actor: Actor, now: datetime) -> None:
+        """Bring someone into the war room (and, for a private incident, into the secret)."""
+        self.authorize(actor, Power.DECIDE, "inviting people", now)
+        if not self._join(person.id, JoinReason.INVITED, actor, now):
+            raise NoChange(f"{person.name} already takes part in {self.reference}", field="person")
+        self.log(
+            EntryKind.PARTICIPANT_INVITED,
+            f"{person.name} was invited to the war room",
+            actor,
+            now,
+            data={"person_id": person.id, "person": person.name},
+        )
+
+    def set_private(self, private: bool, actor: Actor, now: datetime) -> None:
+        """Restrict the incident to its participants and admins, or open it to everyone."""
+        self.authorize(actor, Power.DECIDE, "changing who may see the incident", now)
+        if private == self.private:
+            state = "private" if private else "visible to everyone"
+            raise NoChange(f"{self.reference} is already {state}", field="private")
+        self.private = private
+        if private and actor.person_id is not None:
+            self._join(actor.person_id, JoinReason.DECLARED, actor, now)
+        body = (
+            "Made private: only participants and admins can see it"
+            if private
+            else "Made visible to everyone"
+        )
+        self.log(EntryKind.VISIBILITY_CHANGED, body, actor, now, data={"private": private})
+        self.events.append(events.IncidentVisibilityChanged(self.id, private))
+
+    def post_message(self, body: str, actor: Actor, now: datetime) -> Message:
+        """Say something in the war room; everyone watching sees it at once."""
+        self.authorize(actor, Power.ADVISE, "posting messages", now)
+        message = Message(self.id, actor.name, actor.user_id, clean_message(body), now)
+        self.new_messages.append(message)
+        self.events.append(events.WarRoomMessagePosted(self.id))
+        return message
 
     @property
     def needs_commander(self) -> bool:
@@ -269,6 +347,7 @@ class Incident:
         corrects: TimelineEntry | None = None,
     ) -> TimelineEntry:
         """A person's observation, action, decision or communication; may correct an entry."""
+        self.authorize(actor, Power.ADVISE, "adding notes", now)
         if not kind.is_manual:
             raise InvalidInput(f"{kind.value} entries are written by Tocsin only", field="kind")
         text = clean_body(body)
@@ -408,6 +487,7 @@ class Incident:
         previous = None if role.is_shared or not current else current[0]
         assignment = RoleAssignment(role, person.id, person.name, now, actor.name)
         self.roles = [a for a in self.roles if a is not previous] + [assignment]
+        self._join(person.id, JoinReason.ROLE, actor, now)
         if previous is not None:
             body = f"{role.label} handed over from {previous.person_name} to {person.name}"
         else:
@@ -498,6 +578,7 @@ class Incident:
 
     def acknowledge(self, actor: Actor, now: datetime) -> None:
         """Someone has the incident in hand: paging stops, and the time is kept for metrics."""
+        self.check_visible(actor)
         if not self.status.is_open:
             raise InvalidInput(f"{self.reference} is {self.status}; only open incidents page")
         if (already := self.stamp(Milestone.ACKNOWLEDGED)) is not None:
@@ -506,6 +587,8 @@ class Incident:
         stamps[Milestone.ACKNOWLEDGED] = Stamp(now, Source.SYSTEM, actor.name, now)
         self.stamps = stamps
         self.log(EntryKind.ACKNOWLEDGED, f"Acknowledged by {actor.name}; paging stops", actor, now)
+        if actor.person_id is not None:
+            self._join(actor.person_id, JoinReason.PAGED, actor, now)
         self.events.append(events.IncidentTimestampSet(self.id, Milestone.ACKNOWLEDGED))
 
     # ----- details ----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ class EntryKind(StrEnum):
     ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
     DELIVERY_FAILED = "delivery_failed"
     OVERRIDE = "override"  # an admin acted outside their incident role
+    PARTICIPANT_INVITED = "participant_invited"
+    VISIBILITY_CHANGED = "visibility_changed"
 
     @property
     def is_manual(self) -> bool:

@@ -13,7 +13,9 @@ from sqlalchemy import select, tuple_
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
 from tocsin.domain.errors import NotFound
+from tocsin.views.accounts import Principal
 from tocsin.views.pagination import Page, decode_cursor, encode_cursor
+from tocsin.views.visibility import visible
 
 MAX_LIMIT = 200
 
@@ -39,6 +41,7 @@ class AlertFilter:
     integration: str | None = None
     service: str | None = None
     incident_id: int | None = None
+    viewer: Principal | None = None  # alerts of private incidents they are not part of are hidden
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,10 @@ class AlertViews:
     ) -> Page[AlertView]:
         """Newest first by first receipt; `next_cursor` continues where this page ended."""
         a, i = orm.alerts, orm.integrations
-        query = select(a, i.c.name.label("integration"), i.c.kind.label("integration_kind")).join(
-            i, i.c.id == a.c.integration_id
+        query = (
+            select(a, i.c.name.label("integration"), i.c.kind.label("integration_kind"))
+            .join(i, i.c.id == a.c.integration_id)
+            .where(visible(filters.viewer, a.c.incident_id))
         )
         if filters.statuses:
             query = query.where(a.c.status.in_(filters.statuses))
@@ -211,12 +216,12 @@ class AlertViews:
         next_cursor = encode_cursor(last.first_received_at, last.id) if more and last else None
         return Page(items, next_cursor)
 
-    def alert(self, alert_id: int) -> AlertView:
+    def alert(self, alert_id: int, viewer: Principal | None = None) -> AlertView:
         a, i = orm.alerts, orm.integrations
         query = (
             select(a, i.c.name.label("integration"), i.c.kind.label("integration_kind"))
             .join(i, i.c.id == a.c.integration_id)
-            .where(a.c.id == alert_id)
+            .where(a.c.id == alert_id, visible(viewer, a.c.incident_id))
         )
         with self._db.reader.connect() as conn:
             row = conn.execute(query).mappings().first()

@@ -26,7 +26,9 @@ from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
+from tocsin.views.accounts import Principal
 from tocsin.views.pagination import Page, decode_cursor, encode_cursor
+from tocsin.views.visibility import visible
 
 MAX_LIMIT = 200
 TRIGRAM = 3
@@ -40,6 +42,7 @@ class IncidentFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    viewer: Principal | None = None  # None: everything, private incidents included
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,15 @@ class IncidentSummary:
     resolved_at: datetime | None
     services: list[ServiceLabel]
     incident_commander: str | None
+    private: bool = False
+
+    @property
+    def needs_commander(self) -> bool:
+        return (
+            self.incident_commander is None
+            and Severity(self.severity).needs_commander
+            and Status(self.status).is_open
+        )
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,22 @@ class IncidentDetail:
     roles: list[RoleHolder]
     timestamps: list[TimestampView]
     updated_at: datetime
+    private: bool = False
 
     def stamp(self, name: str) -> datetime | None:
         return next((t.value for t in self.timestamps if t.name == name), None)
+
+    def holder(self, role: Role) -> RoleHolder | None:
+        return next((r for r in self.roles if r.role == role.value), None)
+
+    @property
+    def needs_commander(self) -> bool:
+        """An open P1/P2 without an Incident Commander: flagged until one is named."""
+        return (
+            Severity(self.severity).needs_commander
+            and Status(self.status).is_open
+            and self.holder(Role.INCIDENT_COMMANDER) is None
+        )
 
 
 @dataclass(frozen=True)
@@ -137,7 +162,8 @@ class IncidentViews:
             t.c.customer_facing,
             t.c.declared_at,
             t.c.resolved_at,
-        )
+            t.c.private,
+        ).where(visible(filters.viewer, t.c.id))
         if filters.statuses:
             query = query.where(t.c.status.in_([s.value for s in filters.statuses]))
         if filters.severities:
@@ -181,6 +207,7 @@ class IncidentViews:
                 resolved_at=r.resolved_at,
                 services=services.get(r.id, []),
                 incident_commander=commanders.get(r.id),
+                private=r.private,
             )
             for r in rows
         ]
@@ -201,10 +228,11 @@ class IncidentViews:
         pattern = "%" + _escape_like(text) + "%"
         return or_(t.c.title.ilike(pattern, escape="\\"), t.c.summary.ilike(pattern, escape="\\"))
 
-    def detail(self, incident_id: int) -> IncidentDetail:
+    def detail(self, incident_id: int, viewer: Principal | None = None) -> IncidentDetail:
         t = orm.incidents
+        query = select(t).where(t.c.id == incident_id, visible(viewer, t.c.id))
         with self._db.reader.connect() as conn:
-            row = conn.execute(select(t).where(t.c.id == incident_id)).mappings().first()
+            row = conn.execute(query).mappings().first()
             if row is None:
                 raise NotFound(f"no incident {reference(incident_id)}", field="incident")
             services = _services_for(conn, [incident_id]).get(incident_id, [])
@@ -264,24 +292,31 @@ class IncidentViews:
             roles=roles,
             timestamps=timestamps,
             updated_at=row["updated_at"],
+            private=row["private"],
         )
 
     def timeline(
-        self, incident_id: int, *, key_moments_only: bool = False
+        self,
+        incident_id: int,
+        *,
+        key_moments_only: bool = False,
+        viewer: Principal | None = None,
     ) -> builtins.list[EntryView]:
         """All entries in the order written, each listing the entries that correct it."""
         t = orm.timeline_entries
         query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.seq)
         with self._db.reader.connect() as conn:
-            if not conn.scalar(select(orm.incidents.c.id).where(orm.incidents.c.id == incident_id)):
+            if not self._exists(conn, incident_id, viewer):
                 raise NotFound(f"no incident {reference(incident_id)}", field="incident")
             rows = conn.execute(query).mappings().all()
         entries = _entries(rows)
         return [e for e in entries if e.key_moment] if key_moments_only else entries
 
-    def entry(self, incident_id: int, seq: int) -> EntryView:
+    def entry(self, incident_id: int, seq: int, viewer: Principal | None = None) -> EntryView:
         t = orm.timeline_entries
         with self._db.reader.connect() as conn:
+            if not self._exists(conn, incident_id, viewer):
+                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
             rows = (
                 conn.execute(
                     select(t).where(
@@ -297,13 +332,26 @@ class IncidentViews:
             raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
         return found[0]
 
-    def version(self, incident_id: int) -> int | None:
-        """A cheap change marker for live views."""
+    def version(self, incident_id: int, viewer: Principal | None = None) -> int | None:
+        """A cheap change marker for live views; None when missing or hidden from the viewer."""
+        t = orm.incidents
         with self._db.reader.connect() as conn:
             value = conn.scalar(
-                select(orm.incidents.c.version).where(orm.incidents.c.id == incident_id)
+                select(t.c.version).where(t.c.id == incident_id, visible(viewer, t.c.id))
             )
         return None if value is None else int(value)
+
+    def require(self, incident_id: int, viewer: Principal | None) -> None:
+        """Raise NotFound unless the incident exists and the viewer may see it."""
+        with self._db.reader.connect() as conn:
+            if not self._exists(conn, incident_id, viewer):
+                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+
+    @staticmethod
+    def _exists(conn: Any, incident_id: int, viewer: Principal | None) -> bool:
+        t = orm.incidents
+        query = select(t.c.id).where(t.c.id == incident_id, visible(viewer, t.c.id))
+        return conn.scalar(query) is not None
 
 
 def _entries(rows: Any) -> list[EntryView]:

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
+from tocsin.views.accounts import Principal
+from tocsin.views.visibility import visible
 
 MAX_LIMIT = 500
 STATUSES = ("pending", "sending", "sent", "dead", "cancelled")
@@ -84,10 +86,17 @@ class PagingViews:
         found = [t for t in (step, page) if t is not None]
         return min(found) if found else None
 
-    def deliveries(self, *, status: str | None = None, limit: int = 100) -> list[DeliveryView]:
+    def deliveries(
+        self, *, status: str | None = None, limit: int = 100, viewer: Principal | None = None
+    ) -> list[DeliveryView]:
         """The newest deliveries, optionally of one status (`dead`: the ones given up on)."""
         d = orm.deliveries
-        query = _deliveries().order_by(d.c.id.desc()).limit(min(limit, MAX_LIMIT))
+        query = (
+            _deliveries()
+            .where(visible(viewer, d.c.incident_id))
+            .order_by(d.c.id.desc())
+            .limit(min(limit, MAX_LIMIT))
+        )
         if status:
             query = query.where(d.c.status == status)
         with self._db.reader.connect() as conn:

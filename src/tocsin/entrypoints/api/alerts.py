@@ -187,7 +187,7 @@ def list_alerts(
     incident: str | None = Query(None, description="INC-12 or 12"),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
-    _: Principal = Depends(read_access),
+    principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> AlertPage:
     statuses = tuple(_status(s) for value in status for s in value.split(",") if s.strip())
@@ -196,6 +196,7 @@ def list_alerts(
         integration=integration.strip().lower() if integration else None,
         service=service.strip().lower() if service else None,
         incident_id=parse_reference(incident) if incident else None,
+        viewer=principal,
     )
     page = tocsin.alerts.list(filters, limit=limit, cursor=cursor)
     return AlertPage(
@@ -215,9 +216,9 @@ def _status(raw: str) -> str:
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead)
 def get_alert(
-    alert_id: int, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    alert_id: int, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> AlertRead:
-    return AlertRead(**_fields(tocsin.alerts.alert(alert_id)))
+    return AlertRead(**_fields(tocsin.alerts.alert(alert_id, principal)))
 
 
 # ----- silences -------------------------------------------------------------------------------
@@ -337,10 +338,12 @@ def list_changes(
 
 @router.get("/incidents/{ref}/changes", response_model=list[ChangeRead], tags=["incidents"])
 def incident_changes(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> list[ChangeRead]:
     """Changes to the incident's services from an hour before it started until it was declared."""
-    found = tocsin.changes.before_incident(parse_reference(ref))
+    incident_id = parse_reference(ref)
+    tocsin.incidents.require(incident_id, principal)
+    found = tocsin.changes.before_incident(incident_id)
     return [ChangeRead(**asdict(c)) for c in found]
 
 
@@ -349,11 +352,11 @@ def incident_alerts(
     ref: str,
     limit: int = Query(200, ge=1, le=200),
     cursor: str | None = None,
-    _: Principal = Depends(read_access),
+    principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> AlertPage:
     """The alerts that declared or joined the incident."""
     return list_alerts(
         status=[], integration=None, service=None, incident=ref, limit=limit, cursor=cursor,
-        _=_, tocsin=tocsin,
+        principal=principal, tocsin=tocsin,
     )  # fmt: skip

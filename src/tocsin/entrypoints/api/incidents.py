@@ -21,8 +21,8 @@ from tocsin.views.incidents import IncidentFilter
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-def _read(tocsin: Tocsin, incident_id: int) -> schemas.IncidentRead:
-    detail = tocsin.incidents.detail(incident_id)
+def _read(tocsin: Tocsin, incident_id: int, viewer: Principal) -> schemas.IncidentRead:
+    detail = tocsin.incidents.detail(incident_id, viewer)
     return incident_read(detail, tocsin.policy, tocsin.settings.public_url())
 
 
@@ -43,7 +43,7 @@ def list_incidents(
     q: str | None = Query(None, max_length=200, description="text in the title or summary"),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = None,
-    _: Principal = Depends(read_access),
+    principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> schemas.IncidentPage:
     statuses: list[Status] = []
@@ -59,6 +59,7 @@ def list_incidents(
         since=since,
         until=until,
         text=q or None,
+        viewer=principal,
     )
     page = tocsin.incidents.list(filters, limit=limit, cursor=cursor)
     return schemas.IncidentPage(
@@ -86,17 +87,18 @@ def declare_incident(
             detection_source=body.detection_source,
             detected_at=body.detected_at,
             impact_started_at=body.impact_started_at,
+            private=body.private,
         )
     )
     response.headers["Location"] = f"/api/v1/incidents/{incident_id}"
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.get("/{ref}", response_model=schemas.IncidentRead)
 def get_incident(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> schemas.IncidentRead:
-    return _read(tocsin, parse_reference(ref))
+    return _read(tocsin, parse_reference(ref), principal)
 
 
 @router.patch("/{ref}", response_model=schemas.IncidentRead)
@@ -120,7 +122,7 @@ def update_incident(
             services=tuple(body.services) if body.services is not None else None,
         )
     )
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.post("/{ref}/status", response_model=schemas.IncidentRead)
@@ -132,7 +134,7 @@ def change_status(
 ) -> schemas.IncidentRead:
     incident_id = parse_reference(ref)
     tocsin.handle(commands.ChangeStatus(incident_id, body.status, principal.actor, body.note))
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.post("/{ref}/acknowledge", response_model=schemas.IncidentRead)
@@ -144,7 +146,7 @@ def acknowledge(
     """Someone has it: escalation stops and pages not yet sent are cancelled."""
     incident_id = parse_reference(ref)
     tocsin.handle(commands.AcknowledgeIncident(incident_id, principal.actor))
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.post("/{ref}/severity", response_model=schemas.IncidentRead)
@@ -158,14 +160,14 @@ def reclassify(
     tocsin.handle(
         commands.ReclassifyIncident(incident_id, body.severity, body.reason, principal.actor)
     )
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.get("/{ref}/roles", response_model=list[schemas.RoleRead])
 def list_roles(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> list[schemas.RoleRead]:
-    return _read(tocsin, parse_reference(ref)).roles
+    return _read(tocsin, parse_reference(ref), principal).roles
 
 
 @router.post("/{ref}/roles", response_model=schemas.IncidentRead)
@@ -178,7 +180,7 @@ def assign_role(
     """Give a role to a person; a single-holder role is handed over from its current holder."""
     incident_id = parse_reference(ref)
     tocsin.handle(commands.AssignRole(incident_id, body.role, body.person, principal.actor))
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.delete("/{ref}/roles/{role}", response_model=schemas.IncidentRead)
@@ -191,7 +193,7 @@ def relieve_role(
 ) -> schemas.IncidentRead:
     incident_id = parse_reference(ref)
     tocsin.handle(commands.RelieveRole(incident_id, Role.parse(role), principal.actor, person))
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.put("/{ref}/timestamps/{name}", response_model=schemas.IncidentRead)
@@ -206,17 +208,19 @@ def set_timestamp(
     tocsin.handle(
         commands.SetTimestamp(incident_id, Milestone.parse(name), body.value, principal.actor)
     )
-    return _read(tocsin, incident_id)
+    return _read(tocsin, incident_id, principal)
 
 
 @router.get("/{ref}/timeline", response_model=list[schemas.TimelineEntryRead])
 def get_timeline(
     ref: str,
     key_moments: bool = Query(False, description="only entries marked as key moments"),
-    _: Principal = Depends(read_access),
+    principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> list[schemas.TimelineEntryRead]:
-    entries = tocsin.incidents.timeline(parse_reference(ref), key_moments_only=key_moments)
+    entries = tocsin.incidents.timeline(
+        parse_reference(ref), key_moments_only=key_moments, viewer=principal
+    )
     return [entry_read(e) for e in entries]
 
 
@@ -239,7 +243,7 @@ def add_timeline_entry(
             corrects_seq=body.corrects,
         )
     )
-    return entry_read(tocsin.incidents.entry(incident_id, seq))
+    return entry_read(tocsin.incidents.entry(incident_id, seq, principal))
 
 
 @router.patch("/{ref}/timeline/{seq}", response_model=schemas.TimelineEntryRead)
@@ -253,4 +257,17 @@ def flag_timeline_entry(
     """Mark or unmark a key moment. The text never changes: post a correction instead."""
     incident_id = parse_reference(ref)
     tocsin.handle(commands.MarkKeyMoment(incident_id, seq, body.key_moment, principal.actor))
-    return entry_read(tocsin.incidents.entry(incident_id, seq))
+    return entry_read(tocsin.incidents.entry(incident_id, seq, principal))
+
+
+@router.put("/{ref}/visibility", response_model=schemas.IncidentRead)
+def set_visibility(
+    ref: str,
+    body: schemas.VisibilitySet,
+    principal: Principal = Depends(write_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> schemas.IncidentRead:
+    """Make an incident private (participants and admins only) or visible to everyone."""
+    incident_id = parse_reference(ref)
+    tocsin.handle(commands.SetIncidentPrivacy(incident_id, body.private, principal.actor))
+    return _read(tocsin, incident_id, principal)

@@ -58,10 +58,12 @@ def _delivery(view: DeliveryView) -> DeliveryRead:
 
 @router.get("/incidents/{ref}/paging", response_model=PagingRead, tags=["incidents"])
 def incident_paging(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> PagingRead:
     """Where the incident's escalation stands and every page it sent, waits to send or gave up."""
-    found = tocsin.paging.for_incident(parse_reference(ref))
+    incident_id = parse_reference(ref)
+    tocsin.incidents.require(incident_id, principal)
+    found = tocsin.paging.for_incident(incident_id)
     escalation = EscalationRead(**asdict(found.escalation)) if found.escalation else None
     return PagingRead(escalation=escalation, deliveries=[_delivery(d) for d in found.deliveries])
 
@@ -70,8 +72,9 @@ def incident_paging(
 def deliveries(
     status: DeliveryStatus | None = None,
     limit: int = Query(100, ge=1, le=500),
-    _: Principal = Depends(read_access),
+    principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> list[DeliveryRead]:
     """The newest deliveries; `status=dead` lists the pages Tocsin gave up on."""
-    return [_delivery(d) for d in tocsin.paging.deliveries(status=status, limit=limit)]
+    found = tocsin.paging.deliveries(status=status, limit=limit, viewer=principal)
+    return [_delivery(d) for d in found]

@@ -53,6 +53,8 @@ def incident_read(detail: IncidentDetail, policy: Policy, public_url: str) -> sc
         version=detail.version,
         updated_at=detail.updated_at,
         url=f"{public_url}/incidents/{detail.id}",
+        private=detail.private,
+        needs_incident_commander=detail.needs_commander,
     )
 
 
@@ -68,6 +70,8 @@ def summary_read(item: IncidentSummary) -> schemas.IncidentSummaryRead:
         resolved_at=item.resolved_at,
         services=[schemas.ServiceLabelRead(slug=s.slug, name=s.name) for s in item.services],
         incident_commander=item.incident_commander,
+        private=item.private,
+        needs_incident_commander=item.needs_commander,
     )
 
 

@@ -59,6 +59,11 @@ class IncidentCreate(Input):
     detection_source: DetectionSourceIn = DetectionSource.EMPLOYEE
     detected_at: AwareDatetime | None = None
     impact_started_at: AwareDatetime | None = None
+    private: bool = Field(False, description="visible only to participants and admins")
+
+
+class VisibilitySet(Input):
+    private: bool
 
 
 class IncidentUpdate(Input):
@@ -162,6 +167,10 @@ class IncidentRead(BaseModel):
     version: int
     updated_at: datetime
     url: str
+    private: bool
+    needs_incident_commander: bool = Field(
+        description="an open P1/P2 with nobody in command; the first responder is offered it"
+    )
 
 
 class IncidentSummaryRead(BaseModel):
@@ -175,6 +184,8 @@ class IncidentSummaryRead(BaseModel):
     resolved_at: datetime | None
     services: list[ServiceLabelRead]
     incident_commander: str | None
+    private: bool
+    needs_incident_commander: bool
 
 
 class IncidentPage(BaseModel):

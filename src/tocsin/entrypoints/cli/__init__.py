@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from tocsin.domain.errors import DomainError
-from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output
+from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output, war_room
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
 from tocsin.policy import PolicyError
@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+war_room.register(incidents.app)
 app.add_typer(incidents.app, name="incident")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(alerts.integration_app, name="integration")

@@ -15,6 +15,7 @@ from tocsin.entrypoints.api import catalog as catalog_api
 from tocsin.entrypoints.api import incidents as incidents_api
 from tocsin.entrypoints.api import schedules as schedules_api
 from tocsin.entrypoints.api import schemas
+from tocsin.entrypoints.api import war_room as war_room_api
 from tocsin.views.accounts import Principal
 
 M = TypeVar("M")
@@ -45,6 +46,11 @@ class Backend(Protocol):
     def timeline(self, ref: str, key_moments: bool) -> list[schemas.TimelineEntryRead]: ...
     def note(self, ref: str, body: schemas.TimelineEntryCreate) -> schemas.TimelineEntryRead: ...
     def key_moment(self, ref: str, seq: int, flag: bool) -> schemas.TimelineEntryRead: ...
+    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead: ...
+    def messages(self, ref: str) -> list[war_room_api.MessageRead]: ...
+    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]: ...
+    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]: ...
+    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]: ...
     def people(self) -> list[schemas.PersonRead]: ...
     def teams(self) -> list[schemas.TeamRead]: ...
     def services(self) -> list[schemas.ServiceRead]: ...
@@ -95,7 +101,7 @@ class LocalBackend:
             q=params.get("q"),
             limit=params.get("limit", 50),
             cursor=params.get("cursor"),
-            _=self.principal,
+            principal=self.principal,
             tocsin=self.tocsin,
         )
 
@@ -138,6 +144,24 @@ class LocalBackend:
         body = schemas.TimelineEntryUpdate(key_moment=flag)
         return incidents_api.flag_timeline_entry(ref, seq, body, **self._ctx())
 
+    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead:
+        body = schemas.VisibilitySet(private=private)
+        return incidents_api.set_visibility(ref, body, **self._ctx())
+
+    def messages(self, ref: str) -> list[war_room_api.MessageRead]:
+        return war_room_api.list_messages(ref, 0, **self._ctx())
+
+    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]:
+        body = war_room_api.MessageCreate(body=text)
+        return war_room_api.post_message(ref, body, **self._ctx())
+
+    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]:
+        return war_room_api.list_participants(ref, **self._ctx())
+
+    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]:
+        body = war_room_api.ParticipantCreate(person=person)
+        return war_room_api.invite(ref, body, **self._ctx())
+
     def people(self) -> list[schemas.PersonRead]:
         return catalog_api.list_people(self.principal, self.tocsin)
 
@@ -176,7 +200,7 @@ class LocalBackend:
             incident=params.get("incident"),
             limit=params.get("limit", 50),
             cursor=params.get("cursor"),
-            _=self.principal,
+            principal=self.principal,
             tocsin=self.tocsin,
         )
 
@@ -305,6 +329,30 @@ class HttpBackend:
             schemas.TimelineEntryRead,
             json={"key_moment": flag},
         )
+
+    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead:
+        return self._call(
+            "PUT", f"/incidents/{ref}/visibility", schemas.IncidentRead, json={"private": private}
+        )
+
+    def messages(self, ref: str) -> list[war_room_api.MessageRead]:
+        return self._call("GET", f"/incidents/{ref}/messages", list[war_room_api.MessageRead])
+
+    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]:
+        return self._call(
+            "POST",
+            f"/incidents/{ref}/messages",
+            list[war_room_api.MessageRead],
+            json={"body": text},
+        )
+
+    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]:
+        path = f"/incidents/{ref}/participants"
+        return self._call("GET", path, list[war_room_api.ParticipantRead])
+
+    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]:
+        path = f"/incidents/{ref}/participants"
+        return self._call("POST", path, list[war_room_api.ParticipantRead], json={"person": person})
 
     def people(self) -> list[schemas.PersonRead]:
         return self._call("GET", "/people", list[schemas.PersonRead])

@@ -56,6 +56,9 @@ def declare(
     impact_started_at: Annotated[
         str | None, typer.Option(help="When impact began (ISO 8601).")
     ] = None,
+    private: Annotated[
+        bool, typer.Option(help="Visible only to participants and admins (security breaches).")
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Declare an incident; it starts in Investigating."""
@@ -70,6 +73,7 @@ def declare(
         detection_source=detection_source,
         detected_at=parse_time(detected_at, "detected_at"),
         impact_started_at=parse_time(impact_started_at, "impact_started_at"),
+        private=private,
     )
     incident = state(ctx).backend().declare(body)
     if json:
@@ -173,6 +177,11 @@ def acknowledge(ctx: typer.Context, ref: Ref) -> None:
     """Acknowledge an incident: escalation stops and pages not yet sent are cancelled."""
     incident = state(ctx).backend().acknowledge(ref)
     output.console.print(f"{incident.reference} acknowledged; paging stops")
+    if incident.needs_incident_commander:
+        output.console.print(
+            f"{incident.reference} has no Incident Commander: take the role with "
+            f"`tocsin incident role {incident.id} ic YOUR-HANDLE`"
+        )
 
 
 @app.command()

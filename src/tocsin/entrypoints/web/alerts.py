@@ -41,7 +41,7 @@ def _status(raw: str) -> tuple[str, ...]:
         ) from None
 
 
-def parse_filters(query: QueryParams) -> AlertFilter:
+def parse_filters(query: QueryParams, viewer: Principal | None = None) -> AlertFilter:
     """The list's query string as a filter; a bad value names its field."""
     statuses = [s for raw in texts(query, "status") for s in _status(raw)]
     incident = text(query, "incident").strip()
@@ -50,11 +50,12 @@ def parse_filters(query: QueryParams) -> AlertFilter:
         integration=text(query, "integration").strip().lower() or None,
         service=text(query, "service").strip().lower() or None,
         incident_id=parse_reference(incident) if incident else None,
+        viewer=viewer,
     )
 
 
 @router.get("/alerts")
-def alert_list(request: Request, _: Principal = Depends(signed_in)) -> Response:
+def alert_list(request: Request, principal: Principal = Depends(signed_in)) -> Response:
     """Newest first, filtered by status, integration, service or incident, a page at a time."""
     tocsin = tocsin_of(request)
     query = request.query_params
@@ -63,7 +64,7 @@ def alert_list(request: Request, _: Principal = Depends(signed_in)) -> Response:
     status = 200
     try:
         page = tocsin.alerts.list(
-            parse_filters(query), limit=PAGE_SIZE, cursor=text(query, "cursor") or None
+            parse_filters(query, principal), limit=PAGE_SIZE, cursor=text(query, "cursor") or None
         )
     except DomainError as exc:
         state = FormState(state.values, exc.detail, exc.field, exc.title)
@@ -104,10 +105,12 @@ def retry_set_aside(
 
 
 @router.get("/alerts/{alert_id}")
-def alert_page(alert_id: str, request: Request, _: Principal = Depends(signed_in)) -> Response:
+def alert_page(
+    alert_id: str, request: Request, principal: Principal = Depends(signed_in)
+) -> Response:
     """One alert: every field, its labels and links, how it was routed and what it was sent as."""
     tocsin = tocsin_of(request)
-    alert = tocsin.alerts.alert(parse_id(alert_id, "alert"))
+    alert = tocsin.alerts.alert(parse_id(alert_id, "alert"), principal)
     silence = tocsin.alerts.silence(alert.silenced_by) if alert.silenced_by else None
     now = tocsin.clock.now()
     return render(

@@ -55,7 +55,7 @@ def apply(request: Request, change: Change, ref: str, panel: str | None, build: 
     changed = json.dumps({CHANGED_EVENT: {"version": tocsin.incidents.version(incident_id)}})
     if panel is None:
         return Response(status_code=204, headers={"HX-Trigger": changed})
-    fresh = IncidentPage(tocsin, incident_id)
+    fresh = IncidentPage(tocsin, incident_id, change.principal)
     return render_panel(request, fresh, panel, headers={"HX-Trigger-After-Settle": changed})
 
 
@@ -64,7 +64,9 @@ def _refused(
 ) -> Response:
     status = status_for(exc)
     state = FormState.refused(change.form, exc)
-    page = IncidentPage(tocsin_of(request), incident_id, {panel: state} if panel else None)
+    page = IncidentPage(
+        tocsin_of(request), incident_id, change.principal, {panel: state} if panel else None
+    )
     if not is_htmx(request):
         return render_page(request, page, status=status, flash=None if panel else state)
     if panel is not None:

@@ -17,10 +17,12 @@ SHOWN = 200
 
 @router.get("/deliveries")
 def deliveries_page(
-    request: Request, status: str = "", _: Principal = Depends(signed_in)
+    request: Request, status: str = "", principal: Principal = Depends(signed_in)
 ) -> Response:
     chosen = status if status in STATUSES else ""
-    found = tocsin_of(request).paging.deliveries(status=chosen or None, limit=SHOWN)
+    found = tocsin_of(request).paging.deliveries(
+        status=chosen or None, limit=SHOWN, viewer=principal
+    )
     return render(
         request,
         "paging/deliveries.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
@@ -59,7 +61,7 @@ def parse_filters(query: QueryParams) -> IncidentFilter:
 
 
 @router.get("/incidents")
-def incident_list(request: Request, _: Principal = Depends(signed_in)) -> Response:
+def incident_list(request: Request, principal: Principal = Depends(signed_in)) -> Response:
     """Newest first, filtered, one page at a time with an 'older' link."""
     tocsin = tocsin_of(request)
     query = request.query_params
@@ -67,7 +69,7 @@ def incident_list(request: Request, _: Principal = Depends(signed_in)) -> Respon
     page: Page[IncidentSummary] = Page([], None)
     status = 200
     try:
-        filters = parse_filters(query)
+        filters = replace(parse_filters(query), viewer=principal)
         page = tocsin.incidents.list(filters, limit=PAGE_SIZE, cursor=text(query, "cursor") or None)
     except DomainError as exc:
         state = FormState(state.values, exc.detail, exc.field, exc.title)
@@ -128,6 +130,7 @@ def declare(request: Request, change: Change = Depends(change_request)) -> Respo
             business_impact=text(form, "business_impact"),
             customer_facing=flag(form, "customer_facing"),
             detection_source=DetectionSource.parse(text(form, "detection_source") or "employee"),
+            private=flag(form, "private"),
         )
         incident_id = tocsin_of(request).handle(command)
     except DomainError as exc:
@@ -136,16 +139,18 @@ def declare(request: Request, change: Change = Depends(change_request)) -> Respo
 
 
 @router.get("/incidents/{ref}")
-def incident_page(ref: str, request: Request, _: Principal = Depends(signed_in)) -> Response:
+def incident_page(
+    ref: str, request: Request, principal: Principal = Depends(signed_in)
+) -> Response:
     """Details, timeline and the forms to work the incident, kept live by /events."""
-    page = IncidentPage(tocsin_of(request), parse_reference(ref))
+    page = IncidentPage(tocsin_of(request), parse_reference(ref), principal)
     return render_page(request, page)
 
 
 @router.get("/incidents/{ref}/panels/{name}")
 def incident_panel(
-    ref: str, name: str, request: Request, _: Principal = Depends(signed_in)
+    ref: str, name: str, request: Request, principal: Principal = Depends(signed_in)
 ) -> Response:
     """One panel of the incident page, fetched again by htmx when the incident changes."""
-    page = IncidentPage(tocsin_of(request), parse_reference(ref))
+    page = IncidentPage(tocsin_of(request), parse_reference(ref), principal)
     return render_panel(request, page, name)

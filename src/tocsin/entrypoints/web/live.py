@@ -24,6 +24,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain.errors import NotFound
 from tocsin.domain.incidents import parse_reference, reference
 from tocsin.entrypoints.web.sessions import SignInRequired, current_principal, next_for, tocsin_of
+from tocsin.views.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
@@ -47,6 +48,7 @@ async def changes(
     tocsin: Tocsin,
     incident_id: int,
     known: int | None,
+    viewer: Principal | None = None,
     *,
     poll: float,
     heartbeat: float = HEARTBEAT_SECONDS,
@@ -61,7 +63,8 @@ async def changes(
         quiet_since = loop.time()
         while True:
             wake.clear()  # before reading, so a commit during the read wakes the next wait
-            current = await run_in_threadpool(tocsin.incidents.version, incident_id)
+            # Asked each time: someone made private and no longer a participant stops seeing it.
+            current = await run_in_threadpool(tocsin.incidents.version, incident_id, viewer)
             if current is None:
                 yield "event: gone\ndata: deleted\n\n"
                 return
@@ -93,12 +96,19 @@ async def incident_events(
         raise SignInRequired(next_for(request))
     tocsin = tocsin_of(request)
     incident_id = parse_reference(ref)
-    if await run_in_threadpool(tocsin.incidents.version, incident_id) is None:
+    if await run_in_threadpool(tocsin.incidents.version, incident_id, principal) is None:
         raise NotFound(f"no incident {reference(incident_id)}", field="incident")
     last_event = request.headers.get("last-event-id", "")
     known = int(last_event) if last_event.isdigit() else since
     return StreamingResponse(
-        changes(tocsin, incident_id, known, poll=poll_seconds(tocsin), lifetime=STREAM_SECONDS),
+        changes(
+            tocsin,
+            incident_id,
+            known,
+            principal,
+            poll=poll_seconds(tocsin),
+            lifetime=STREAM_SECONDS,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

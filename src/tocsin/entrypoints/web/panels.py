@@ -21,6 +21,7 @@ from tocsin.entrypoints.web.forms import EMPTY, FormState
 from tocsin.entrypoints.web.templating import render
 from tocsin.policy.durations import format_duration
 from tocsin.policy.model import SeverityLevel
+from tocsin.views.accounts import Principal
 from tocsin.views.alerts import AlertFilter, AlertView
 from tocsin.views.catalog import PersonView, ServiceView
 from tocsin.views.changes import ChangeView
@@ -63,10 +64,15 @@ class IncidentPage:
     detection_sources = tuple(DetectionSource)
 
     def __init__(
-        self, tocsin: Tocsin, incident_id: int, forms: Mapping[str, FormState] | None = None
+        self,
+        tocsin: Tocsin,
+        incident_id: int,
+        viewer: Principal,
+        forms: Mapping[str, FormState] | None = None,
     ) -> None:
         self._tocsin = tocsin
         self.id = incident_id
+        self.viewer = viewer
         self._forms = dict(forms or {})
 
     def form(self, name: str) -> FormState:
@@ -74,16 +80,18 @@ class IncidentPage:
 
     @cached_property
     def detail(self) -> IncidentDetail:
-        return self._tocsin.incidents.detail(self.id)
+        return self._tocsin.incidents.detail(self.id, self.viewer)
 
     @cached_property
     def timeline(self) -> list[EntryView]:
-        return self._tocsin.incidents.timeline(self.id)
+        return self._tocsin.incidents.timeline(self.id, viewer=self.viewer)
 
     @cached_property
     def alerts(self) -> Page[AlertView]:
         """The alerts that declared or joined the incident, newest first."""
-        return self._tocsin.alerts.list(AlertFilter(incident_id=self.id), limit=ALERTS_SHOWN)
+        return self._tocsin.alerts.list(
+            AlertFilter(incident_id=self.id, viewer=self.viewer), limit=ALERTS_SHOWN
+        )
 
     @cached_property
     def changes(self) -> list[ChangeView]:

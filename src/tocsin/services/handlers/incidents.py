@@ -26,6 +26,7 @@ def declare_incident(cmd: commands.DeclareIncident, ctx: Context) -> int:
         detection_source=cmd.detection_source,
         detected_at=cmd.detected_at,
         impact_started_at=cmd.impact_started_at,
+        private=cmd.private,
     )
     ctx.uow.incidents.add(incident)
     return incident.id
@@ -117,3 +118,18 @@ def _person_ref(uow: UnitOfWork, handle: str) -> PersonRef:
     if person is None or person.id is None:
         raise NotFound(f"no person with handle {handle!r}", field="person")
     return PersonRef(person.id, person.name)
+
+
+def set_incident_privacy(cmd: commands.SetIncidentPrivacy, ctx: Context) -> None:
+    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident.set_private(cmd.private, cmd.actor, ctx.clock.now())
+
+
+def invite_participant(cmd: commands.InviteParticipant, ctx: Context) -> None:
+    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident.invite(_person_ref(ctx.uow, cmd.person), cmd.actor, ctx.clock.now())
+
+
+def post_message(cmd: commands.PostMessage, ctx: Context) -> None:
+    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident.post_message(cmd.body, cmd.actor, ctx.clock.now())

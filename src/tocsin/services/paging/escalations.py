@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from tocsin.domain import commands, events
 from tocsin.domain.actors import Actor
 from tocsin.domain.catalog import ContactKind, Person
-from tocsin.domain.incidents import Incident
+from tocsin.domain.incidents import Incident, PersonRef
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.paging import Delivery, Escalation, EscalationState, idempotency_key
 from tocsin.domain.statuses import Status
@@ -187,6 +187,8 @@ class Stepper:
         return self.ctx.policy.notification_channels[self.escalation.severity]
 
     def _page(self, person: Person, why: str, index: int) -> None:
+        if person.id is not None:
+            self.incident.paged(PersonRef(person.id, person.name), self.now)
         channels = self._channels()
         listed = [c for c in person.contact_methods if c.kind in channels]
         if listed:

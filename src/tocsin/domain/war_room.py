@@ -1,0 +1,54 @@
+"""The war room's people and conversation: participants, private incidents, messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tocsin.domain.errors import InvalidInput
+
+MESSAGE_MAX = 4_000
+
+
+class JoinReason(StrEnum):
+    """Why someone is a participant; only invitations are announced on the timeline."""
+
+    DECLARED = "declared"
+    ROLE = "role"
+    PAGED = "paged"
+    INVITED = "invited"
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A person taking part in an incident; private incidents are visible to these people only."""
+
+    person_id: int
+    reason: JoinReason
+    added_at: datetime
+    added_by: str
+
+
+@dataclass
+class Message:
+    """One message in the war room's live conversation."""
+
+    incident_id: int
+    author: str
+    author_user_id: int | None
+    body: str
+    posted_at: datetime
+    id: int | None = None
+
+
+def clean_message(body: str) -> str:
+    """Trim a message and refuse empty or oversized ones."""
+    text = body.strip()
+    if not text:
+        raise InvalidInput("message must not be empty", field="body")
+    if len(text) > MESSAGE_MAX:
+        raise InvalidInput(
+            f"message is {len(text)} characters; the limit is {MESSAGE_MAX}", field="body"
+        )
+    return text

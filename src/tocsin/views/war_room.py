@@ -1,0 +1,77 @@
+"""The war room's conversation and its participants, as plain data for pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tocsin.adapters import orm
+from tocsin.adapters.database import Database
+from tocsin.domain.errors import NotFound
+from tocsin.domain.incidents import reference
+from tocsin.views.accounts import Principal
+from tocsin.views.visibility import visible
+
+MESSAGES_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    author: str
+    body: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    handle: str
+    name: str
+    reason: str
+    added_at: datetime
+    added_by: str
+
+
+class WarRoomViews:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def messages(
+        self, incident_id: int, viewer: Principal | None = None, *, after: int = 0
+    ) -> list[MessageView]:
+        """The latest messages, oldest first; `after` returns only those newer than an id."""
+        m = orm.war_room_messages
+        query = (
+            select(m.c.id, m.c.author, m.c.body, m.c.posted_at)
+            .where(m.c.incident_id == incident_id, m.c.id > after)
+            .order_by(m.c.id.desc())
+            .limit(MESSAGES_SHOWN)
+        )
+        with self._db.reader.connect() as conn:
+            self._check(conn, incident_id, viewer)
+            rows = conn.execute(query).all()
+        return [MessageView(r.id, r.author, r.body, r.posted_at) for r in reversed(rows)]
+
+    def participants(
+        self, incident_id: int, viewer: Principal | None = None
+    ) -> list[ParticipantView]:
+        p, people = orm.incident_participants, orm.people
+        query = (
+            select(people.c.handle, people.c.name, p.c.reason, p.c.added_at, p.c.added_by)
+            .join(people, people.c.id == p.c.person_id)
+            .where(p.c.incident_id == incident_id)
+            .order_by(p.c.added_at, people.c.name)
+        )
+        with self._db.reader.connect() as conn:
+            self._check(conn, incident_id, viewer)
+            rows = conn.execute(query).all()
+        return [ParticipantView(*r) for r in rows]
+
+    @staticmethod
+    def _check(conn: object, incident_id: int, viewer: Principal | None) -> None:
+        i = orm.incidents
+        query = select(i.c.id).where(i.c.id == incident_id, visible(viewer, i.c.id))
+        if conn.scalar(query) is None:  # type: ignore[attr-defined]
+            raise NotFound(f"no incident {reference(incident_id)}", field="incident")
