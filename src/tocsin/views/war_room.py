@@ -69,6 +69,14 @@ class WarRoomViews:
             rows = conn.execute(query).all()
         return [ParticipantView(*r) for r in rows]
 
+    def handle_of(self, person_id: int | None) -> str | None:
+        """The catalog handle of a signed-in user's person, to offer them a role."""
+        if person_id is None:
+            return None
+        with self._db.reader.connect() as conn:
+            found = conn.scalar(select(orm.people.c.handle).where(orm.people.c.id == person_id))
+        return None if found is None else str(found)
+
     @staticmethod
     def _check(conn: object, incident_id: int, viewer: Principal | None) -> None:
         i = orm.incidents

@@ -28,10 +28,22 @@ from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
 from tocsin.views.paging import IncidentPaging
+from tocsin.views.war_room import MessageView, ParticipantView
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging")
+LIVE_PANELS = (
+    "details",
+    "timeline",
+    "status",
+    "severity",
+    "edit",
+    "alerts",
+    "changes",
+    "paging",
+    "messages",
+    "participants",
+)
 PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
@@ -102,6 +114,20 @@ class IncidentPage:
     def paging(self) -> IncidentPaging:
         """Its escalation and the pages it sent, waiting or given up on."""
         return self._tocsin.paging.for_incident(self.id)
+
+    @cached_property
+    def messages(self) -> list[MessageView]:
+        """The war room's conversation, oldest first."""
+        return self._tocsin.war_room.messages(self.id, self.viewer)
+
+    @cached_property
+    def participants(self) -> list[ParticipantView]:
+        return self._tocsin.war_room.participants(self.id, self.viewer)
+
+    @cached_property
+    def my_handle(self) -> str | None:
+        """The viewer's catalog handle, if their account is linked to a person."""
+        return self._tocsin.war_room.handle_of(self.viewer.person_id)
 
     @property
     def acknowledged(self) -> bool:
