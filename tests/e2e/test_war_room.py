@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,8 +37,8 @@ class Clients:
 
 
 @pytest.fixture
-def clients(catalog: Tocsin) -> Iterator[Clients]:
-    yield Clients(catalog)
+def clients(catalog: Tocsin) -> Clients:
+    return Clients(catalog)
 
 
 def declare(client: TestClient, **fields: object) -> dict[str, object]:
