@@ -169,7 +169,7 @@ def test_the_web_war_room_conversation_and_private_pages(clients: Clients) -> No
             "/incidents/1/messages", {"body": "rotate the keys"}, headers={"HX-Request": "true"}
         )
         assert posted.status_code == 200
-        assert "rotate the keys" in text_of(posted.text)
+        assert "rotate the keys" in alice.read("/incidents/1/panels/messages")
         empty = alice.post("/incidents/1/messages", {"body": "  "}, headers={"HX-Request": "true"})
         assert empty.status_code == 422
         assert "message must not be empty" in text_of(empty.text)

@@ -281,3 +281,35 @@ def test_the_signing_secret_is_offered_only_for_grafana(
         expect(page.locator("#integration-secret")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_two_participants_talk_in_the_war_room_live(chromium: Browser, server: LiveServer) -> None:
+    server.core.handle(commands.DeclareIncident("Checkout down", Severity.P2, Actor("Pager")))
+    alice_context, alice = signed_in(chromium, server, "alice")
+    bob_context, bob = signed_in(chromium, server, "bob")
+    try:
+        for page in (alice, bob):
+            page.goto("/incidents/1")
+            expect(page.locator(".incident-page")).to_have_attribute("data-live-state", "open")
+        bob.evaluate("window.notReloaded = true")
+        bob.get_by_label("Message", exact=True).fill("half-typed")
+
+        alice.get_by_label("Message", exact=True).fill("Rolling back cart v42")
+        alice.get_by_role("button", name="Send").click()
+        expect(alice.get_by_label("Message", exact=True)).to_have_value("")
+        bob_messages = bob.locator("#panel-messages .message")
+        expect(bob_messages).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+        expect(bob_messages.first).to_contain_text("Alice Martin")
+        expect(bob_messages.first).to_contain_text("Rolling back cart v42")
+        expect(bob.get_by_label("Message", exact=True)).to_have_value("half-typed")
+
+        bob.get_by_label("Message", exact=True).fill("Error rate is dropping")
+        bob.get_by_role("button", name="Send").click()
+        alice_messages = alice.locator("#panel-messages .message")
+        expect(alice_messages).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+        expect(alice_messages.last).to_contain_text("Bob Chen")
+        expect(alice_messages.last).to_contain_text("Error rate is dropping")
+        assert bob.evaluate("window.notReloaded") is True
+    finally:
+        alice_context.close()
+        bob_context.close()

@@ -44,7 +44,7 @@ LIVE_PANELS = (
     "messages",
     "participants",
 )
-PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
+PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
 

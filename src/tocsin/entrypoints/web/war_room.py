@@ -20,7 +20,7 @@ def post_message(ref: str, request: Request, change: Change = Depends(change_req
     """Say something in the war room; every open page shows it at once."""
     body = text(change.form, "body")
     return apply(
-        request, change, ref, "messages", lambda i: commands.PostMessage(i, body, change.actor)
+        request, change, ref, "message", lambda i: commands.PostMessage(i, body, change.actor)
     )
 
 
