@@ -239,3 +239,29 @@ def test_not_yaml_and_empty_files() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read the file"):
         load_policy_file(tmp_path / "missing.yaml")
+
+
+def test_war_room_mirror_names_chat_destinations_only() -> None:
+    mirrored = default_with(
+        '    video: "meet.company.com/incident-[ID]"\n',
+        '    video: "meet.company.com/incident-[ID]"\n    mirror: [team-chat]\n',
+    )
+    assert any(
+        "'team-chat' has no entry in paging.destinations" in m for *_, m in problems(mirrored)
+    )
+    others = "".join(
+        f"    {name}: {{apprise: 'json://x'}}\n"
+        for name in ("pagerduty", "slack-incidents", "slack-team", "jira")
+    )
+    to_pagerduty = (
+        f"{mirrored}\npaging:\n  destinations:\n{others}    team-chat: {{pagerduty: k}}\n"
+    )
+    assert any("'team-chat' is a PagerDuty destination" in m for *_, m in problems(to_pagerduty))
+    to_chat = (
+        f"{mirrored}\npaging:\n  destinations:\n{others}    team-chat: {{apprise: 'json://c'}}\n"
+    )
+    assert load_policy(to_chat, "p.yaml").channels.war_room.mirror == ["team-chat"]
+    rooms = load_default_policy().channels.war_room
+    assert rooms.incident_in_chat("#incident-42") == 42
+    assert rooms.incident_in_chat("incident-42") == 42
+    assert rooms.incident_in_chat("#incidents-status") is None

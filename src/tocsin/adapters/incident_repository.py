@@ -210,6 +210,7 @@ class SqlAlchemyIncidentRepository:
                         "author_user_id": m.author_user_id,
                         "body": m.body,
                         "posted_at": m.posted_at,
+                        "via": m.via,
                     }
                     for m in incident.new_messages
                 ],

@@ -186,8 +186,8 @@ def send_apprise(url: str, delivery: Delivery) -> None:
     sender = apprise.Apprise()
     if not sender.add(url):
         raise SendFailed("the apprise URL is not one apprise understands", permanent=True)
-    title = (
-        delivery.subject if delivery.event == "trigger" else f"{delivery.event}: {delivery.subject}"
-    )
+    # Acknowledge and resolve say so in the title; pages and messages read as they are.
+    plain = delivery.event in ("trigger", "message")
+    title = delivery.subject if plain else f"{delivery.event}: {delivery.subject}"
     if not sender.notify(title=title, body=delivery.body):
         raise SendFailed("apprise could not deliver the message (see the log)", permanent=False)

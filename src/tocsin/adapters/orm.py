@@ -209,6 +209,7 @@ war_room_messages = Table(
     Column("author_user_id", Integer, nullable=True),
     Column("body", Text, nullable=False),
     Column("posted_at", UtcDateTime, nullable=False),
+    Column("via", String(63), nullable=True),  # the chat integration it came through
     Index("ix_war_room_messages_incident", "incident_id", "id"),
 )
 

@@ -131,6 +131,7 @@ class PostMessage(Command):
     incident_id: int
     body: str
     actor: Actor
+    via: str | None = None  # the chat integration it came through
 
 
 # ----- catalog --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
@@ -78,4 +79,9 @@ class IncidentVisibilityChanged(Event):
 
 @dataclass(frozen=True)
 class WarRoomMessagePosted(Event):
-    """A message in the war room; open pages refresh their conversation."""
+    """A message in the war room; open pages refresh, chat tools get a mirror of it."""
+
+    author: str
+    body: str
+    posted_at: datetime
+    via: str | None

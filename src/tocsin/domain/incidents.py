@@ -289,12 +289,22 @@ class Incident:
         self.log(EntryKind.VISIBILITY_CHANGED, body, actor, now, data={"private": private})
         self.events.append(events.IncidentVisibilityChanged(self.id, private))
 
-    def post_message(self, body: str, actor: Actor, now: datetime) -> Message:
-        """Say something in the war room; everyone watching sees it at once."""
+    def post_message(
+        self, body: str, actor: Actor, now: datetime, via: str | None = None
+    ) -> Message:
+        """Say something in the war room; everyone watching sees it at once.
+
+        `via` names the chat integration a message came through. Chat users are not Tocsin
+        users, so a private incident takes no messages from chat.
+        """
         self.authorize(actor, Power.ADVISE, "posting messages", now)
-        message = Message(self.id, actor.name, actor.user_id, clean_message(body), now)
+        if via is not None and self.private:
+            raise NotFound(f"no incident {self.reference}", field="incident")
+        message = Message(self.id, actor.name, actor.user_id, clean_message(body), now, via)
         self.new_messages.append(message)
-        self.events.append(events.WarRoomMessagePosted(self.id))
+        self.events.append(
+            events.WarRoomMessagePosted(self.id, message.author, message.body, now, via)
+        )
         return message
 
     @property

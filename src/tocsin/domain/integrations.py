@@ -21,6 +21,7 @@ class IntegrationKind(StrEnum):
     GENERIC = "generic"
     HEARTBEAT = "heartbeat"
     CHANGE = "change"
+    CHAT = "chat"  # war-room messages from a chat tool's outgoing webhook
 
     @classmethod
     def parse(cls, raw: str) -> IntegrationKind:
@@ -34,7 +35,7 @@ class IntegrationKind(StrEnum):
 
     @property
     def sends_alerts(self) -> bool:
-        return self is not IntegrationKind.CHANGE
+        return self not in (IntegrationKind.CHANGE, IntegrationKind.CHAT)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -39,6 +40,7 @@ class Message:
     author_user_id: int | None
     body: str
     posted_at: datetime
+    via: str | None = None  # the chat integration it came through; None when posted in Tocsin
     id: int | None = None
 
 
@@ -52,3 +54,16 @@ def clean_message(body: str) -> str:
             f"message is {len(text)} characters; the limit is {MESSAGE_MAX}", field="body"
         )
     return text
+
+
+def mirrored_text(reference: str, author: str, body: str) -> str:
+    """How a war-room message reads in a chat tool; the leading reference marks it as ours."""
+    return f"[{reference}] {author}: {body}"
+
+
+def is_mirrored(text: str) -> bool:
+    """A chat message that is one of our own mirrored messages coming back: not taken in again."""
+    return _MIRRORED.match(text.lstrip()) is not None
+
+
+_MIRRORED = re.compile(r"^\[INC-\d+\] ")

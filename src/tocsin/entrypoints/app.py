@@ -14,6 +14,7 @@ from tocsin.entrypoints.api import (
     accounts,
     alerts,
     catalog,
+    chat_hooks,
     errors,
     feeds,
     hooks,
@@ -80,5 +81,6 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(schedules.router)
     app.include_router(feeds.router)
     app.include_router(war_room.router)
+    app.include_router(chat_hooks.router)
     pages.mount(app)
     return app

@@ -117,6 +117,14 @@ class WarRoomChannels(Section):
     voice: str = Field(min_length=1)
     chat: str = Field(min_length=1)
     video: str = Field(min_length=1)
+    # paging.destinations (apprise or webhook) that get a copy of every war-room message
+    mirror: list[str] = Field(default_factory=list)
+
+    def incident_in_chat(self, channel: str) -> int | None:
+        """The incident number a chat channel name stands for, by the chat pattern."""
+        pattern = re.escape(self.chat.lstrip("#")).replace(re.escape("[ID]"), r"(\d+)")
+        found = re.fullmatch(pattern, channel.strip().lstrip("#"))
+        return int(found.group(1)) if found else None
 
     @field_validator("voice", "chat", "video")
     @classmethod
@@ -203,6 +211,17 @@ class Policy(Section):
                 raise ValueError(
                     f"notification_channels.{severity}: {', '.join(unknown)} "
                     "have no entry in paging.destinations"
+                )
+        for name in self.channels.war_room.mirror:
+            destination = self.paging.destinations.get(name)
+            if destination is None:
+                raise ValueError(
+                    f"channels.war_room.mirror: {name!r} has no entry in paging.destinations"
+                )
+            if destination.pagerduty is not None:
+                raise ValueError(
+                    f"channels.war_room.mirror: {name!r} is a PagerDuty destination; "
+                    "messages go to chat tools (apprise or webhook destinations)"
                 )
         missing_roles = [r.value for r in Role if r not in self.roles]
         if missing_roles:

@@ -64,7 +64,7 @@ async def _find(tocsin: Tocsin, key: str) -> IntegrationView | None:
     return await run_in_threadpool(tocsin.alerts.integration_by_key, key)
 
 
-async def _integration(tocsin: Tocsin, key: str, kind: IntegrationKind) -> IntegrationView:
+async def integration_for(tocsin: Tocsin, key: str, kind: IntegrationKind) -> IntegrationView:
     integration = await _find(tocsin, key)
     if integration is None:
         raise NotFound("no integration has this key (was it rotated?)", field="key")
@@ -133,7 +133,7 @@ async def _receive(
 ) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = await _integration(tocsin, key, kind)
+    integration = await integration_for(tocsin, key, kind)
     if integration.secret:
         verify_grafana_signature(request, body, integration.secret)
     document = _json_object(body)
@@ -177,7 +177,7 @@ def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None
 async def generic(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = await _integration(tocsin, key, IntegrationKind.GENERIC)
+    integration = await integration_for(tocsin, key, IntegrationKind.GENERIC)
     document = _json(body)
     mapping = generic_sender.GenericMapping.model_validate(integration.config)
     signals = generic_sender.signals(mapping, document)
@@ -193,7 +193,7 @@ async def heartbeat(request: Request, key: str) -> dict[str, Any]:
     """Any GET or POST counts; a missed-heartbeat alert, if one is firing, resolves."""
     tocsin = _tocsin(request)
     await read_body(request, 64 * 1024)
-    integration = await _integration(tocsin, key, IntegrationKind.HEARTBEAT)
+    integration = await integration_for(tocsin, key, IntegrationKind.HEARTBEAT)
     ended = await run_in_threadpool(tocsin.handle, commands.PingHeartbeat(integration.id))
     return {"status": "ok", "resolved": ended}
 
@@ -215,7 +215,7 @@ class ChangeBody(BaseModel):
 async def change(request: Request, key: str) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
-    integration = await _integration(tocsin, key, IntegrationKind.CHANGE)
+    integration = await integration_for(tocsin, key, IntegrationKind.CHANGE)
     parsed = _validated(ChangeBody, _json_object(body))
     recorded = await run_in_threadpool(
         tocsin.handle,

@@ -49,6 +49,7 @@ KIND_CHOICES = (
     KindChoice(IntegrationKind.CHANGE, "Deploys and changes (CI/CD)"),
     KindChoice(IntegrationKind.GENERIC, "Any JSON (field mapping)"),
     KindChoice(IntegrationKind.HEARTBEAT, "Heartbeat (dead man's switch)"),
+    KindChoice(IntegrationKind.CHAT, "Chat messages into war rooms (Slack, Mattermost)"),
 )
 _RECEIVED = frozenset(c.kind.value for c in KIND_CHOICES)
 

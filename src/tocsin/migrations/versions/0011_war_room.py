@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("author_user_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("via", sa.String(length=63), nullable=True),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],

@@ -10,6 +10,7 @@ from tocsin.services.handlers import (
     incidents,
     integrations,
     silences,
+    war_room,
 )
 from tocsin.services.messagebus import CommandHandler, EventHandler
 from tocsin.services.paging import deliveries, escalations
@@ -56,6 +57,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.Event: [incidents.announce_change],
     events.IncidentDeclared: [escalations.start_escalation],
+    events.WarRoomMessagePosted: [war_room.mirror_message],
     events.IncidentSeverityChanged: [escalations.follow_severity],
     events.IncidentStatusChanged: [escalations.stop_on_status],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],

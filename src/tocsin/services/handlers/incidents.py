@@ -132,4 +132,4 @@ def invite_participant(cmd: commands.InviteParticipant, ctx: Context) -> None:
 
 def post_message(cmd: commands.PostMessage, ctx: Context) -> None:
     incident = ctx.uow.incidents.get(cmd.incident_id)
-    incident.post_message(cmd.body, cmd.actor, ctx.clock.now())
+    incident.post_message(cmd.body, cmd.actor, ctx.clock.now(), cmd.via)

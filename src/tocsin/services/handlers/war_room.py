@@ -1,0 +1,41 @@
+"""War-room effects beyond the incident: copies of its messages in the team's chat tools."""
+
+from __future__ import annotations
+
+from tocsin.domain import events
+from tocsin.domain.paging import Delivery, idempotency_key
+from tocsin.domain.war_room import mirrored_text
+from tocsin.services.messagebus import Context
+
+
+def mirror_message(event: events.WarRoomMessagePosted, ctx: Context) -> None:
+    """Queue a copy of a message for each mirror destination, through the paging outbox.
+
+    Messages that came from chat are not sent back out, and private incidents stay out of chat.
+    """
+    destinations = ctx.policy.channels.war_room.mirror
+    if event.via is not None or not destinations:
+        return
+    incident = ctx.uow.incidents.get(event.incident_id)
+    if incident.private:
+        return
+    text = mirrored_text(incident.reference, event.author, event.body)
+    now = ctx.clock.now()
+    for name in destinations:
+        ctx.uow.deliveries.add(
+            Delivery(
+                incident_id=incident.id,
+                channel=name,
+                method="destination",
+                address=name,
+                subject=f"{incident.reference} war room",
+                body=text,
+                idempotency_key=idempotency_key(
+                    incident.id, "message", event.posted_at.isoformat(), event.author, text, name
+                ),
+                due_at=now,
+                created_at=now,
+                event="message",
+            )
+        )
+    ctx.uow.wake_paging()
