@@ -242,10 +242,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_war_room_mirror_names_chat_destinations_only() -> None:
-    mirrored = default_with(
-        '    video: "meet.company.com/incident-[ID]"\n',
-        '    video: "meet.company.com/incident-[ID]"\n    mirror: [team-chat]\n',
-    )
+    mirrored = default_with("    mirror: []\n", "    mirror: [team-chat]\n")
     assert any(
         "'team-chat' has no entry in paging.destinations" in m for *_, m in problems(mirrored)
     )
