@@ -94,6 +94,32 @@ def load_demo(run_at: RunAt, now: datetime) -> None:
     _resolved_search_incident(run_at, now - timedelta(days=9))
     _resolved_outage(run_at, now - timedelta(days=3))
     _open_payments_incident(run_at, now - timedelta(minutes=25), prometheus.id, deploys.id)
+    _private_security_incident(run_at, now - timedelta(hours=2))
+
+
+def _private_security_incident(run_at: RunAt, t0: datetime) -> None:
+    """Seen only by its participants and admins: a security breach under investigation."""
+    heidi, carol = Actor("Heidi Larsen"), Actor("Carol Diaz")
+    number = run_at(
+        c.DeclareIncident(
+            title="Suspicious sign-ins on staff admin accounts",
+            severity=Severity.P2,
+            actor=heidi,
+            summary="Sign-ins from an unknown network to two admin accounts overnight.",
+            services=("auth",),
+            detection_source=DetectionSource.EMPLOYEE,
+            private=True,
+        ),
+        t0,
+    )
+    steps: list[tuple[int, c.Command]] = [
+        (1, c.AssignRole(number, Role.INCIDENT_COMMANDER, "heidi", heidi)),
+        (2, c.InviteParticipant(number, "carol", heidi)),
+        (3, c.PostMessage(number, "Both accounts' sessions revoked; passwords reset.", heidi)),
+        (6, c.PostMessage(number, "Pulling the auth logs for the last 72 hours.", carol)),
+    ]
+    for minutes, command in steps:
+        run_at(command, t0 + timedelta(minutes=minutes))
 
 
 def _resolved_search_incident(run_at: RunAt, t0: datetime) -> None:
@@ -315,6 +341,10 @@ def _open_payments_incident(
                 bob,
             ),
         ),
+        (4, c.PostMessage(number, "On it. Looking at the acquirer dashboards.", bob)),
+        (5, c.PostMessage(number, "Thanks. Anything deployed in the last hour?", alice)),
+        (7, c.PostMessage(number, "payments-api 2.14.0 changed the retry budget.", bob)),
+        (8, c.PostMessage(number, "US traffic is fine with the same build; it's EU only.", bob)),
         (11, c.ChangeStatus(number, Status.IDENTIFIED, alice, "EU acquirer degraded")),
         (
             15,
