@@ -69,9 +69,10 @@ def test_first_start_migrates_loads_demo_and_prints_the_admin_login(db: Path) ->
             server.url + "/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}
         ).json()
         statuses = sorted(i["status"] for i in listed["items"])
-        assert statuses == ["closed", "identified", "resolved"], (
-            "one open and two resolved incidents"
+        assert statuses == ["closed", "identified", "investigating", "resolved"], (
+            "two open and two resolved incidents"
         )
+        assert [i["private"] for i in listed["items"]].count(True) == 1, "the admin sees it"
         demo = httpx.get(
             server.url + "/api/v1/incidents/INC-2/timeline",
             headers={"Authorization": f"Bearer {token}"},
