@@ -218,3 +218,39 @@ def test_incidents_are_forwarded_to_a_pagerduty_events_api(tmp_path: Path) -> No
                 core.close()
     finally:
         upstream.close()
+
+
+def test_a_private_incident_is_not_announced_to_channel_destinations(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    policy = load_default_policy()
+    hook = Destination(apprise=f"json://127.0.0.1:{receiver.server_address[1]}/apprise")
+    paging = policy.paging.model_copy(update={"destinations": {"slack-incidents": hook}})
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}")
+    core = bootstrap(
+        settings, hasher=FakePasswordHasher(), policy=policy.model_copy(update={"paging": paging})
+    )
+    core.migrate()
+    core.handle(CATALOG)
+    try:
+        with serving(core):
+            secret = commands.DeclareIncident(
+                "Leaked keys", Severity.P3, Actor("Dana"), services=("search",), private=True
+            )
+            core.handle(secret)
+            core.handle(
+                commands.DeclareIncident(
+                    "Search slow", Severity.P3, Actor("Dana"), services=("search",)
+                )
+            )
+            wait_for("apprise's JSON", lambda: len(receiver.bodies) >= 1, timeout=10)
+            wait_for(
+                "every page handled",
+                lambda: all(d.status != "pending" for d in core.paging.deliveries()),
+                timeout=10,
+            )
+        assert [m["title"] for m in receiver.bodies] == ["[P3] INC-2: Search slow"]
+        timeline = [e.body for e in core.incidents.timeline(1)]
+        assert "Not announced to slack-incidents: the incident is private" in timeline
+    finally:
+        core.close()

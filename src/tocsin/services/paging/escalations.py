@@ -68,6 +68,8 @@ def _stop(ctx: Context, incident_id: int, state: EscalationState, *, people_only
 
 def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState) -> None:
     """Destinations told the incident started hear that it was acknowledged or resolved."""
+    if incident.private:  # never told it started, so nothing to follow up
+        return
     event = "resolve" if state is EscalationState.RESOLVED else "acknowledge"
     lead = "Resolved." if event == "resolve" else "Acknowledged: paging stopped."
     now = ctx.clock.now()
@@ -242,8 +244,20 @@ class Stepper:
         )
 
     def _announce(self) -> None:
-        """Channel destinations hear about the incident once, when paging starts."""
+        """Channel destinations hear about the incident once, when paging starts.
+
+        A private incident is told only to the people paged: channels reach beyond them.
+        """
         destinations = self.paging.destinations
+        if self.incident.private:
+            told = [c for c in self._channels() if c in destinations]
+            if told:
+                self._log(
+                    EntryKind.ESCALATION,
+                    f"Not announced to {', '.join(told)}: the incident is private",
+                    {"private": True},
+                )
+            return
         missing = []
         for channel in self._channels():
             if channel in CONTACT_CHANNELS:
