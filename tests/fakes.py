@@ -103,6 +103,9 @@ class _Repo:
             self.loaded[key] = copy.deepcopy(self.items[key])
         return self.loaded.get(key)
 
+    def save(self, entity: Any) -> None:
+        self.loaded[self._key(entity)] = entity
+
     def get_many(self, ids: list[int]) -> dict[int, Any]:
         return {e.id: e for e in self.items.values() if e.id in ids}
 

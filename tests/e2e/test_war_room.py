@@ -199,3 +199,21 @@ def test_signing_in_as_someone_not_invited_never_shows_a_private_title(clients: 
         assert sign_in(client, "bob").status_code == 303
         assert "Credentials leaked" not in client.get("/incidents").text
         assert "Credentials leaked" not in client.get("/deliveries").text
+
+
+def test_an_admin_links_an_existing_user_to_their_person(clients: Clients) -> None:
+    ada, alice = clients("ada"), clients("alice")
+    clients.core.handle(commands.CreateUser("carol", PASSWORD, OrgRole.RESPONDER, "Carol"))
+    carol_token = clients.core.handle(commands.CreateApiToken("carol", "t", Scope.WRITE)).secret
+    carol = TestClient(clients.app, headers={"Authorization": f"Bearer {carol_token}"})
+    declare(alice)
+    alice.post("/api/v1/incidents/1/roles", json={"role": "ic", "person": "alice"})
+    alice.post("/api/v1/incidents/1/roles", json={"role": "tl", "person": "carol"})
+    before = carol.post("/api/v1/incidents/1/status", json={"status": "identified"})
+    assert "not linked to a catalog person" in before.json()["detail"]
+    assert alice.put("/api/v1/users/carol/person", json={"person": "carol"}).status_code == 403
+    assert ada.put("/api/v1/users/carol/person", json={"person": "carol"}).status_code == 204
+    assert ada.put("/api/v1/users/carol/person", json={"person": "zed"}).status_code == 404
+    after = carol.post("/api/v1/incidents/1/status", json={"status": "identified"})
+    assert after.status_code == 403
+    assert "you hold Technical Lead on it" in after.json()["detail"]

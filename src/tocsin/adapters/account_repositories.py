@@ -50,6 +50,19 @@ class SqlAlchemyUserRepository:
             id=row["id"],
         )
 
+    def save(self, user: User) -> None:
+        """Write back what may change after creation: the person, role, name and activity."""
+        self._conn.execute(
+            update(orm.users)
+            .where(orm.users.c.id == user.id)
+            .values(
+                person_id=user.person_id,
+                org_role=user.org_role.value,
+                display_name=user.display_name,
+                active=user.active,
+            )
+        )
+
     def count(self) -> int:
         return int(self._conn.scalar(select(func.count()).select_from(orm.users)) or 0)
 

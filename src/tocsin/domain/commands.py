@@ -207,6 +207,14 @@ class CreateUser(Command):
 
 
 @dataclass(frozen=True)
+class LinkUser(Command):
+    """Say which catalog person a user is (None unlinks): incident roles belong to people."""
+
+    username: str
+    person: str | None
+
+
+@dataclass(frozen=True)
 class CreateApiToken(Command):
     username: str
     name: str

@@ -53,6 +53,12 @@ class UserCreate(BaseModel):
     person: str | None = None
 
 
+class UserLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person: str | None = Field(description="catalog person handle; null unlinks")
+
+
 class UserCreated(BaseModel):
     id: int
     username: str
@@ -72,3 +78,14 @@ def create_user(
         )
     )
     return UserCreated(id=user_id, username=body.username.strip().lower())
+
+
+@router.put("/users/{username}/person", status_code=204)
+def link_user(
+    username: str,
+    body: UserLink,
+    _: Principal = Depends(admin_access),
+    tocsin: Tocsin = Depends(get_tocsin),
+) -> None:
+    """Say which catalog person a user is: incident roles, and private incidents, follow people."""
+    tocsin.handle(commands.LinkUser(username, body.person))

@@ -190,6 +190,20 @@ def user_create(
     output.console.print(f"Created {role} {username}")
 
 
+@user_app.command("link")
+def user_link(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument()],
+    person: Annotated[str | None, typer.Argument(help="Catalog person handle.")] = None,
+    unlink: Annotated[bool, typer.Option(help="Remove the link instead.")] = False,
+) -> None:
+    """Link a user to the catalog person they are, so they can hold incident roles."""
+    if not unlink and not person:
+        raise typer.BadParameter("name the person, or pass --unlink")
+    state(ctx).tocsin().handle(commands.LinkUser(username, None if unlink else person))
+    output.console.print(f"{username} is {'no longer linked' if unlink else person}")
+
+
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]) -> None:
     """Validate a policy file and report every problem with its line."""

@@ -33,6 +33,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.SaveService: catalog.save_service,
     commands.ImportCatalog: catalog.import_catalog,
     commands.CreateUser: accounts.create_user,
+    commands.LinkUser: accounts.link_user,
     commands.CreateApiToken: accounts.create_api_token,
     commands.RevokeApiToken: accounts.revoke_api_token,
     commands.LogIn: accounts.log_in,

@@ -10,7 +10,13 @@ from datetime import timedelta
 from tocsin.domain import accounts as acc
 from tocsin.domain import commands
 from tocsin.domain.catalog import clean_name
-from tocsin.domain.errors import AlreadyExists, AuthenticationFailed, NotFound, PermissionDenied
+from tocsin.domain.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    NoChange,
+    NotFound,
+    PermissionDenied,
+)
 from tocsin.services.messagebus import Context
 
 TOKEN_PREFIX = "tsn_"
@@ -63,6 +69,22 @@ def create_user(cmd: commands.CreateUser, ctx: Context) -> int:
     ctx.uow.users.add(user)
     assert user.id is not None
     return user.id
+
+
+def link_user(cmd: commands.LinkUser, ctx: Context) -> None:
+    user = ctx.uow.users.find(cmd.username.strip().lower())
+    if user is None:
+        raise NotFound(f"no user named {cmd.username!r}", field="username")
+    person_id = None
+    if cmd.person:
+        person = ctx.uow.people.find(cmd.person.strip().lower())
+        if person is None:
+            raise NotFound(f"no person with handle {cmd.person!r}", field="person")
+        person_id = person.id
+    if person_id == user.person_id:
+        raise NoChange(f"{user.username} is already linked that way", field="person")
+    user.person_id = person_id
+    ctx.uow.users.save(user)
 
 
 def create_api_token(cmd: commands.CreateApiToken, ctx: Context) -> NewToken:
