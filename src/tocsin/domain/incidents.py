@@ -150,6 +150,7 @@ class Incident:
         detected_at: datetime | None = None,
         impact_started_at: datetime | None = None,
         timestamp_source: Source = Source.PERSON,
+        workflow: str | None = None,
     ) -> Incident:
         """Open a new incident in Investigating; detected_at defaults to now."""
         incident = cls(
@@ -187,7 +188,7 @@ class Incident:
             data={"severity": severity.value, "services": [s.slug for s in incident.services]},
         )
         incident.events.append(
-            events.IncidentDeclared(id, severity, incident.title, customer_facing)
+            events.IncidentDeclared(id, severity, incident.title, customer_facing, workflow)
         )
         return incident
 

@@ -34,6 +34,10 @@ class EntryKind(StrEnum):
     ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
     DELIVERY_FAILED = "delivery_failed"
     OVERRIDE = "override"  # an admin acted outside their incident role
+    # workflow: stages, checklists and tasks
+    STAGE_CHANGED = "stage_changed"
+    CHECKLIST = "checklist"
+    TASK = "task"
 
     @property
     def is_manual(self) -> bool:

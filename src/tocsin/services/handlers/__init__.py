@@ -10,6 +10,7 @@ from tocsin.services.handlers import (
     incidents,
     integrations,
     silences,
+    workflows,
 )
 from tocsin.services.messagebus import CommandHandler, EventHandler
 from tocsin.services.paging import deliveries, escalations
@@ -48,6 +49,13 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.AcknowledgeByLink: deliveries.acknowledge_by_link,
     commands.ClaimDeliveries: deliveries.claim_deliveries,
     commands.RecordDelivery: deliveries.record_delivery,
+    # workflow: stages, checklists, tasks
+    commands.MoveStage: workflows.move_stage,
+    commands.TickChecklistItem: workflows.tick_checklist_item,
+    commands.StartTask: workflows.start_task,
+    commands.CompleteTask: workflows.complete_task,
+    commands.SkipTask: workflows.skip_task,
+    commands.AssignTask: workflows.assign_task,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
@@ -57,3 +65,6 @@ EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.IncidentStatusChanged: [escalations.stop_on_status],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
 }
+# workflow: every incident runs one from declaration; a raised severity adds its workstreams
+EVENT_HANDLERS[events.IncidentDeclared].append(workflows.start_workflow)
+EVENT_HANDLERS[events.IncidentSeverityChanged].append(workflows.add_severity_workstreams)

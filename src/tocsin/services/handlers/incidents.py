@@ -26,6 +26,7 @@ def declare_incident(cmd: commands.DeclareIncident, ctx: Context) -> int:
         detection_source=cmd.detection_source,
         detected_at=cmd.detected_at,
         impact_started_at=cmd.impact_started_at,
+        workflow=cmd.workflow,
     )
     ctx.uow.incidents.add(incident)
     return incident.id
