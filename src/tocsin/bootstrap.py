@@ -29,6 +29,7 @@ from tocsin.views.changes import ChangeViews
 from tocsin.views.incidents import IncidentViews
 from tocsin.views.paging import PagingViews
 from tocsin.views.schedules import ScheduleViews
+from tocsin.views.workflows import WorkflowViews
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Tocsin:
     inbox: InboxWriter
     notifier: Notifier
     _hasher: PasswordHasher
+    workflows: WorkflowViews
 
     def handle(self, command: Command) -> Any:
         result = self.bus.handle(command)
@@ -133,6 +135,7 @@ def bootstrap(
             settings.public_url(),
         ),
         _hasher=hasher,
+        workflows=WorkflowViews(database),
     )
 
 

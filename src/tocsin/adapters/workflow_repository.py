@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from tocsin.adapters import orm
+from tocsin.adapters.workflow_rows import load_workflow, task_row, workflow_row
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.incidents import reference
-from tocsin.domain.roles import Role
-from tocsin.domain.tasks import Priority, Task, TaskStatus
-from tocsin.domain.workflows import IncidentWorkflow, StagePlan, Tick
+from tocsin.domain.tasks import Task
+from tocsin.domain.workflows import IncidentWorkflow
 
 
 class SqlAlchemyWorkflowRepository:
@@ -25,11 +23,11 @@ class SqlAlchemyWorkflowRepository:
 
     def add(self, workflow: IncidentWorkflow) -> None:
         workflow.version = 1
-        self._conn.execute(insert(orm.incident_workflows).values(**_workflow_row(workflow)))
+        self._conn.execute(insert(orm.incident_workflows).values(**workflow_row(workflow)))
         if workflow.tasks:
             self._conn.execute(
                 insert(orm.incident_tasks),
-                [_task_row(workflow.incident_id, t) for t in workflow.tasks],
+                [task_row(workflow.incident_id, t) for t in workflow.tasks],
             )
         self._remember(workflow)
 
@@ -56,7 +54,7 @@ class SqlAlchemyWorkflowRepository:
         result = self._conn.execute(
             update(w)
             .where(w.c.incident_id == workflow.incident_id, w.c.version == previous)
-            .values(**_workflow_row(workflow))
+            .values(**workflow_row(workflow))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(
@@ -65,7 +63,7 @@ class SqlAlchemyWorkflowRepository:
         before = {t.key: t for t in self._loaded.get(workflow.incident_id, [])}
         t = orm.incident_tasks
         for task in workflow.tasks:
-            row = _task_row(workflow.incident_id, task)
+            row = task_row(workflow.incident_id, task)
             if task.key not in before:
                 self._conn.execute(insert(t).values(**row))
             elif before[task.key] != task:
@@ -78,95 +76,3 @@ class SqlAlchemyWorkflowRepository:
 
     def _remember(self, workflow: IncidentWorkflow) -> None:
         self._loaded[workflow.incident_id] = [replace(t) for t in workflow.tasks]
-
-
-def load_workflow(conn: Connection, incident_id: int) -> IncidentWorkflow | None:
-    """The incident's workflow with its tasks, or None; views read it through here too."""
-    row = (
-        conn.execute(
-            select(orm.incident_workflows).where(
-                orm.incident_workflows.c.incident_id == incident_id
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
-    t = orm.incident_tasks
-    task_rows = conn.execute(
-        select(t).where(t.c.incident_id == incident_id).order_by(t.c.position)
-    ).mappings()
-    return IncidentWorkflow(
-        incident_id=incident_id,
-        name=row["workflow"],
-        stages=[
-            StagePlan(s["key"], s["name"], Role(s["role"]), tuple(s["checklist"]))
-            for s in row["stages"]
-        ],
-        stage=row["stage"],
-        tasks=[_task(r) for r in task_rows],
-        ticks=[
-            Tick(k["stage"], k["item"], k["by"], datetime.fromisoformat(k["at"]))
-            for k in row["ticks"]
-        ],
-        resolution_task=row["resolution_task"],
-        version=row["version"],
-    )
-
-
-def _workflow_row(w: IncidentWorkflow) -> dict[str, Any]:
-    return {
-        "incident_id": w.incident_id,
-        "workflow": w.name,
-        "stage": w.stage,
-        "stages": [
-            {"key": s.key, "name": s.name, "role": s.role.value, "checklist": list(s.checklist)}
-            for s in w.stages
-        ],
-        "ticks": [
-            {"stage": k.stage, "item": k.item, "by": k.by, "at": k.at.isoformat()} for k in w.ticks
-        ],
-        "resolution_task": w.resolution_task,
-        "version": w.version,
-    }
-
-
-def _task_row(incident_id: int, task: Task) -> dict[str, Any]:
-    return {
-        "incident_id": incident_id,
-        "key": task.key,
-        "position": task.position,
-        "content": task.content,
-        "priority": task.priority.value,
-        "role": task.role.value if task.role else None,
-        "estimate_seconds": int(task.estimate.total_seconds()) if task.estimate else None,
-        "depends_on": list(task.depends_on),
-        "workstream": task.workstream,
-        "team": task.team,
-        "status": task.status.value,
-        "owner_id": task.owner_id,
-        "owner_name": task.owner_name,
-        "started_at": task.started_at,
-        "done_at": task.done_at,
-    }
-
-
-def _task(row: Any) -> Task:
-    seconds = row["estimate_seconds"]
-    return Task(
-        key=row["key"],
-        content=row["content"],
-        priority=Priority(row["priority"]),
-        role=Role(row["role"]) if row["role"] else None,
-        estimate=timedelta(seconds=seconds) if seconds is not None else None,
-        depends_on=tuple(row["depends_on"]),
-        position=row["position"],
-        workstream=row["workstream"],
-        team=row["team"],
-        status=TaskStatus(row["status"]),
-        owner_id=row["owner_id"],
-        owner_name=row["owner_name"],
-        started_at=row["started_at"],
-        done_at=row["done_at"],
-    )

@@ -21,6 +21,7 @@ from tocsin.entrypoints.api import (
     paging,
     schedules,
     system,
+    workflows,
 )
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
@@ -78,5 +79,6 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(paging.router)
     app.include_router(schedules.router)
     app.include_router(feeds.router)
+    app.include_router(workflows.router)
     pages.mount(app)
     return app

@@ -86,6 +86,7 @@ def declare_incident(
             detection_source=body.detection_source,
             detected_at=body.detected_at,
             impact_started_at=body.impact_started_at,
+            workflow=body.workflow,
         )
     )
     response.headers["Location"] = f"/api/v1/incidents/{incident_id}"

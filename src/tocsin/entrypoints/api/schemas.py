@@ -59,6 +59,9 @@ class IncidentCreate(Input):
     detection_source: DetectionSourceIn = DetectionSource.EMPLOYEE
     detected_at: AwareDatetime | None = None
     impact_started_at: AwareDatetime | None = None
+    workflow: Annotated[str, Field(min_length=1, max_length=63)] = Field(
+        "standard", description="a workflow of the policy; unknown names are refused"
+    )
 
 
 class IncidentUpdate(Input):
