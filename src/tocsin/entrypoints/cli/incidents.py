@@ -56,6 +56,7 @@ def declare(
     impact_started_at: Annotated[
         str | None, typer.Option(help="When impact began (ISO 8601).")
     ] = None,
+    workflow: Annotated[str, typer.Option(help="A workflow of the policy.")] = "standard",
     json: JsonFlag = False,
 ) -> None:
     """Declare an incident; it starts in Investigating."""
@@ -70,6 +71,7 @@ def declare(
         detection_source=detection_source,
         detected_at=parse_time(detected_at, "detected_at"),
         impact_started_at=parse_time(impact_started_at, "impact_started_at"),
+        workflow=workflow,
     )
     incident = state(ctx).backend().declare(body)
     if json:
