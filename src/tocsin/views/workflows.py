@@ -12,7 +12,7 @@ from tocsin.adapters.database import Database
 from tocsin.adapters.workflow_rows import load_workflow
 from tocsin.domain.errors import NotFound
 from tocsin.domain.incidents import reference
-from tocsin.domain.tasks import Task
+from tocsin.domain.tasks import Task, describe
 from tocsin.domain.workflows import IncidentWorkflow
 
 
@@ -64,6 +64,19 @@ class TaskView:
     def overdue(self) -> bool:
         return self.overdue_by is not None
 
+    @property
+    def waiting(self) -> bool:
+        """Pending behind unfinished dependencies: greyed out, "waiting for …"."""
+        return self.status == "pending" and bool(self.blocked_by)
+
+    @property
+    def estimate_text(self) -> str:
+        return describe(self.estimate) if self.estimate else "—"
+
+    @property
+    def overdue_text(self) -> str:
+        return describe(self.overdue_by) if self.overdue_by else ""
+
 
 @dataclass(frozen=True)
 class WorkflowBoard:
@@ -82,6 +95,18 @@ class WorkflowBoard:
     @property
     def overdue(self) -> list[TaskView]:
         return [t for t in self.tasks + self.workstreams if t.overdue]
+
+    @property
+    def critical_text(self) -> str:
+        return describe(self.critical_remaining)
+
+    @property
+    def first_stage(self) -> bool:
+        return self.stage.number == 1
+
+    @property
+    def last_stage(self) -> bool:
+        return self.stage.number == len(self.stages)
 
 
 class WorkflowViews:

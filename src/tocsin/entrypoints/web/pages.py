@@ -20,6 +20,7 @@ from tocsin.entrypoints.web import (
     live,
     schedules,
     silences,
+    workflows,
 )
 from tocsin.entrypoints.web.forms import FormState
 from tocsin.entrypoints.web.sessions import Refused, SignInRequired, is_htmx
@@ -67,7 +68,7 @@ def mount(app: FastAPI) -> None:
     app.add_api_route("/", _home, include_in_schema=False)
     for module in (
         auth, ack, incidents, changes, live, catalog, alerts, silences, deliveries, integrations,
-        schedules,
+        schedules, workflows,
     ):  # fmt: skip
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

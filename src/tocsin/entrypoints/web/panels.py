@@ -27,10 +27,21 @@ from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
 from tocsin.views.paging import IncidentPaging
+from tocsin.views.workflows import WorkflowBoard
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging")
+LIVE_PANELS: tuple[str, ...] = (
+    "details",
+    "timeline",
+    "status",
+    "severity",
+    "edit",
+    "alerts",
+    "changes",
+    "paging",
+)
+LIVE_PANELS += ("workflow", "tasks")  # the workflow: stage stepper and checklist; task graph
 PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
@@ -133,6 +144,15 @@ class IncidentPage:
 
     def url(self, action: str = "") -> str:
         return f"/incidents/{self.id}{'/' + action if action else ''}"
+
+    # ----- workflow ---------------------------------------------------------------------------
+    @cached_property
+    def workflow(self) -> WorkflowBoard | None:
+        """Its stages, checklist and tasks as of now; None when it runs no workflow."""
+        try:
+            return self._tocsin.workflows.board(self.id, self._tocsin.clock.now())
+        except NotFound:
+            return None
 
 
 def render_panel(
