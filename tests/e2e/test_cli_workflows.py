@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import make_token
 from tests.e2e.test_cli import Cli, cli  # noqa: F401  (the fixture)
+from tocsin import policy
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import Scope
 
@@ -35,6 +38,8 @@ def test_stages_checklists_and_tasks_from_the_terminal(cli: Cli) -> None:  # noq
     assert tasks["security"]["owner"] == "Carol Diaz"
     body = cli("incident", "timeline", "1")
     assert "override: started" in body
+    checked = cli("policy", "check", str(Path(policy.__file__).parent / "default.yaml"))
+    assert "workflow standard: 6 stages, 6 tasks" in checked
 
 
 def test_the_workflow_commands_work_against_a_server(
