@@ -20,6 +20,7 @@ from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 from tocsin.domain.war_room import Message
+from tocsin.domain.workflows import IncidentWorkflow
 
 START = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night Europe/Berlin springs forward
 
@@ -78,6 +79,7 @@ class _Store:
         self.messages: list[Message] = []
         self.next_id = 0
         self.next_entity_id = 0
+        self.workflows: dict[int, IncidentWorkflow] = {}
 
 
 class _Repo:
@@ -432,10 +434,32 @@ class _Directory:
         return [p for p in self.store.people.values() if p.title.lower() == title.lower()]
 
 
-WRITTEN_AT_ONCE = (
+class _Workflows:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add(self, workflow: IncidentWorkflow) -> None:
+        self.store.workflows[workflow.incident_id] = copy.deepcopy(workflow)
+
+    def find(self, incident_id: int) -> IncidentWorkflow | None:
+        found = self.store.workflows.get(incident_id)
+        return copy.deepcopy(found) if found else None
+
+    def get(self, incident_id: int) -> IncidentWorkflow:
+        found = self.find(incident_id)
+        if found is None:
+            raise NotFound(f"{reference(incident_id)} has no workflow", field="incident")
+        return found
+
+    def save(self, workflow: IncidentWorkflow) -> None:
+        self.store.workflows[workflow.incident_id] = copy.deepcopy(workflow)
+
+
+WRITTEN_AT_ONCE: tuple[str, ...] = (
     "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
     "heartbeats", "schedules", "escalations", "deliveries", "ack_links",
 )  # fmt: skip
+WRITTEN_AT_ONCE += ("workflows",)
 
 
 class FakeUnitOfWork:
@@ -475,6 +499,7 @@ class FakeUnitOfWork:
         self.deliveries = _Deliveries(self.store)
         self.directory = _Directory(self.store)
         self.ack_links = _AckLinks(self.store)
+        self.workflows = _Workflows(self.store)
         self.paging_woken = False
         self._pending: list[int] = []
         return self

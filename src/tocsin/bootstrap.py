@@ -30,6 +30,7 @@ from tocsin.views.incidents import IncidentViews
 from tocsin.views.paging import PagingViews
 from tocsin.views.schedules import ScheduleViews
 from tocsin.views.war_room import WarRoomViews
+from tocsin.views.workflows import WorkflowViews
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Tocsin:
     inbox: InboxWriter
     notifier: Notifier
     _hasher: PasswordHasher
+    workflows: WorkflowViews
 
     def handle(self, command: Command) -> Any:
         result = self.bus.handle(command)
@@ -136,6 +138,7 @@ def bootstrap(
             settings.public_url(),
         ),
         _hasher=hasher,
+        workflows=WorkflowViews(database),
     )
 
 

@@ -462,3 +462,40 @@ web_sessions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# ----- workflow: stages, checklists and the task graph (issue 5, the war room) -----------------
+# Where each incident stands in its workflow; the stages are a snapshot of the policy's workflow
+# at declaration, so editing the policy never rewrites a running incident's checklists.
+incident_workflows = Table(
+    "incident_workflows",
+    metadata,
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), primary_key=True),
+    Column("workflow", String(63), nullable=False),
+    Column("stage", String(63), nullable=False),
+    Column("stages", JsonDocument, nullable=False),  # [{key, name, role, checklist}, …]
+    Column("ticks", JsonDocument, nullable=False),  # [{stage, item, by, at}, …]
+    Column("resolution_task", String(63), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+# An incident's tasks: the workflow's graph and its severity's parallel workstreams.
+incident_tasks = Table(
+    "incident_tasks",
+    metadata,
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("key", String(63), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("role", String(32), nullable=True),
+    Column("estimate_seconds", Integer, nullable=True),
+    Column("depends_on", JsonDocument, nullable=False),
+    Column("workstream", String(120), nullable=False),  # the team's name; empty for graph tasks
+    Column("team", String(63), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner_id", ForeignKey("people.id"), nullable=True),
+    Column("owner_name", String(120), nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("done_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("incident_id", "key"),
+)

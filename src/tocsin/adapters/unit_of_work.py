@@ -40,6 +40,7 @@ from tocsin.adapters.paging_repositories import (
     SqlAlchemyEscalationRepository,
     SqlAlchemyScheduleRepository,
 )
+from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork:
     deliveries: SqlAlchemyDeliveryRepository
     directory: SqlAlchemyDirectory
     ack_links: SqlAlchemyAckLinkRepository
+    workflows: SqlAlchemyWorkflowRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -106,6 +108,7 @@ class SqlAlchemyUnitOfWork:
         self.deliveries = SqlAlchemyDeliveryRepository(conn)
         self.directory = SqlAlchemyDirectory(conn)
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
+        self.workflows = SqlAlchemyWorkflowRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

@@ -39,6 +39,7 @@ class DeclareIncident(Command):
     detected_at: datetime | None = None
     impact_started_at: datetime | None = None
     private: bool = False
+    workflow: str | None = None  # the policy's `standard` unless named
 
 
 @dataclass(frozen=True)
@@ -351,3 +352,57 @@ class RecordDelivery(Command):
     fence: int
     error: str = ""  # empty when sent
     permanent: bool = False  # the next contact method is tried instead of retrying
+
+
+# ----- workflow: stages, checklists, tasks ---------------------------------------------------
+@dataclass(frozen=True)
+class MoveStage(Command):
+    """Go to `target`: next, back, or a stage key."""
+
+    incident_id: int
+    target: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class TickChecklistItem(Command):
+    """Tick (or untick) an item, by its text or number, in a stage (the current one if None)."""
+
+    incident_id: int
+    item: str
+    actor: Actor
+    done: bool = True
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
+class StartTask(Command):
+    incident_id: int
+    key: str
+    actor: Actor
+    override: bool = False  # start before the dependencies are done (Incident Commander)
+
+
+@dataclass(frozen=True)
+class CompleteTask(Command):
+    incident_id: int
+    key: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class SkipTask(Command):
+    incident_id: int
+    key: str
+    reason: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class AssignTask(Command):
+    """Give a task an owner (a person handle), or none."""
+
+    incident_id: int
+    key: str
+    owner: str | None
+    actor: Actor

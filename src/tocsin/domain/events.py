@@ -23,6 +23,7 @@ class IncidentDeclared(Event):
     severity: Severity
     title: str
     customer_facing: bool
+    workflow: str | None = None  # as named at declaration; None for the policy's default
 
 
 @dataclass(frozen=True)

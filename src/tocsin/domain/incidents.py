@@ -156,6 +156,7 @@ class Incident:
         impact_started_at: datetime | None = None,
         timestamp_source: Source = Source.PERSON,
         private: bool = False,
+        workflow: str | None = None,
     ) -> Incident:
         """Open a new incident in Investigating; detected_at defaults to now."""
         incident = cls(
@@ -200,7 +201,7 @@ class Incident:
         if actor.person_id is not None:
             incident._join(actor.person_id, JoinReason.DECLARED, actor, now)
         incident.events.append(
-            events.IncidentDeclared(id, severity, incident.title, customer_facing)
+            events.IncidentDeclared(id, severity, incident.title, customer_facing, workflow)
         )
         return incident
 

@@ -36,6 +36,10 @@ class EntryKind(StrEnum):
     OVERRIDE = "override"  # an admin acted outside their incident role
     PARTICIPANT_INVITED = "participant_invited"
     VISIBILITY_CHANGED = "visibility_changed"
+    # workflow: stages, checklists and tasks
+    STAGE_CHANGED = "stage_changed"
+    CHECKLIST = "checklist"
+    TASK = "task"
 
     @property
     def is_manual(self) -> bool:

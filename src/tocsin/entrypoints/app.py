@@ -23,6 +23,7 @@ from tocsin.entrypoints.api import (
     schedules,
     system,
     war_room,
+    workflows,
 )
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
@@ -82,5 +83,6 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(war_room.router)
     app.include_router(chat_hooks.router)
+    app.include_router(workflows.router)
     pages.mount(app)
     return app

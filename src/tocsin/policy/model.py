@@ -15,12 +15,15 @@ from pydantic import (
     model_validator,
 )
 
+from tocsin.domain.errors import InvalidInput
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
+from tocsin.domain.workflows import DEFAULT_WORKFLOW, WorkflowPlan
 from tocsin.policy.alerting import AlertPolicy
 from tocsin.policy.durations import Offset, parse_offset
 from tocsin.policy.paging import CONTACT_CHANNELS, PagingPolicy
 from tocsin.policy.sections import Duration, Section
+from tocsin.policy.workflows import Workflow, check_workflows
 
 _CONDITION = re.compile(r"^(?P<target>[^()]+?)\s*\(if (?P<condition>[^()]+)\)$")
 CONDITIONS = ("customer impact",)
@@ -177,6 +180,8 @@ class Policy(Section):
     templates: Templates
     alerts: AlertPolicy = AlertPolicy()
     paging: PagingPolicy = PagingPolicy()
+    # name → workflow; `standard` unless an incident names another (policy/workflows.py)
+    workflows: dict[str, Workflow] = Field(default_factory=dict)
 
     @field_validator("version")
     @classmethod
@@ -246,3 +251,20 @@ class Policy(Section):
             "chat": rooms.chat.replace("[ID]", ref),
             "video": rooms.video.replace("[ID]", ref),
         }
+
+    # ----- workflows ----------------------------------------------------------------------------
+    @field_validator("workflows")
+    @classmethod
+    def _workflow_names(cls, value: dict[str, Workflow]) -> dict[str, Workflow]:
+        check_workflows(value)
+        return value
+
+    def workflow_plan(self, name: str | None) -> WorkflowPlan | None:
+        """The named workflow (`standard` when None); None when the policy defines none."""
+        wanted = (name or DEFAULT_WORKFLOW).strip().lower()
+        if not self.workflows and wanted == DEFAULT_WORKFLOW:
+            return None
+        if wanted not in self.workflows:
+            known = ", ".join(self.workflows) or "none (the policy defines no workflows)"
+            raise InvalidInput(f"unknown workflow {name!r}; known: {known}", field="workflow")
+        return self.workflows[wanted].plan(wanted)

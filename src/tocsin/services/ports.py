@@ -17,6 +17,7 @@ from tocsin.domain.paging import AckLink, Delivery, Escalation
 from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
+from tocsin.domain.workflows import IncidentWorkflow
 
 
 class Clock(Protocol):
@@ -242,6 +243,20 @@ class Directory(Protocol):
     def people_titled(self, title: str) -> list[Person]: ...
 
 
+class WorkflowRepository(Protocol):
+    def add(self, workflow: IncidentWorkflow) -> None: ...
+
+    def find(self, incident_id: int) -> IncidentWorkflow | None: ...
+
+    def get(self, incident_id: int) -> IncidentWorkflow:
+        """Raises NotFound when the incident runs no workflow."""
+        ...
+
+    def save(self, workflow: IncidentWorkflow) -> None:
+        """Raises ConcurrencyConflict when it changed since it was loaded."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -285,6 +300,8 @@ class UnitOfWork(Protocol):
     def directory(self) -> Directory: ...
     @property
     def ack_links(self) -> AckLinkRepository: ...
+    @property
+    def workflows(self) -> WorkflowRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

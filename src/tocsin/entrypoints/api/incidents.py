@@ -88,6 +88,7 @@ def declare_incident(
             detected_at=body.detected_at,
             impact_started_at=body.impact_started_at,
             private=body.private,
+            workflow=body.workflow,
         )
     )
     response.headers["Location"] = f"/api/v1/incidents/{incident_id}"

@@ -60,6 +60,9 @@ class IncidentCreate(Input):
     detected_at: AwareDatetime | None = None
     impact_started_at: AwareDatetime | None = None
     private: bool = Field(False, description="visible only to participants and admins")
+    workflow: Annotated[str, Field(min_length=1, max_length=63)] = Field(
+        "standard", description="a workflow of the policy; unknown names are refused"
+    )
 
 
 class VisibilitySet(Input):

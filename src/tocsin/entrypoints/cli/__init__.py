@@ -10,7 +10,16 @@ import typer
 from pydantic import ValidationError
 
 from tocsin.domain.errors import DomainError
-from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output, war_room
+from tocsin.entrypoints.cli import (
+    admin,
+    alerts,
+    catalog,
+    incidents,
+    oncall,
+    output,
+    war_room,
+    workflows,
+)
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
 from tocsin.policy import PolicyError
@@ -35,6 +44,10 @@ app.add_typer(admin.policy_app, name="policy")
 app.command()(admin.serve)
 app.command()(admin.demo)
 app.command()(admin.worker)
+# workflow: stages and checklists under `incident`, the task graph under `task`
+incidents.app.command("stage")(workflows.stage)
+incidents.app.command("check")(workflows.check)
+app.add_typer(workflows.task_app, name="task")
 
 
 @app.callback()

@@ -221,6 +221,10 @@ def policy_check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]
     output.console.print(
         f"{file}: OK — 4 severities, {len(policy.roles)} roles, {steps} escalation steps"
     )
+    for name, workflow in policy.workflows.items():
+        output.console.print(
+            f"workflow {name}: {len(workflow.stages)} stages, {len(workflow.tasks)} tasks"
+        )
     if missing := policy.channels_without_destination():
         output.console.print(
             f"note: channels {', '.join(missing)} have no entry in paging.destinations; "

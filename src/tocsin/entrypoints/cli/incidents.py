@@ -59,6 +59,7 @@ def declare(
     private: Annotated[
         bool, typer.Option(help="Visible only to participants and admins (security breaches).")
     ] = False,
+    workflow: Annotated[str, typer.Option(help="A workflow of the policy.")] = "standard",
     json: JsonFlag = False,
 ) -> None:
     """Declare an incident; it starts in Investigating."""
@@ -74,6 +75,7 @@ def declare(
         detected_at=parse_time(detected_at, "detected_at"),
         impact_started_at=parse_time(impact_started_at, "impact_started_at"),
         private=private,
+        workflow=workflow,
     )
     incident = state(ctx).backend().declare(body)
     if json:

@@ -104,6 +104,7 @@ def _declare_page(request: Request, state: FormState, status: int = 200) -> Resp
             "severities": severity_choices(tocsin),
             "services": tocsin.catalog.services(),
             "detection_sources": tuple(DetectionSource),
+            "workflows": list(tocsin.policy.workflows),
         },
         status=status,
     )
@@ -131,6 +132,7 @@ def declare(request: Request, change: Change = Depends(change_request)) -> Respo
             customer_facing=flag(form, "customer_facing"),
             detection_source=DetectionSource.parse(text(form, "detection_source") or "employee"),
             private=flag(form, "private"),
+            workflow=text(form, "workflow").strip() or None,
         )
         incident_id = tocsin_of(request).handle(command)
     except DomainError as exc:

@@ -21,6 +21,7 @@ from tocsin.entrypoints.web import (
     schedules,
     silences,
     war_room,
+    workflows,
 )
 from tocsin.entrypoints.web.forms import FormState
 from tocsin.entrypoints.web.sessions import Refused, SignInRequired, is_htmx
@@ -69,6 +70,7 @@ def mount(app: FastAPI) -> None:
     for module in (
         auth, ack, incidents, changes, live, catalog, alerts, silences, deliveries, integrations,
         schedules, war_room,
+        schedules, workflows,
     ):  # fmt: skip
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

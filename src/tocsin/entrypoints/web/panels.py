@@ -29,10 +29,11 @@ from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
 from tocsin.views.paging import IncidentPaging
 from tocsin.views.war_room import MessageView, ParticipantView
+from tocsin.views.workflows import WorkflowBoard
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = (
+LIVE_PANELS: tuple[str, ...] = (
     "details",
     "timeline",
     "status",
@@ -43,6 +44,8 @@ LIVE_PANELS = (
     "paging",
     "messages",
     "participants",
+    "workflow",  # the stage stepper and its checklist
+    "tasks",  # the task graph
 )
 PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
@@ -167,6 +170,15 @@ class IncidentPage:
 
     def url(self, action: str = "") -> str:
         return f"/incidents/{self.id}{'/' + action if action else ''}"
+
+    # ----- workflow ---------------------------------------------------------------------------
+    @cached_property
+    def workflow(self) -> WorkflowBoard | None:
+        """Its stages, checklist and tasks as of now; None when it runs no workflow."""
+        try:
+            return self._tocsin.workflows.board(self.id, self._tocsin.clock.now())
+        except NotFound:
+            return None
 
 
 def render_panel(

@@ -11,6 +11,7 @@ from tocsin.services.handlers import (
     integrations,
     silences,
     war_room,
+    workflows,
 )
 from tocsin.services.messagebus import CommandHandler, EventHandler
 from tocsin.services.paging import deliveries, escalations
@@ -53,6 +54,13 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.AcknowledgeByLink: deliveries.acknowledge_by_link,
     commands.ClaimDeliveries: deliveries.claim_deliveries,
     commands.RecordDelivery: deliveries.record_delivery,
+    # workflow: stages, checklists, tasks
+    commands.MoveStage: workflows.move_stage,
+    commands.TickChecklistItem: workflows.tick_checklist_item,
+    commands.StartTask: workflows.start_task,
+    commands.CompleteTask: workflows.complete_task,
+    commands.SkipTask: workflows.skip_task,
+    commands.AssignTask: workflows.assign_task,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
@@ -63,3 +71,6 @@ EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.IncidentStatusChanged: [escalations.stop_on_status],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
 }
+# workflow: every incident runs one from declaration; a raised severity adds its workstreams
+EVENT_HANDLERS[events.IncidentDeclared].append(workflows.start_workflow)
+EVENT_HANDLERS[events.IncidentSeverityChanged].append(workflows.add_severity_workstreams)

@@ -27,6 +27,7 @@ def declare_incident(cmd: commands.DeclareIncident, ctx: Context) -> int:
         detected_at=cmd.detected_at,
         impact_started_at=cmd.impact_started_at,
         private=cmd.private,
+        workflow=cmd.workflow,
     )
     ctx.uow.incidents.add(incident)
     return incident.id

@@ -1,0 +1,78 @@
+"""Incident workflows and their tasks in SQL; writes go straight to the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import Connection, insert, update
+
+from tocsin.adapters import orm
+from tocsin.adapters.workflow_rows import load_workflow, task_row, workflow_row
+from tocsin.domain.errors import ConcurrencyConflict, NotFound
+from tocsin.domain.incidents import reference
+from tocsin.domain.tasks import Task
+from tocsin.domain.workflows import IncidentWorkflow
+
+
+class SqlAlchemyWorkflowRepository:
+    """Each save checks the version it loaded; the incident's row lock already orders writers."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._loaded: dict[int, list[Task]] = {}
+
+    def add(self, workflow: IncidentWorkflow) -> None:
+        workflow.version = 1
+        self._conn.execute(insert(orm.incident_workflows).values(**workflow_row(workflow)))
+        if workflow.tasks:
+            self._conn.execute(
+                insert(orm.incident_tasks),
+                [task_row(workflow.incident_id, t) for t in workflow.tasks],
+            )
+        self._remember(workflow)
+
+    def find(self, incident_id: int) -> IncidentWorkflow | None:
+        found = load_workflow(self._conn, incident_id)
+        if found is not None:
+            self._remember(found)
+        return found
+
+    def get(self, incident_id: int) -> IncidentWorkflow:
+        found = self.find(incident_id)
+        if found is None:
+            raise NotFound(
+                f"{reference(incident_id)} has no workflow (the policy defined none when it was "
+                "declared)",
+                field="incident",
+            )
+        return found
+
+    def save(self, workflow: IncidentWorkflow) -> None:
+        w = orm.incident_workflows
+        previous = workflow.version
+        workflow.version += 1
+        result = self._conn.execute(
+            update(w)
+            .where(w.c.incident_id == workflow.incident_id, w.c.version == previous)
+            .values(**workflow_row(workflow))
+        )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict(
+                f"{reference(workflow.incident_id)}'s workflow changed meanwhile; trying again"
+            )
+        before = {t.key: t for t in self._loaded.get(workflow.incident_id, [])}
+        t = orm.incident_tasks
+        for task in workflow.tasks:
+            row = task_row(workflow.incident_id, task)
+            if task.key not in before:
+                self._conn.execute(insert(t).values(**row))
+            elif before[task.key] != task:
+                self._conn.execute(
+                    update(t)
+                    .where(t.c.incident_id == workflow.incident_id, t.c.key == task.key)
+                    .values(**row)
+                )
+        self._remember(workflow)
+
+    def _remember(self, workflow: IncidentWorkflow) -> None:
+        self._loaded[workflow.incident_id] = [replace(t) for t in workflow.tasks]
