@@ -21,6 +21,7 @@ from tocsin.adapters.catalog_repositories import (
     SqlAlchemyServiceRepository,
     SqlAlchemyTeamRepository,
 )
+from tocsin.adapters.communication_repositories import SqlAlchemyCommunicationRepository
 from tocsin.adapters.database import Database
 from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.adapters.incident_repository import (
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork:
     deliveries: SqlAlchemyDeliveryRepository
     directory: SqlAlchemyDirectory
     ack_links: SqlAlchemyAckLinkRepository
+    communications: SqlAlchemyCommunicationRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -106,6 +108,7 @@ class SqlAlchemyUnitOfWork:
         self.deliveries = SqlAlchemyDeliveryRepository(conn)
         self.directory = SqlAlchemyDirectory(conn)
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
+        self.communications = SqlAlchemyCommunicationRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

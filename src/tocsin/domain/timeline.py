@@ -34,6 +34,9 @@ class EntryKind(StrEnum):
     ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
     DELIVERY_FAILED = "delivery_failed"
     OVERRIDE = "override"  # an admin acted outside their incident role
+    # ----- communications (issue 5) -----
+    STAKEHOLDER_UPDATE = "stakeholder_update"  # an update sent to audiences, with its promise
+    UPDATE_OVERDUE = "update_overdue"  # the promised next update did not come in time
 
     @property
     def is_manual(self) -> bool:

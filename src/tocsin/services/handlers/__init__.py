@@ -7,6 +7,7 @@ from tocsin.services.handlers import (
     accounts,
     alerts,
     catalog,
+    communications,
     incidents,
     integrations,
     silences,
@@ -48,6 +49,10 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.AcknowledgeByLink: deliveries.acknowledge_by_link,
     commands.ClaimDeliveries: deliveries.claim_deliveries,
     commands.RecordDelivery: deliveries.record_delivery,
+    # ----- communications (issue 5) -----
+    commands.ComposeUpdate: communications.compose_update,
+    commands.SendUpdate: communications.send_update,
+    commands.RunUpdateReminders: communications.run_update_reminders,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
@@ -57,3 +62,11 @@ EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.IncidentStatusChanged: [escalations.stop_on_status],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
 }
+
+# ----- communications (issue 5): added to, never replacing, the handlers above -----
+_COMMUNICATION_EVENTS: dict[type[events.Event], list[EventHandler]] = {
+    events.IncidentDeclared: [communications.announce_declaration],
+    events.IncidentStatusChanged: [communications.end_contract],
+}
+for _event, _handlers in _COMMUNICATION_EVENTS.items():
+    EVENT_HANDLERS.setdefault(_event, []).extend(_handlers)
