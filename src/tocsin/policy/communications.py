@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, field_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from tocsin.domain.communications import Audience
 from tocsin.domain.severities import Severity
@@ -86,6 +86,20 @@ class CommunicationsPolicy(Section):
         cls, value: dict[Audience, AudienceChannels]
     ) -> dict[Audience, AudienceChannels]:
         return {a: value.get(a, AudienceChannels()) for a in Audience}
+
+    @model_validator(mode="after")
+    def _reminder_before_due(self) -> CommunicationsPolicy:
+        short = [
+            f"{s.value} ({format_duration(c)})"
+            for s, c in self.cadence.items()
+            if c is not None and c <= self.remind_before
+        ]
+        if short:
+            raise ValueError(
+                f"remind_before ({format_duration(self.remind_before)}) must be shorter than "
+                f"every cadence; not shorter than {', '.join(short)}"
+            )
+        return self
 
     def cadence_for(self, severity: Severity) -> timedelta | None:
         return self.cadence.get(severity)
