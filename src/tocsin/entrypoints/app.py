@@ -14,6 +14,7 @@ from tocsin.entrypoints.api import (
     accounts,
     alerts,
     catalog,
+    communications,
     errors,
     feeds,
     hooks,
@@ -78,5 +79,6 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(paging.router)
     app.include_router(schedules.router)
     app.include_router(feeds.router)
+    app.include_router(communications.router)  # issue 5: stakeholder updates
     pages.mount(app)
     return app
