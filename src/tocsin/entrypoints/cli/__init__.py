@@ -10,7 +10,15 @@ import typer
 from pydantic import ValidationError
 
 from tocsin.domain.errors import DomainError
-from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output
+from tocsin.entrypoints.cli import (
+    admin,
+    alerts,
+    catalog,
+    communications,
+    incidents,
+    oncall,
+    output,
+)
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
 from tocsin.policy import PolicyError
@@ -34,6 +42,7 @@ app.add_typer(admin.policy_app, name="policy")
 app.command()(admin.serve)
 app.command()(admin.demo)
 app.command()(admin.worker)
+app.add_typer(communications.app, name="update")  # issue 5: stakeholder updates
 
 
 @app.callback()

@@ -52,7 +52,8 @@ class Draft:
 def compose_update(cmd: commands.ComposeUpdate, ctx: Context) -> Draft:
     """The preview: the text an update would carry, nothing written."""
     incident = ctx.uow.incidents.get(cmd.incident_id)
-    return _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions)
+    now = ctx.clock.now()
+    return _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions, now)
 
 
 def send_update(cmd: commands.SendUpdate, ctx: Context) -> int:
@@ -60,7 +61,7 @@ def send_update(cmd: commands.SendUpdate, ctx: Context) -> int:
     incident = ctx.uow.incidents.get(cmd.incident_id)
     now = ctx.clock.now()
     incident.authorize(cmd.actor, Power.MESSAGING, "sending a stakeholder update", now)
-    draft = _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions)
+    draft = _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions, now)
     if cmd.body is not None:
         draft = Draft(
             draft.template,
@@ -105,7 +106,7 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
             moved += 1
             if incident.status.is_open:
                 names = tuple(a.value for a in report.audiences)
-                draft = _draft(ctx, incident, report.template.value, names, "", ())
+                draft = _draft(ctx, incident, report.template.value, names, "", (), now)
                 _send(ctx, incident, draft, TOCSIN, now)
             report.done_at = now
             ctx.uow.communications.done(report)
@@ -140,12 +141,12 @@ def _draft(
     audience_names: tuple[str, ...],
     summary_text: str,
     action_lines: tuple[str, ...],
+    now: datetime,
 ) -> Draft:
     template = UpdateTemplate.parse(template_name)
     audiences = parse_audiences(audience_names)
     summary = clean_summary(summary_text)
     actions = clean_actions(action_lines)
-    now = ctx.clock.now()
     cadence = ctx.policy.communications.cadence_for(incident.severity)
     next_update_at = now + cadence if cadence and incident.status.is_open else None
     closing = "none scheduled" if incident.status.is_open else "none: the incident is resolved"
