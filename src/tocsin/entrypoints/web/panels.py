@@ -17,6 +17,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status, allowed_from
 from tocsin.domain.timeline import MANUAL_KINDS
+from tocsin.entrypoints.web.communication_panel import CommunicationsPanel
 from tocsin.entrypoints.web.forms import EMPTY, FormState
 from tocsin.entrypoints.web.templating import render
 from tocsin.policy.durations import format_duration
@@ -30,8 +31,20 @@ from tocsin.views.paging import IncidentPaging
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging")
-PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
+LIVE_PANELS: tuple[str, ...] = (
+    "details",
+    "timeline",
+    "status",
+    "severity",
+    "edit",
+    "alerts",
+    "changes",
+    "paging",
+)
+PANELS: tuple[str, ...] = (*LIVE_PANELS, "roles", "note", "timestamp")
+# communications (issue 5): the contract and history refresh live; the compose form does not
+LIVE_PANELS = (*LIVE_PANELS, "communications")
+PANELS = (*PANELS, "communications", "compose")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
 
@@ -133,6 +146,11 @@ class IncidentPage:
 
     def url(self, action: str = "") -> str:
         return f"/incidents/{self.id}{'/' + action if action else ''}"
+
+    # ----- communications (issue 5) -----
+    @cached_property
+    def communications(self) -> CommunicationsPanel:
+        return CommunicationsPanel(self._tocsin, self.id)
 
 
 def render_panel(
