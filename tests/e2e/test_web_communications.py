@@ -19,7 +19,7 @@ from tocsin.domain.actors import Actor
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 
-FORM = {
+FORM: dict[str, object] = {
     "template": "status",
     "audiences": ["internal", "executive"],
     "summary": "Rolled back",
