@@ -11,6 +11,7 @@ from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
+from tocsin.domain.communications import ScheduledUpdate, StakeholderUpdate, UpdatePromise
 from tocsin.domain.errors import NotFound
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
@@ -77,6 +78,9 @@ class _Store:
         self.deliveries: dict[int, Delivery] = {}
         self.ack_links: dict[str, AckLink] = {}
         self.messages: list[Message] = []
+        self.stakeholder_updates: dict[int, StakeholderUpdate] = {}
+        self.update_promises: dict[int, UpdatePromise] = {}
+        self.scheduled_updates: dict[int, ScheduledUpdate] = {}
         self.next_id = 0
         self.next_entity_id = 0
         self.workflows: dict[int, IncidentWorkflow] = {}
@@ -381,6 +385,7 @@ class _Deliveries:
         cancelled = 0
         for d in self.store.deliveries.values():
             mine = d.incident_id == incident_id and (not people_only or d.person_id is not None)
+            mine = mine and d.event != "update"  # a stakeholder update still goes out
             if mine and d.status is DeliveryStatus.PENDING:
                 d.status = DeliveryStatus.CANCELLED
                 cancelled += 1
@@ -455,9 +460,62 @@ class _Workflows:
         self.store.workflows[workflow.incident_id] = copy.deepcopy(workflow)
 
 
+class _Communications:
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def add_update(self, update: StakeholderUpdate) -> None:
+        update.id = len(self.store.stakeholder_updates) + 1
+        self.store.stakeholder_updates[update.id] = update
+
+    def open_promise(self, incident_id: int) -> UpdatePromise | None:
+        found = [
+            p for p in self.store.update_promises.values()
+            if p.incident_id == incident_id and p.is_open
+        ]  # fmt: skip
+        return copy.copy(found[-1]) if found else None
+
+    def add_promise(self, promise: UpdatePromise) -> None:
+        promise.id = len(self.store.update_promises) + 1
+        self.store.update_promises[promise.id] = copy.copy(promise)
+
+    def save_promise(self, promise: UpdatePromise) -> None:
+        self.store.update_promises[promise.id or 0] = copy.copy(promise)
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        due = sorted(
+            [
+                (p.next_check_at, p.incident_id)
+                for p in self.store.update_promises.values()
+                if p.next_check_at is not None and p.next_check_at <= now
+            ]
+            + [
+                (s.due_at, s.incident_id)
+                for s in self.store.scheduled_updates.values()
+                if s.done_at is None and s.due_at <= now
+            ]
+        )
+        return list(dict.fromkeys(i for _, i in due))[:limit]
+
+    def schedule(self, scheduled: ScheduledUpdate) -> None:
+        scheduled.id = len(self.store.scheduled_updates) + 1
+        self.store.scheduled_updates[scheduled.id] = copy.copy(scheduled)
+
+    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+        return [
+            copy.copy(s)
+            for s in self.store.scheduled_updates.values()
+            if s.incident_id == incident_id and s.done_at is None and s.due_at <= now
+        ]
+
+    def done(self, scheduled: ScheduledUpdate) -> None:
+        self.store.scheduled_updates[scheduled.id or 0] = copy.copy(scheduled)
+
+
 WRITTEN_AT_ONCE: tuple[str, ...] = (
     "integrations", "alerts", "alert_groups", "silences", "changes", "inbox", "set_aside",
     "heartbeats", "schedules", "escalations", "deliveries", "ack_links",
+    "stakeholder_updates", "update_promises", "scheduled_updates",
 )  # fmt: skip
 WRITTEN_AT_ONCE += ("workflows",)
 
@@ -500,6 +558,7 @@ class FakeUnitOfWork:
         self.directory = _Directory(self.store)
         self.ack_links = _AckLinks(self.store)
         self.workflows = _Workflows(self.store)
+        self.communications = _Communications(self.store)
         self.paging_woken = False
         self._pending: list[int] = []
         return self

@@ -26,6 +26,7 @@ from tocsin.views.accounts import AccountViews
 from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews
 from tocsin.views.changes import ChangeViews
+from tocsin.views.communications import CommunicationViews
 from tocsin.views.incidents import IncidentViews
 from tocsin.views.paging import PagingViews
 from tocsin.views.schedules import ScheduleViews
@@ -55,6 +56,7 @@ class Tocsin:
     notifier: Notifier
     _hasher: PasswordHasher
     workflows: WorkflowViews
+    communications: CommunicationViews  # issue 5: stakeholder updates
 
     def handle(self, command: Command) -> Any:
         result = self.bus.handle(command)
@@ -95,7 +97,9 @@ class Tocsin:
         self.database.dispose()
 
     def _bus(self, clock: Clock) -> MessageBus:
-        return _make_bus(self.database, clock, self._hasher, self.policy, self.hub)
+        return _make_bus(
+            self.database, clock, self._hasher, self.policy, self.hub, self.settings.public_url()
+        )
 
 
 def load_configured_policy(settings: Settings) -> Policy:
@@ -122,7 +126,7 @@ def bootstrap(
         database=database,
         clock=clock,
         hub=hub,
-        bus=_make_bus(database, clock, hasher, policy, hub),
+        bus=_make_bus(database, clock, hasher, policy, hub, settings.public_url()),
         incidents=IncidentViews(database),
         catalog=CatalogViews(database),
         accounts=AccountViews(database),
@@ -139,13 +143,27 @@ def bootstrap(
         ),
         _hasher=hasher,
         workflows=WorkflowViews(database),
+        communications=CommunicationViews(database),
     )
 
 
 def _make_bus(
-    database: Database, clock: Clock, hasher: PasswordHasher, policy: Policy, hub: ChangeHub
+    database: Database,
+    clock: Clock,
+    hasher: PasswordHasher,
+    policy: Policy,
+    hub: ChangeHub,
+    public_url: str = "",
 ) -> MessageBus:
     def uow_factory() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(database, clock, hub)
 
-    return MessageBus(uow_factory, clock, hasher, policy, COMMAND_HANDLERS, EVENT_HANDLERS)
+    return MessageBus(
+        uow_factory,
+        clock,
+        hasher,
+        policy,
+        COMMAND_HANDLERS,
+        EVENT_HANDLERS,
+        public_url=public_url,
+    )

@@ -499,3 +499,53 @@ incident_tasks = Table(
     Column("done_at", UtcDateTime, nullable=True),
     PrimaryKeyConstraint("incident_id", "key"),
 )
+
+# ----- communications (issue 5): stakeholder updates and their "next update by" promises -----
+# Every update as sent; its deliveries are rows in `deliveries` (event "update").
+stakeholder_updates = Table(
+    "stakeholder_updates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("template", String(16), nullable=False),
+    Column("audiences", JsonDocument, nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("author_user_id", Integer, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("next_update_at", UtcDateTime, nullable=True),
+    Index("ix_stakeholder_updates_incident", "incident_id", "id"),
+)
+
+# One row per promise; `next_check_at` is when the worker reminds or records it missed.
+update_promises = Table(
+    "update_promises",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("update_id", ForeignKey("stakeholder_updates.id", **DEFERRED), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("remind_at", UtcDateTime, nullable=False),
+    Column("reminded_at", UtcDateTime, nullable=True),
+    Column("overdue_at", UtcDateTime, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("next_check_at", UtcDateTime, nullable=True),
+    Index("ix_update_promises_due", "next_check_at"),
+    Index("ix_update_promises_incident", "incident_id", "id"),
+)
+
+# Updates Tocsin sends by itself (the Initial Incident Report on declaration), due at `due_at`.
+scheduled_updates = Table(
+    "scheduled_updates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("template", String(16), nullable=False),
+    Column("audiences", JsonDocument, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime, nullable=True),
+    Index("ix_scheduled_updates_due", "done_at", "due_at"),
+)

@@ -173,6 +173,7 @@ class SqlAlchemyDeliveryRepository:
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
         d = orm.deliveries
         condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)
+        condition = and_(condition, d.c.event != "update")  # a stakeholder update still goes out
         if people_only:
             condition = and_(condition, d.c.person_id.is_not(None))
         result = self._conn.execute(

@@ -21,6 +21,7 @@ from tocsin.adapters.catalog_repositories import (
     SqlAlchemyServiceRepository,
     SqlAlchemyTeamRepository,
 )
+from tocsin.adapters.communication_repositories import SqlAlchemyCommunicationRepository
 from tocsin.adapters.database import Database
 from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.adapters.incident_repository import (
@@ -69,6 +70,7 @@ class SqlAlchemyUnitOfWork:
     directory: SqlAlchemyDirectory
     ack_links: SqlAlchemyAckLinkRepository
     workflows: SqlAlchemyWorkflowRepository
+    communications: SqlAlchemyCommunicationRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -109,6 +111,7 @@ class SqlAlchemyUnitOfWork:
         self.directory = SqlAlchemyDirectory(conn)
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
         self.workflows = SqlAlchemyWorkflowRepository(conn)
+        self.communications = SqlAlchemyCommunicationRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

@@ -406,3 +406,35 @@ class AssignTask(Command):
     key: str
     owner: str | None
     actor: Actor
+
+
+# ----- communications (issue 5: stakeholder updates) ------------------------------------------
+@dataclass(frozen=True)
+class ComposeUpdate(Command):
+    """Render an update without sending it (the preview); returns the text and next-update time."""
+
+    incident_id: int
+    template: str
+    audiences: tuple[str, ...]
+    summary: str = ""
+    actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendUpdate(Command):
+    """Send an update to its audiences; `body`, when given, is the previewed text as edited."""
+
+    incident_id: int
+    template: str
+    audiences: tuple[str, ...]
+    actor: Actor
+    summary: str = ""
+    actions: tuple[str, ...] = ()
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class RunUpdateReminders(Command):
+    """Remind of updates falling due and record missed ones; returns how many promises moved."""
+
+    limit: int = 100

@@ -40,6 +40,9 @@ class EntryKind(StrEnum):
     STAGE_CHANGED = "stage_changed"
     CHECKLIST = "checklist"
     TASK = "task"
+    # ----- communications (issue 5) -----
+    STAKEHOLDER_UPDATE = "stakeholder_update"  # an update sent to audiences, with its promise
+    UPDATE_OVERDUE = "update_overdue"  # the promised next update did not come in time
 
     @property
     def is_manual(self) -> bool:

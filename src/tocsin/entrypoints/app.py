@@ -15,6 +15,7 @@ from tocsin.entrypoints.api import (
     alerts,
     catalog,
     chat_hooks,
+    communications,
     errors,
     feeds,
     hooks,
@@ -84,5 +85,6 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(war_room.router)
     app.include_router(chat_hooks.router)
     app.include_router(workflows.router)
+    app.include_router(communications.router)  # issue 5: stakeholder updates
     pages.mount(app)
     return app

@@ -20,6 +20,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.workflows import DEFAULT_WORKFLOW, WorkflowPlan
 from tocsin.policy.alerting import AlertPolicy
+from tocsin.policy.communications import CommunicationsPolicy
 from tocsin.policy.durations import Offset, parse_offset
 from tocsin.policy.paging import CONTACT_CHANNELS, PagingPolicy
 from tocsin.policy.sections import Duration, Section
@@ -268,3 +269,26 @@ class Policy(Section):
             known = ", ".join(self.workflows) or "none (the policy defines no workflows)"
             raise InvalidInput(f"unknown workflow {name!r}; known: {known}", field="workflow")
         return self.workflows[wanted].plan(wanted)
+
+    # ----- communications (issue 5: stakeholder updates) -------------------------------------
+    communications: CommunicationsPolicy = CommunicationsPolicy()
+
+    @model_validator(mode="after")
+    def _communication_destinations(self) -> Policy:
+        unknown = self.communications.unknown_destinations(set(self.paging.destinations))
+        if unknown:
+            raise ValueError(
+                f"{'; '.join(unknown)}: not defined in paging.destinations "
+                f"(defined: {', '.join(sorted(self.paging.destinations)) or 'none'})"
+            )
+        pagerduty = [
+            name
+            for name in self.communications.destinations(tuple(self.communications.audiences))
+            if self.paging.destinations[name].pagerduty
+        ]
+        if pagerduty:
+            raise ValueError(
+                f"communications.audiences: {', '.join(pagerduty)} is a PagerDuty destination, "
+                "which takes incidents, not stakeholder updates; use a chat or webhook destination"
+            )
+        return self

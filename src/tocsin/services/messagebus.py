@@ -27,6 +27,7 @@ class Context:
     clock: Clock
     hasher: PasswordHasher
     policy: Policy
+    public_url: str = ""  # the web UI's address, for links in messages sent out
 
 
 CommandHandler = Callable[[Any, Context], Any]
@@ -50,6 +51,7 @@ class MessageBus:
         command_handlers: dict[type[Command], CommandHandler],
         event_handlers: dict[type[Event], list[EventHandler]],
         attempts: int = 5,
+        public_url: str = "",
     ) -> None:
         self._uow_factory = uow_factory
         self.clock = clock
@@ -58,13 +60,14 @@ class MessageBus:
         self._command_handlers = command_handlers
         self._event_handlers = event_handlers
         self._attempts = attempts
+        self._public_url = public_url
 
     def handle(self, command: Command) -> Any:
         handler = self._command_handlers[type(command)]
         for attempt in range(1, self._attempts + 1):
             try:
                 with self._uow_factory() as uow:
-                    ctx = Context(uow, self.clock, self._hasher, self._policy)
+                    ctx = Context(uow, self.clock, self._hasher, self._policy, self._public_url)
                     result = handler(command, ctx)
                     self._drain_events(ctx)
                     uow.commit()

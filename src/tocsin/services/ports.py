@@ -10,6 +10,7 @@ from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
+from tocsin.domain.communications import ScheduledUpdate, StakeholderUpdate, UpdatePromise
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Heartbeat, Integration
@@ -257,6 +258,35 @@ class WorkflowRepository(Protocol):
         ...
 
 
+# ----- communications (issue 5) -----
+class CommunicationRepository(Protocol):
+    """Stakeholder updates and their "next update by" promises."""
+
+    def add_update(self, update: StakeholderUpdate) -> None:
+        """Store it and set its id."""
+        ...
+
+    def open_promise(self, incident_id: int) -> UpdatePromise | None:
+        """The incident's unclosed promise, locked for change; None when none is open."""
+        ...
+
+    def add_promise(self, promise: UpdatePromise) -> None: ...
+
+    def save_promise(self, promise: UpdatePromise) -> None: ...
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        """Incidents with a scheduled update, reminder or deadline at or before `now`."""
+        ...
+
+    def schedule(self, scheduled: ScheduledUpdate) -> None: ...
+
+    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+        """The incident's scheduled updates not yet sent and due by `now`, locked."""
+        ...
+
+    def done(self, scheduled: ScheduledUpdate) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -302,6 +332,8 @@ class UnitOfWork(Protocol):
     def ack_links(self) -> AckLinkRepository: ...
     @property
     def workflows(self) -> WorkflowRepository: ...
+    @property
+    def communications(self) -> CommunicationRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

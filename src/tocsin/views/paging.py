@@ -78,12 +78,16 @@ class PagingViews:
         return IncidentPaging(escalation, found)
 
     def next_due(self) -> datetime | None:
-        """When the paging worker next has something to do: a step or a page falling due."""
+        """When the paging worker next has something to do: a step, page or update reminder."""
         e, d = orm.escalations, orm.deliveries
         with self._db.reader.connect() as conn:
             step = conn.scalar(select(func.min(e.c.next_step_at)).where(e.c.state == "active"))
             page = conn.scalar(select(func.min(d.c.due_at)).where(d.c.status == "pending"))
-        found = [t for t in (step, page) if t is not None]
+            # communications (issue 5): a stakeholder-update reminder or deadline
+            promise = conn.scalar(select(func.min(orm.update_promises.c.next_check_at)))
+            s = orm.scheduled_updates
+            report = conn.scalar(select(func.min(s.c.due_at)).where(s.c.done_at.is_(None)))
+        found = [t for t in (step, page, promise, report) if t is not None]
         return min(found) if found else None
 
     def deliveries(

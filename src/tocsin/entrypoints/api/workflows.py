@@ -149,10 +149,12 @@ def task_board_read(board: WorkflowBoard) -> TaskBoardRead:
 # ----- routes ---------------------------------------------------------------------------------
 @router.get("/{ref}/workflow", response_model=WorkflowRead)
 def get_workflow(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> WorkflowRead:
     """The stages, which one the incident is at, and who ticked which checklist item when."""
-    return workflow_read(_board(tocsin, parse_reference(ref)))
+    incident_id = parse_reference(ref)
+    tocsin.incidents.require(incident_id, principal)
+    return workflow_read(_board(tocsin, incident_id))
 
 
 @router.post("/{ref}/workflow/stage", response_model=WorkflowRead)
@@ -185,10 +187,12 @@ def tick_item(
 
 @router.get("/{ref}/tasks", response_model=TaskBoardRead)
 def list_tasks(
-    ref: str, _: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
+    ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> TaskBoardRead:
     """The task graph and workstreams, with overdue and blocked tasks and the critical path."""
-    return task_board_read(_board(tocsin, parse_reference(ref)))
+    incident_id = parse_reference(ref)
+    tocsin.incidents.require(incident_id, principal)
+    return task_board_read(_board(tocsin, incident_id))
 
 
 @router.post("/{ref}/tasks/{key}/start", response_model=TaskBoardRead)

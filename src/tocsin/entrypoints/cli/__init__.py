@@ -14,6 +14,7 @@ from tocsin.entrypoints.cli import (
     admin,
     alerts,
     catalog,
+    communications,
     incidents,
     oncall,
     output,
@@ -48,6 +49,7 @@ app.command()(admin.worker)
 incidents.app.command("stage")(workflows.stage)
 incidents.app.command("check")(workflows.check)
 app.add_typer(workflows.task_app, name="task")
+app.add_typer(communications.app, name="update")  # issue 5: stakeholder updates
 
 
 @app.callback()

@@ -12,6 +12,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.entrypoints.api import alerts as alerts_api
 from tocsin.entrypoints.api import catalog as catalog_api
+from tocsin.entrypoints.api import communications as communications_api
 from tocsin.entrypoints.api import incidents as incidents_api
 from tocsin.entrypoints.api import schedules as schedules_api
 from tocsin.entrypoints.api import schemas
@@ -71,6 +72,14 @@ class Backend(Protocol):
     def schedules(self) -> list[schedules_api.ScheduleSummaryRead]: ...
     def schedule(self, slug: str, params: dict[str, Any]) -> schedules_api.ScheduleRead: ...
     def oncall(self, params: dict[str, Any]) -> list[schedules_api.OnCallRead]: ...
+    # ----- communications (issue 5) -----
+    def preview_update(
+        self, ref: str, body: communications_api.UpdateCompose
+    ) -> communications_api.UpdatePreview: ...
+    def send_update(
+        self, ref: str, body: communications_api.UpdateCreate
+    ) -> communications_api.UpdateRead: ...
+    def updates(self, ref: str) -> communications_api.UpdatesRead: ...
 
 
 class _Response:
@@ -232,6 +241,20 @@ class LocalBackend:
             self.principal,
             self.tocsin,
         )
+
+    # ----- communications (issue 5) -----
+    def preview_update(
+        self, ref: str, body: communications_api.UpdateCompose
+    ) -> communications_api.UpdatePreview:
+        return communications_api.preview_update(ref, body, self.principal, self.tocsin)
+
+    def send_update(
+        self, ref: str, body: communications_api.UpdateCreate
+    ) -> communications_api.UpdateRead:
+        return communications_api.send_update(ref, body, _Response(), **self._ctx())  # type: ignore[arg-type]
+
+    def updates(self, ref: str) -> communications_api.UpdatesRead:
+        return communications_api.list_updates(ref, self.principal, self.tocsin)
 
 
 class HttpBackend:
@@ -428,3 +451,27 @@ class HttpBackend:
             for k, v in params.items()
             if v is not None
         }
+
+    # ----- communications (issue 5) -----
+    def preview_update(
+        self, ref: str, body: communications_api.UpdateCompose
+    ) -> communications_api.UpdatePreview:
+        return self._call(
+            "POST",
+            f"/incidents/{ref}/updates/preview",
+            communications_api.UpdatePreview,
+            json=self._json(body),
+        )
+
+    def send_update(
+        self, ref: str, body: communications_api.UpdateCreate
+    ) -> communications_api.UpdateRead:
+        return self._call(
+            "POST",
+            f"/incidents/{ref}/updates",
+            communications_api.UpdateRead,
+            json=self._json(body),
+        )
+
+    def updates(self, ref: str) -> communications_api.UpdatesRead:
+        return self._call("GET", f"/incidents/{ref}/updates", communications_api.UpdatesRead)

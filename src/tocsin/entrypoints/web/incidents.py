@@ -154,5 +154,8 @@ def incident_panel(
     ref: str, name: str, request: Request, principal: Principal = Depends(signed_in)
 ) -> Response:
     """One panel of the incident page, fetched again by htmx when the incident changes."""
-    page = IncidentPage(tocsin_of(request), parse_reference(ref), principal)
+    tocsin = tocsin_of(request)
+    incident_id = parse_reference(ref)
+    tocsin.incidents.require(incident_id, principal)  # panels that never read the incident
+    page = IncidentPage(tocsin, incident_id, principal)
     return render_panel(request, page, name)

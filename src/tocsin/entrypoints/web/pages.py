@@ -14,6 +14,7 @@ from tocsin.entrypoints.web import (
     auth,
     catalog,
     changes,
+    communications,
     deliveries,
     incidents,
     integrations,
@@ -73,4 +74,5 @@ def mount(app: FastAPI) -> None:
         schedules, workflows,
     ):  # fmt: skip
         app.include_router(module.router)
+    app.include_router(communications.router)  # issue 5: stakeholder updates
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

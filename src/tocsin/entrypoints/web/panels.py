@@ -17,6 +17,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status, allowed_from
 from tocsin.domain.timeline import MANUAL_KINDS
+from tocsin.entrypoints.web.communication_panel import CommunicationsPanel
 from tocsin.entrypoints.web.forms import EMPTY, FormState
 from tocsin.entrypoints.web.templating import render
 from tocsin.policy.durations import format_duration
@@ -46,8 +47,10 @@ LIVE_PANELS: tuple[str, ...] = (
     "participants",
     "workflow",  # the stage stepper and its checklist
     "tasks",  # the task graph
+    "communications",  # the "next update by" contract and the updates sent
 )
-PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message")
+# The compose form is not live: a refresh would lose what someone is writing.
+PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message", "compose")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
 
@@ -179,6 +182,11 @@ class IncidentPage:
             return self._tocsin.workflows.board(self.id, self._tocsin.clock.now())
         except NotFound:
             return None
+
+    # ----- communications (issue 5) -----
+    @cached_property
+    def communications(self) -> CommunicationsPanel:
+        return CommunicationsPanel(self._tocsin, self.id)
 
 
 def render_panel(

@@ -7,6 +7,7 @@ from tocsin.services.handlers import (
     accounts,
     alerts,
     catalog,
+    communications,
     incidents,
     integrations,
     silences,
@@ -61,6 +62,10 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.CompleteTask: workflows.complete_task,
     commands.SkipTask: workflows.skip_task,
     commands.AssignTask: workflows.assign_task,
+    # ----- communications (issue 5) -----
+    commands.ComposeUpdate: communications.compose_update,
+    commands.SendUpdate: communications.send_update,
+    commands.RunUpdateReminders: communications.run_update_reminders,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
@@ -74,3 +79,11 @@ EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
 # workflow: every incident runs one from declaration; a raised severity adds its workstreams
 EVENT_HANDLERS[events.IncidentDeclared].append(workflows.start_workflow)
 EVENT_HANDLERS[events.IncidentSeverityChanged].append(workflows.add_severity_workstreams)
+
+# ----- communications (issue 5): added to, never replacing, the handlers above -----
+_COMMUNICATION_EVENTS: dict[type[events.Event], list[EventHandler]] = {
+    events.IncidentDeclared: [communications.announce_declaration],
+    events.IncidentStatusChanged: [communications.end_contract],
+}
+for _event, _handlers in _COMMUNICATION_EVENTS.items():
+    EVENT_HANDLERS.setdefault(_event, []).extend(_handlers)

@@ -1,0 +1,154 @@
+"""Stakeholder updates and their promises in SQL; due promises are claimed like escalations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from tocsin.adapters import orm
+from tocsin.domain.communications import (
+    Audience,
+    PromiseOutcome,
+    ScheduledUpdate,
+    StakeholderUpdate,
+    UpdatePromise,
+    UpdateTemplate,
+)
+
+
+class SqlAlchemyCommunicationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
+
+    def add_update(self, update: StakeholderUpdate) -> None:
+        s = orm.stakeholder_updates
+        update.id = self._conn.execute(
+            s.insert()
+            .values(
+                incident_id=update.incident_id,
+                template=update.template.value,
+                audiences=[a.value for a in update.audiences],
+                subject=update.subject[:255],
+                body=update.body,
+                summary=update.summary,
+                author=update.author[:120],
+                author_user_id=update.author_user_id,
+                sent_at=update.sent_at,
+                next_update_at=update.next_update_at,
+            )
+            .returning(s.c.id)
+        ).scalar_one()
+
+    def open_promise(self, incident_id: int) -> UpdatePromise | None:
+        p = orm.update_promises
+        query = (
+            select(p)
+            .where(p.c.incident_id == incident_id, p.c.outcome.is_(None))
+            .order_by(p.c.id.desc())
+            .limit(1)
+        )
+        if self._postgres:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else _promise(row)
+
+    def add_promise(self, promise: UpdatePromise) -> None:
+        p = orm.update_promises
+        promise.id = self._conn.execute(
+            p.insert().values(**_promise_row(promise)).returning(p.c.id)
+        ).scalar_one()
+
+    def save_promise(self, promise: UpdatePromise) -> None:
+        p = orm.update_promises
+        self._conn.execute(update(p).where(p.c.id == promise.id).values(**_promise_row(promise)))
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        """Incidents with a scheduled update or a promise to act on; not locked here: the caller
+        locks the incident, then its rows, in the order every writer takes them."""
+        p, s = orm.update_promises, orm.scheduled_updates
+        promised = (
+            select(p.c.incident_id, p.c.next_check_at.label("at"))
+            .where(p.c.next_check_at <= now)
+            .order_by(p.c.next_check_at, p.c.id)
+            .limit(limit)
+        )
+        scheduled = (
+            select(s.c.incident_id, s.c.due_at.label("at"))
+            .where(s.c.done_at.is_(None), s.c.due_at <= now)
+            .order_by(s.c.due_at, s.c.id)
+            .limit(limit)
+        )
+        rows = [*self._conn.execute(scheduled), *self._conn.execute(promised)]
+        return list(dict.fromkeys(r.incident_id for r in sorted(rows, key=lambda r: r.at)))[:limit]
+
+    def schedule(self, scheduled: ScheduledUpdate) -> None:
+        s = orm.scheduled_updates
+        scheduled.id = self._conn.execute(
+            s.insert()
+            .values(
+                incident_id=scheduled.incident_id,
+                template=scheduled.template.value,
+                audiences=[a.value for a in scheduled.audiences],
+                due_at=scheduled.due_at,
+                done_at=scheduled.done_at,
+            )
+            .returning(s.c.id)
+        ).scalar_one()
+
+    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+        s = orm.scheduled_updates
+        query = (
+            select(s)
+            .where(s.c.incident_id == incident_id, s.c.done_at.is_(None), s.c.due_at <= now)
+            .order_by(s.c.id)
+        )
+        if self._postgres:
+            query = query.with_for_update()
+        return [
+            ScheduledUpdate(
+                incident_id=r["incident_id"],
+                template=UpdateTemplate(r["template"]),
+                audiences=tuple(Audience(a) for a in r["audiences"]),
+                due_at=r["due_at"],
+                done_at=r["done_at"],
+                id=r["id"],
+            )
+            for r in self._conn.execute(query).mappings()
+        ]
+
+    def done(self, scheduled: ScheduledUpdate) -> None:
+        s = orm.scheduled_updates
+        self._conn.execute(
+            update(s).where(s.c.id == scheduled.id).values(done_at=scheduled.done_at)
+        )
+
+
+def _promise_row(promise: UpdatePromise) -> dict[str, Any]:
+    return {
+        "incident_id": promise.incident_id,
+        "update_id": promise.update_id,
+        "due_at": promise.due_at,
+        "remind_at": promise.remind_at,
+        "reminded_at": promise.reminded_at,
+        "overdue_at": promise.overdue_at,
+        "outcome": promise.outcome.value if promise.outcome else None,
+        "closed_at": promise.closed_at,
+        "next_check_at": promise.next_check_at,
+    }
+
+
+def _promise(row: Any) -> UpdatePromise:
+    return UpdatePromise(
+        incident_id=row["incident_id"],
+        update_id=row["update_id"],
+        due_at=row["due_at"],
+        remind_at=row["remind_at"],
+        reminded_at=row["reminded_at"],
+        overdue_at=row["overdue_at"],
+        outcome=PromiseOutcome(row["outcome"]) if row["outcome"] else None,
+        closed_at=row["closed_at"],
+        id=row["id"],
+    )

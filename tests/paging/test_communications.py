@@ -1,0 +1,284 @@
+"""The "next update by" contract on a real database with a fake clock, as the worker runs it.
+
+Updates, reminders and missed promises are driven by the paging worker's cycle; every test ends
+by running more cycles and asserting that nothing unexpected was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import make_tocsin
+from tests.fakes import FakeClock, FakeNotifier
+from tocsin.adapters import orm
+from tocsin.bootstrap import Tocsin
+from tocsin.domain import commands
+from tocsin.domain.actors import Actor
+from tocsin.domain.communications import Audience
+from tocsin.domain.roles import Role
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.entrypoints.paging import paging_cycle
+from tocsin.policy import Policy, load_default_policy
+from tocsin.policy.communications import AudienceChannels
+from tocsin.policy.paging import Destination
+
+MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+ME = Actor("Dana")
+CATALOG = commands.ImportCatalog(
+    people=(
+        commands.PersonSpec(
+            "cora", "Cora", "cora@example.com", contact_methods=(("sms", "+4915100000002"),)
+        ),
+        commands.PersonSpec("ian", "Ian", "ian@example.com"),
+    ),
+    services=(commands.ServiceSpec("ledger", "Ledger"),),  # no team: escalation pages nobody
+)
+
+
+def with_destinations() -> Policy:
+    """Internal updates to one chat, executive ones to another (and to the first)."""
+    policy = load_default_policy()
+    hooks = {
+        "internal-chat": Destination(apprise="json://127.0.0.1:9/internal"),
+        "exec-chat": Destination(webhook="http://127.0.0.1:9/exec"),
+    }
+    paging = policy.paging.model_copy(update={"destinations": hooks})
+    audiences = {
+        Audience.INTERNAL: AudienceChannels(destinations=["internal-chat"]),
+        Audience.EXECUTIVE: AudienceChannels(destinations=["exec-chat", "internal-chat"]),
+        Audience.CUSTOMER: AudienceChannels(),
+    }
+    comms = policy.communications.model_copy(update={"audiences": audiences})
+    return policy.model_copy(update={"paging": paging, "communications": comms})
+
+
+class WarRoom:
+    """A Tocsin with a fake clock and receiver; `expect` takes what was sent since last asked."""
+
+    def __init__(self, url: str, policy: Policy) -> None:
+        self.clock = FakeClock(MONDAY)
+        self.core: Tocsin = make_tocsin(url, self.clock, policy)
+        self.receiver = FakeNotifier()
+        self.core.notifier = self.receiver  # type: ignore[assignment]
+        self.core.handle(CATALOG)
+        self._seen = 0
+
+    def declare(self, severity: Severity) -> int:
+        made = self.core.handle(
+            commands.DeclareIncident("Ledger drift", severity, ME, services=("ledger",))
+        )
+        return int(made)
+
+    def cycle(self, times: int = 1) -> None:
+        for _ in range(times):
+            asyncio.run(paging_cycle(self.core))
+
+    def at(self, **delta: float) -> None:
+        """Move the clock to MONDAY + delta (never backwards) and run a cycle."""
+        target = MONDAY + timedelta(**delta)
+        assert target >= self.clock.now()
+        self.clock.set(target)
+        self.cycle()
+
+    def send(self, incident_id: int, summary: str = "Rolled back", **extra: object) -> None:
+        self.core.handle(
+            commands.SendUpdate(
+                incident_id,
+                "status",
+                ("internal",),
+                ME,
+                summary=summary,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    def expect(self, *sent: str) -> None:
+        """Exactly these ('cora:sms', 'internal-chat:destination', …) since the last check."""
+        with self.core.database.reader.connect() as conn:
+            handles = dict(conn.execute(select(orm.people.c.id, orm.people.c.handle)).all())
+        new = self.receiver.sent[self._seen :]
+        self._seen = len(self.receiver.sent)
+        got = sorted(f"{handles.get(d.person_id or 0, d.address)}:{d.method}" for d in new)
+        assert got == sorted(sent)
+
+    def expect_nothing_more(self, hours: float = 6) -> None:
+        for _ in range(4):
+            self.clock.advance(hours=hours / 4)
+            self.cycle(2)
+        self.expect()
+
+    def timeline(self, incident_id: int) -> list[str]:
+        return [e.body for e in self.core.incidents.timeline(incident_id)]
+
+
+@pytest.fixture
+def room(db_url: str) -> Iterator[WarRoom]:
+    """On a new SQLite file, and again on PostgreSQL."""
+    made = WarRoom(db_url, load_default_policy())
+    yield made
+    made.core.close()
+
+
+@pytest.fixture
+def wired(db_url: str) -> Iterator[WarRoom]:
+    """With update destinations configured for the internal and executive audiences."""
+    made = WarRoom(db_url, with_destinations())
+    yield made
+    made.core.close()
+
+
+def test_a_p1_declaration_sends_the_initial_report_to_internal_and_executive(
+    wired: WarRoom,
+) -> None:
+    incident = wired.declare(Severity.P1)
+    wired.cycle()
+    wired.expect("internal-chat:destination", "exec-chat:destination")  # each destination once
+    first, second = wired.receiver.sent
+    assert first.body == second.body and first.subject == second.subject
+    assert first.subject == "[P1] INC-1 Initial Incident Report: Ledger drift"
+    assert first.body.splitlines()[:4] == [
+        "**INCIDENT DECLARED - P1**",
+        "Time: 2026-11-23 14:00 UTC",
+        "Services Affected: ledger",
+        "Impact: being assessed",
+    ]
+    assert "Status Page: status.company.com" in first.body
+    assert "Incident Commander: unassigned" in first.body
+    assert (
+        "Initial Incident Report sent to internal (#incidents-status), executive "
+        "(#exec-incidents). Next update by 14:30 UTC." in wired.timeline(incident)
+    )
+    comms = wired.core.communications.for_incident(incident)
+    assert [u.template for u in comms.updates] == ["initial"]
+    assert comms.promise is not None and comms.promise.due_at == MONDAY + timedelta(minutes=30)
+    wired.send(incident)  # the next update in time keeps the promise; nobody was reminded
+    wired.cycle()
+    wired.expect("internal-chat:destination")
+    wired.send(incident, "Fixed")
+    wired.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    wired.cycle()
+    wired.expect("internal-chat:destination")
+    wired.expect_nothing_more()
+    lines = wired.timeline(incident)
+    assert sum(line.startswith("Initial Incident Report") for line in lines) == 1
+    comms = wired.core.communications.for_incident(incident)
+    assert (comms.compliance.kept, comms.compliance.missed) == (2, 0)
+
+
+def test_a_p2_declaration_tells_internal_only_and_a_p3_nobody(wired: WarRoom) -> None:
+    p2 = wired.declare(Severity.P2)
+    p3 = wired.declare(Severity.P3)
+    wired.cycle()
+    wired.expect("internal-chat:destination")
+    assert wired.receiver.sent[0].incident_id == p2
+    assert wired.core.communications.for_incident(p3).updates == []
+    wired.core.handle(commands.ChangeStatus(p2, Status.RESOLVED, ME))
+    wired.expect_nothing_more()
+
+
+def test_the_communications_lead_is_reminded_once_and_a_missed_promise_is_recorded_once(
+    room: WarRoom,
+) -> None:
+    incident = room.declare(Severity.P1)
+    room.core.handle(commands.AssignRole(incident, Role.COMMUNICATIONS_LEAD, "cora", ME))
+    room.cycle()  # the initial report: no destination configured, so nothing is sent
+    room.expect()
+    room.at(minutes=19, seconds=59)
+    room.expect()
+    room.at(minutes=20)  # P1 cadence 30m, reminded 10m before
+    room.expect("cora:sms")
+    assert room.receiver.sent[-1].body.startswith("Update for INC-1 due at 14:30 UTC.")
+    room.at(minutes=25)
+    room.expect()
+    promise = room.core.communications.for_incident(incident).promise
+    assert promise is not None and promise.state(room.clock.now()) == "due-soon"
+    room.at(minutes=30)
+    room.expect()  # the reminder is not repeated
+    room.cycle(3)
+    overdue = "Stakeholder update overdue: the next update was promised by 14:30 UTC"
+    assert room.timeline(incident).count(overdue) == 1
+    comms = room.core.communications.for_incident(incident)
+    assert comms.promise is not None and comms.promise.state(room.clock.now()) == "overdue"
+    assert (comms.compliance.kept, comms.compliance.missed) == (0, 1)
+    assert "Reminded Cora (Communications Lead) by sms: update for INC-1 due at 14:30 UTC" in (
+        room.timeline(incident)
+    )
+
+    room.at(minutes=40)
+    room.send(incident)  # late: the promise stays missed; the next is due at 15:10
+    comms = room.core.communications.for_incident(incident)
+    assert comms.promise is not None and comms.promise.due_at == MONDAY + timedelta(minutes=70)
+    assert comms.updates[0].next_update_at == MONDAY + timedelta(minutes=70)
+    assert [u.promise for u in comms.updates] == ["open", "missed"]
+    room.at(minutes=55)
+    room.send(incident, "Recovering")  # in time: kept
+    comms = room.core.communications.for_incident(incident)
+    assert (comms.compliance.kept, comms.compliance.missed) == (1, 1)
+    assert comms.compliance.rate == 0.5
+    room.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    room.expect_nothing_more()
+    assert room.timeline(incident).count(overdue) == 1
+
+
+def test_without_a_communications_lead_the_commander_is_reminded_on_the_p2_cadence(
+    room: WarRoom,
+) -> None:
+    incident = room.declare(Severity.P2)
+    room.core.handle(commands.AssignRole(incident, Role.INCIDENT_COMMANDER, "ian", ME))
+    room.cycle()
+    room.at(minutes=49, seconds=59)
+    room.expect()
+    room.at(minutes=50)  # P2 cadence 60m
+    room.expect("ian:email")
+    room.send(incident)
+    comms = room.core.communications.for_incident(incident)
+    assert (comms.compliance.kept, comms.compliance.missed) == (1, 0)
+    room.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    room.expect_nothing_more()
+
+
+def test_resolving_ends_the_contract(room: WarRoom) -> None:
+    incident = room.declare(Severity.P1)
+    room.core.handle(commands.AssignRole(incident, Role.COMMUNICATIONS_LEAD, "cora", ME))
+    room.cycle()
+    room.at(minutes=10)
+    room.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    room.expect_nothing_more(hours=24)  # no reminder, no missed promise
+    comms = room.core.communications.for_incident(incident)
+    assert comms.promise is None
+    assert (comms.compliance.kept, comms.compliance.missed) == (0, 0)
+    assert not any("overdue" in line for line in room.timeline(incident))
+    room.send(incident, "Root cause found")  # an update after resolution promises nothing
+    update = room.core.communications.for_incident(incident).updates[0]
+    assert update.next_update_at is None and "Next Update: none: the incident is resolved" in (
+        update.body
+    )
+    room.expect_nothing_more()
+
+
+def test_a_p3_update_promises_nothing(room: WarRoom) -> None:
+    incident = room.declare(Severity.P3)
+    room.cycle()
+    room.send(incident)
+    comms = room.core.communications.for_incident(incident)
+    assert comms.promise is None and comms.updates[0].next_update_at is None
+    assert "Status Update sent to internal (#incidents-status): Rolled back. " in (
+        " ".join(room.timeline(incident)) + " "
+    )
+    room.expect_nothing_more(hours=24)
+
+
+def test_an_update_queued_just_before_resolution_still_goes_out(wired: WarRoom) -> None:
+    incident = wired.declare(Severity.P3)
+    wired.send(incident, "Fixed by the rollback")
+    wired.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+    wired.cycle()
+    wired.expect("internal-chat:destination")
+    assert "Summary: Fixed by the rollback" in wired.receiver.sent[0].body
+    wired.expect_nothing_more()
