@@ -418,6 +418,7 @@ class ComposeUpdate(Command):
     audiences: tuple[str, ...]
     summary: str = ""
     actions: tuple[str, ...] = ()
+    actor: Actor | None = None  # who previews: a private incident exists only for participants
 
 
 @dataclass(frozen=True)

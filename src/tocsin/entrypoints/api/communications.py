@@ -114,7 +114,7 @@ def list_updates(
 def preview_update(
     ref: str,
     body: UpdateCompose,
-    _: Principal = Depends(write_access),
+    principal: Principal = Depends(write_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> UpdatePreview:
     """The text the update would carry, prefilled from the incident; nothing is written."""
@@ -125,6 +125,7 @@ def preview_update(
             tuple(body.audiences),
             body.summary,
             tuple(body.actions),
+            principal.actor,
         )
     )
     return UpdatePreview(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tocsin.domain import commands
+from tocsin.domain.actors import Actor
 from tocsin.domain.errors import DomainError
 from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.errors import status_for
@@ -23,13 +24,14 @@ def _lines(raw: str) -> tuple[str, ...]:
     return tuple(line for line in raw.splitlines() if line.strip())
 
 
-def _compose(form: Fields, incident_id: int) -> commands.ComposeUpdate:
+def _compose(form: Fields, incident_id: int, actor: Actor) -> commands.ComposeUpdate:
     return commands.ComposeUpdate(
         incident_id,
         text(form, "template"),
         tuple(texts(form, "audiences")),
         text(form, "summary"),
         _lines(text(form, "actions")),
+        actor,
     )
 
 
@@ -42,7 +44,7 @@ def preview_update(
     incident_id = parse_reference(ref)
     status = 200
     try:
-        draft: Draft = tocsin.handle(_compose(change.form, incident_id))
+        draft: Draft = tocsin.handle(_compose(change.form, incident_id, change.actor))
     except DomainError as exc:
         state = FormState.refused(change.form, exc)
         status = status_for(exc)
@@ -62,7 +64,7 @@ def send_update(ref: str, request: Request, change: Change = Depends(change_requ
     form = change.form
 
     def build(incident_id: int) -> commands.Command:
-        compose = _compose(form, incident_id)
+        compose = _compose(form, incident_id, change.actor)
         body = text(form, "body")
         return commands.SendUpdate(
             incident_id,

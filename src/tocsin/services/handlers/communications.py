@@ -52,7 +52,8 @@ class Draft:
 def compose_update(cmd: commands.ComposeUpdate, ctx: Context) -> Draft:
     """The preview: the text an update would carry, nothing written."""
     incident = ctx.uow.incidents.get(cmd.incident_id)
-    incident.check_visible(cmd.actor)
+    if cmd.actor is not None:
+        incident.check_visible(cmd.actor)
     now = ctx.clock.now()
     return _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions, now)
 
