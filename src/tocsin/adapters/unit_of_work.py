@@ -40,6 +40,10 @@ from tocsin.adapters.paging_repositories import (
     SqlAlchemyEscalationRepository,
     SqlAlchemyScheduleRepository,
 )
+from tocsin.adapters.runbook_repositories import (
+    SqlAlchemyActionRepository,
+    SqlAlchemyRunbookRepository,
+)
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
@@ -67,6 +71,8 @@ class SqlAlchemyUnitOfWork:
     deliveries: SqlAlchemyDeliveryRepository
     directory: SqlAlchemyDirectory
     ack_links: SqlAlchemyAckLinkRepository
+    runbooks: SqlAlchemyRunbookRepository
+    actions: SqlAlchemyActionRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -106,6 +112,8 @@ class SqlAlchemyUnitOfWork:
         self.deliveries = SqlAlchemyDeliveryRepository(conn)
         self.directory = SqlAlchemyDirectory(conn)
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
+        self.runbooks = SqlAlchemyRunbookRepository(conn)
+        self.actions = SqlAlchemyActionRepository(conn)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

@@ -34,6 +34,13 @@ class EntryKind(StrEnum):
     ESCALATION = "escalation"  # a step fired, fell through, repeated or ran out
     DELIVERY_FAILED = "delivery_failed"
     OVERRIDE = "override"  # an admin acted outside their incident role
+    # runbooks, actions and recovery checks (issue 5)
+    RUNBOOK_ATTACHED = "runbook_attached"
+    RUNBOOK_STEP = "runbook_step"
+    ACTION_REQUESTED = "action_requested"
+    ACTION_APPROVED = "action_approved"
+    ACTION_RESULT = "action_result"
+    CHECK_RESULT = "check_result"  # a recovery check passed (evidence) or failed
 
     @property
     def is_manual(self) -> bool:

@@ -1,0 +1,430 @@
+"""Executable HTTP actions and recovery checks, and the runs that carry them out on an incident.
+
+Secrets are written as `${NAME}` references and resolved from the server's environment only by
+the runner, at run time; what is stored and shown keeps the references, never the values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tocsin.domain.actors import Actor
+from tocsin.domain.authority import Power
+from tocsin.domain.catalog import clean_slug
+from tocsin.domain.errors import InvalidInput, InvalidTransition
+from tocsin.domain.incidents import Incident
+from tocsin.domain.timeline import EntryKind
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 60.0
+MAX_REPEAT = 10
+MAX_INTERVAL = 10.0
+EXCERPT_CHARS = 500
+URL_MAX = 2048
+BODY_MAX = 20_000
+# Past its timeout plus this, a run still marked running had its worker die: outcome unknown.
+GRACE = timedelta(seconds=5)
+REDACTED = "[redacted]"
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_SENSITIVE = re.compile(r"auth|cookie|token|secret|key|pass|signature", re.IGNORECASE)
+
+
+def shown_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers as people may see them: `${NAME}` references stay, a literal credential does not."""
+    return {
+        name: value if not _SENSITIVE.search(name) or _REFERENCE.search(value) else REDACTED
+        for name, value in headers.items()
+    }
+
+
+def _clean_url(raw: str, field_name: str = "url") -> str:
+    url = raw.strip()
+    if not url.startswith(("http://", "https://", "${")):
+        raise InvalidInput(f"{field_name} must start with http:// or https://", field=field_name)
+    if len(url) > URL_MAX or any(ch.isspace() for ch in url):
+        raise InvalidInput(
+            f"{field_name} must be one URL of at most {URL_MAX} characters", field=field_name
+        )
+    return url
+
+
+def _clean_timeout(raw: float, field_name: str = "timeout") -> float:
+    if not 0 < raw <= MAX_TIMEOUT:
+        raise InvalidInput(
+            f"{field_name} must be more than 0 and at most {MAX_TIMEOUT:g} seconds",
+            field=field_name,
+        )
+    return float(raw)
+
+
+def _clean_status(raw: int | None, field_name: str) -> int | None:
+    if raw is not None and not 100 <= raw <= 599:
+        raise InvalidInput(f"{field_name} must be an HTTP status from 100 to 599", field=field_name)
+    return raw
+
+
+@dataclass
+class Action:
+    """An HTTP call worth one click in a war room: toggle a flag, roll back, scale out."""
+
+    name: str
+    title: str
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""  # a Jinja template: {{ reference }}, {{ severity }}, {{ services }} …
+    timeout: float = DEFAULT_TIMEOUT
+    requires_approval: bool = False
+    expect_status: int | None = None
+    runbook: str | None = None  # the runbook that defines it, if imported with one
+    id: int | None = None
+
+
+def clean_action(
+    name: str,
+    method: str,
+    url: str,
+    *,
+    title: str = "",
+    headers: dict[str, str] | None = None,
+    body: str = "",
+    timeout: float = DEFAULT_TIMEOUT,
+    requires_approval: bool = False,
+    expect_status: int | None = None,
+    runbook: str | None = None,
+) -> Action:
+    """Validate an action definition, naming the field that is wrong."""
+    verb = method.strip().upper()
+    if verb not in METHODS:
+        raise InvalidInput(f"method {method!r} is not one of {', '.join(METHODS)}", field="method")
+    clean_headers = {}
+    for key, value in (headers or {}).items():
+        if not _HEADER_NAME.match(key) or not isinstance(value, str) or "\n" in value:
+            raise InvalidInput(
+                f"header {key!r} needs a token name and a one-line text value",
+                field=f"headers.{key}",
+            )
+        clean_headers[key] = value.strip()
+    if len(body) > BODY_MAX:
+        raise InvalidInput(f"body is longer than {BODY_MAX} characters", field="body")
+    slug = clean_slug(name, "name")
+    return Action(
+        name=slug,
+        title=" ".join(title.split())[:200] or slug,
+        method=verb,
+        url=_clean_url(url),
+        headers=clean_headers,
+        body=body,
+        timeout=_clean_timeout(timeout),
+        requires_approval=requires_approval,
+        expect_status=_clean_status(expect_status, "expect_status"),
+        runbook=runbook,
+    )
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What a recovery check expects: a status, a text in the body, a latency bound, n times."""
+
+    url: str
+    expect_status: int = 200
+    expect_body: str = ""
+    max_latency_ms: int | None = None
+    repeat: int = 1
+    interval: float = 2.0
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __post_init__(self) -> None:
+        _clean_url(self.url)
+        _clean_status(self.expect_status, "expect_status")
+        _clean_timeout(self.timeout)
+        if self.max_latency_ms is not None and not 1 <= self.max_latency_ms <= 60_000:
+            raise InvalidInput("max_latency must be 1 ms to 60 s", field="max_latency")
+        if not 1 <= self.repeat <= MAX_REPEAT:
+            raise InvalidInput(f"repeat must be 1 to {MAX_REPEAT}", field="repeat")
+        if not 0 <= self.interval <= MAX_INTERVAL:
+            raise InvalidInput(f"interval must be 0 to {MAX_INTERVAL:g} seconds", field="interval")
+        if len(self.expect_body) > 1000:
+            raise InvalidInput("expect_body is longer than 1000 characters", field="expect_body")
+
+    def failure(self, outcome: HttpOutcome) -> str | None:
+        """Why one attempt did not pass, or None when it did."""
+        if outcome.status_code is None:
+            return outcome.error or "no response"
+        if outcome.status_code != self.expect_status:
+            return f"HTTP {outcome.status_code}, expected {self.expect_status}"
+        if self.expect_body and self.expect_body not in outcome.body:
+            return f"the response does not contain {self.expect_body!r}"
+        if self.max_latency_ms is not None and outcome.duration_ms > self.max_latency_ms:
+            return f"took {outcome.duration_ms} ms, over the {self.max_latency_ms} ms bound"
+        return None
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One request for the runner: references unresolved, the body still a template."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    timeout: float
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HttpOutcome:
+    """What came back; the runner has already taken every secret value out of it."""
+
+    status_code: int | None
+    duration_ms: int
+    body: str = ""
+    error: str = ""  # why no response arrived (or the body template failed)
+    timed_out: bool = False
+
+
+class RunState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    READY = "ready"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunState.SUCCEEDED, RunState.FAILED, RunState.TIMED_OUT)
+
+
+class RunKind(StrEnum):
+    ACTION = "action"
+    CHECK = "check"
+
+
+@dataclass
+class ActionRun:
+    """One run of an action or a check on an incident, from request to result."""
+
+    incident_id: int
+    kind: RunKind
+    name: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str
+    timeout: float
+    state: RunState
+    requested_by: str
+    requested_at: datetime
+    requires_approval: bool = False
+    expect_status: int | None = None
+    check: CheckSpec | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    started_at: datetime | None = None
+    deadline_at: datetime | None = None
+    finished_at: datetime | None = None
+    status_code: int | None = None
+    duration_ms: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    attempts: int = 0
+    passes: int = 0
+    id: int | None = None
+
+    @classmethod
+    def request(cls, incident: Incident, action: Action, actor: Actor, now: datetime) -> ActionRun:
+        """Ask to run an action; one that needs approval waits for the Incident Commander."""
+        incident.authorize(actor, Power.TECHNICAL, f"running the action {action.name}", now)
+        run = cls(
+            incident_id=incident.id,
+            kind=RunKind.ACTION,
+            name=action.name,
+            method=action.method,
+            url=action.url,
+            headers=dict(action.headers),
+            body=action.body,
+            timeout=action.timeout,
+            state=RunState.AWAITING_APPROVAL if action.requires_approval else RunState.READY,
+            requested_by=actor.name,
+            requested_at=now,
+            requires_approval=action.requires_approval,
+            expect_status=action.expect_status,
+        )
+        waits = " — awaiting the Incident Commander's approval" if action.requires_approval else ""
+        incident.log(
+            EntryKind.ACTION_REQUESTED,
+            f"Action requested: {action.title} ({action.method} {action.url}){waits}",
+            actor,
+            now,
+            data={"action": action.name, "approval": action.requires_approval},
+        )
+        return run
+
+    @classmethod
+    def start_check(
+        cls, incident: Incident, spec: CheckSpec, actor: Actor, now: datetime
+    ) -> ActionRun:
+        """Begin a recovery check; its attempts are recorded one by one."""
+        incident.authorize(actor, Power.TECHNICAL, "running recovery checks", now)
+        span = spec.repeat * (spec.timeout + spec.interval)
+        return cls(
+            incident_id=incident.id,
+            kind=RunKind.CHECK,
+            name="check",
+            method="GET",
+            url=spec.url,
+            headers={},
+            body="",
+            timeout=spec.timeout,
+            state=RunState.RUNNING,
+            requested_by=actor.name,
+            requested_at=now,
+            expect_status=spec.expect_status,
+            check=spec,
+            started_at=now,
+            deadline_at=now + timedelta(seconds=span) + GRACE,
+        )
+
+    @property
+    def reference(self) -> str:
+        return f"run #{self.id}"
+
+    def shown_state(self, now: datetime) -> str:
+        """The state as people should read it: a run stuck past its deadline is unknown."""
+        if self.state is RunState.RUNNING and self.deadline_at and now > self.deadline_at:
+            return "outcome_unknown"
+        return self.state.value
+
+    def approve(self, incident: Incident, actor: Actor, now: datetime) -> None:
+        """The Incident Commander lets the action run."""
+        incident.authorize(actor, Power.DECIDE, f"approving the action {self.name}", now)
+        if self.state is not RunState.AWAITING_APPROVAL:
+            raise InvalidTransition(
+                f"{self.reference} ({self.name}) is {self.state.value.replace('_', ' ')}, "
+                "not awaiting approval",
+                field="run",
+            )
+        self.state, self.approved_by, self.approved_at = RunState.READY, actor.name, now
+        incident.log(
+            EntryKind.ACTION_APPROVED,
+            f"Action approved: {self.name} (requested by {self.requested_by})",
+            actor,
+            now,
+            data={"action": self.name, "run_id": self.id},
+        )
+
+    def start(self, incident: Incident, now: datetime) -> HttpCall:
+        """Mark the run as running and hand back the call to make, outside any transaction."""
+        if self.state is not RunState.READY:
+            raise InvalidTransition(
+                f"{self.reference} is {self.state.value.replace('_', ' ')}, not ready to run",
+                field="run",
+            )
+        self.state, self.started_at = RunState.RUNNING, now
+        self.deadline_at = now + timedelta(seconds=self.timeout) + GRACE
+        return self.call(incident)
+
+    def call(self, incident: Incident) -> HttpCall:
+        variables = {
+            "reference": incident.reference,
+            "title": incident.title,
+            "severity": incident.severity.value,
+            "status": incident.status.value,
+            "services": [s.slug for s in incident.services],
+        }
+        return HttpCall(
+            self.method, self.url, dict(self.headers), self.body, self.timeout, variables
+        )
+
+    def record(self, incident: Incident, outcome: HttpOutcome, actor: Actor, now: datetime) -> None:
+        """Keep an action's result and put it on the timeline."""
+        self._require_running()
+        self._keep(outcome, now)
+        if outcome.timed_out:
+            self.state = RunState.TIMED_OUT
+            verdict = f"timed out after {self.timeout:g} s"
+        elif outcome.status_code is None:
+            self.state = RunState.FAILED
+            verdict = f"failed: {outcome.error}"
+        else:
+            ok = (
+                outcome.status_code == self.expect_status
+                if self.expect_status is not None
+                else 200 <= outcome.status_code < 300
+            )
+            self.state = RunState.SUCCEEDED if ok else RunState.FAILED
+            word = "succeeded" if ok else "failed"
+            verdict = f"{word}: HTTP {outcome.status_code} in {outcome.duration_ms} ms"
+        incident.log(
+            EntryKind.ACTION_RESULT,
+            f"Action {self.name} {verdict}",
+            actor,
+            now,
+            data={
+                "action": self.name,
+                "run_id": self.id,
+                "state": self.state.value,
+                "status_code": self.status_code,
+                "duration_ms": self.duration_ms,
+                "excerpt": self.excerpt,
+            },
+        )
+
+    def record_attempt(
+        self, incident: Incident, outcome: HttpOutcome, actor: Actor, now: datetime
+    ) -> bool:
+        """Count one attempt of a check; True while more attempts are due."""
+        assert self.check is not None
+        self._require_running()
+        self.attempts += 1
+        failure = self.check.failure(outcome)
+        if failure is None:
+            self.passes += 1
+        self.status_code, self.duration_ms = outcome.status_code, outcome.duration_ms
+        self.excerpt = outcome.body[:EXCERPT_CHARS]
+        if failure is None and self.passes < self.check.repeat:
+            return True
+        self.finished_at, self.error = now, failure or ""
+        self.state = RunState.SUCCEEDED if failure is None else RunState.FAILED
+        target = f"GET {self.url} → {self.check.expect_status}"
+        if failure is None:
+            body = f"Recovery check passed {self.passes}/{self.check.repeat}: {target}"
+        else:
+            body = (
+                f"Recovery check failed on attempt {self.attempts} of {self.check.repeat} "
+                f"({self.passes} passed): {target}: {failure}"
+            )
+        incident.log(
+            EntryKind.CHECK_RESULT,
+            body,
+            actor,
+            now,
+            data={
+                "run_id": self.id,
+                "url": self.url,
+                "passed": failure is None,
+                "passes": self.passes,
+                "repeat": self.check.repeat,
+            },
+        )
+        return False
+
+    def _require_running(self) -> None:
+        if self.state is not RunState.RUNNING:
+            raise InvalidTransition(
+                f"{self.reference} is {self.state.value.replace('_', ' ')}, not running",
+                field="run",
+            )
+
+    def _keep(self, outcome: HttpOutcome, now: datetime) -> None:
+        self.finished_at = now
+        self.status_code, self.duration_ms = outcome.status_code, outcome.duration_ms
+        self.excerpt = outcome.body[:EXCERPT_CHARS]
+        self.error = outcome.error
