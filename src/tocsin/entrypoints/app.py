@@ -22,6 +22,8 @@ from tocsin.entrypoints.api import (
     schedules,
     system,
 )
+from tocsin.entrypoints.api import actions as actions_api
+from tocsin.entrypoints.api import runbooks as runbooks_api
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.paging import run_paging
@@ -78,5 +80,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(paging.router)
     app.include_router(schedules.router)
     app.include_router(feeds.router)
+    app.include_router(runbooks_api.router)
+    app.include_router(actions_api.router)
     pages.mount(app)
     return app
