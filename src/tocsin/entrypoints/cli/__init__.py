@@ -13,6 +13,7 @@ from tocsin.domain.errors import DomainError
 from tocsin.entrypoints.cli import admin, alerts, catalog, incidents, oncall, output
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
+from tocsin.entrypoints.cli.runbooks import action_app, check_app, runbook_app
 from tocsin.policy import PolicyError
 
 app = typer.Typer(
@@ -34,6 +35,9 @@ app.add_typer(admin.policy_app, name="policy")
 app.command()(admin.serve)
 app.command()(admin.demo)
 app.command()(admin.worker)
+app.add_typer(runbook_app, name="runbook")
+app.add_typer(action_app, name="action")
+app.add_typer(check_app, name="check")
 
 
 @app.callback()
