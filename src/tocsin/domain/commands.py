@@ -347,7 +347,7 @@ class RunbookSpec:
     services: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()
     private: bool = False
-    actions: tuple[ActionSpec, ...] = ()
+    actions: tuple[ActionSpec, ...] | None = ()  # None keeps the runbook's actions as they are
     source: str = ""
 
 

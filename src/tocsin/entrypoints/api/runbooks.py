@@ -47,7 +47,9 @@ class RunbookWrite(Input):
     services: list[str] = Field(default_factory=list)
     alerts: list[str] = Field(default_factory=list)
     private: bool = False
-    actions: list[ActionCreate] = Field(default_factory=list)
+    actions: list[ActionCreate] | None = Field(
+        None, description="the runbook's actions; leave out to keep them as they are"
+    )
 
 
 class RunbookDocument(Input):
@@ -202,7 +204,7 @@ def save_runbook(
         services=tuple(body.services),
         alerts=tuple(body.alerts),
         private=body.private,
-        actions=tuple(a.spec() for a in body.actions),
+        actions=None if body.actions is None else tuple(a.spec() for a in body.actions),
     )
     tocsin.handle(commands.ImportRunbooks((spec,), principal.actor))
     return runbook_read(tocsin.runbooks.runbook(slug.strip().lower()))

@@ -27,11 +27,15 @@ from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
 from tocsin.views.paging import IncidentPaging
+from tocsin.views.runbooks import IncidentRunbooks
 
 # Panels re-fetched when the incident changes; the others hold forms whose choices never depend
 # on the incident's state, so a live refresh would only risk losing what someone is typing.
-LIVE_PANELS = ("details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging")
-PANELS = (*LIVE_PANELS, "roles", "note", "timestamp")
+LIVE_PANELS = (
+    "details", "timeline", "status", "severity", "edit", "alerts", "changes", "paging",
+    "runbooks",
+)  # fmt: skip
+PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "checks")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
 
@@ -133,6 +137,12 @@ class IncidentPage:
 
     def url(self, action: str = "") -> str:
         return f"/incidents/{self.id}{'/' + action if action else ''}"
+
+    # ----- runbooks, actions and recovery checks ------------------------------------------------
+    @cached_property
+    def runbooks(self) -> IncidentRunbooks:
+        """Attached and suggested runbooks, actions, recent runs and alert clearance."""
+        return self._tocsin.runbooks.for_incident(self.id, self._tocsin.clock.now())
 
 
 def render_panel(

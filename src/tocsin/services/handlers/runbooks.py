@@ -24,7 +24,11 @@ def import_runbooks(cmd: commands.ImportRunbooks, ctx: Context) -> Report:
     for spec in cmd.runbooks:
         where = spec.source or spec.slug
         try:
-            actions = [action_from_spec(a, runbook=spec.slug) for a in spec.actions]
+            actions = [action_from_spec(a, runbook=spec.slug) for a in spec.actions or ()]
+            names = [a.name for a in actions]
+            if spec.actions is None:
+                existing = ctx.uow.runbooks.find(spec.slug.strip().lower())
+                names = existing.actions if existing else []
             runbook = clean_runbook(
                 spec.slug,
                 spec.title,
@@ -32,7 +36,7 @@ def import_runbooks(cmd: commands.ImportRunbooks, ctx: Context) -> Report:
                 list(spec.services),
                 list(spec.alerts),
                 spec.private,
-                [a.name for a in actions],
+                names,
             )
             if runbook.slug in seen:
                 raise AlreadyExists(
