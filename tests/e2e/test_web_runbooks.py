@@ -63,7 +63,7 @@ def test_runbook_pages_render_sanitised_markdown_and_edit_it(web: Browser, catal
     assert "<script>alert" not in page.text
     assert 'type="checkbox" disabled' in page.text
 
-    fields = {
+    fields: dict[str, object] = {
         "slug": "checkout-down",
         "title": "Checkout is down",
         "services": "checkout, payments",
