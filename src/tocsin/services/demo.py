@@ -20,6 +20,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.runbookfile import builtin_runbooks, parse_runbook
 
 RunAt = Callable[[c.Command, datetime], Any]
 
@@ -94,6 +95,9 @@ def load_demo(run_at: RunAt, now: datetime) -> None:
     _resolved_search_incident(run_at, now - timedelta(days=9))
     _resolved_outage(run_at, now - timedelta(days=3))
     _open_payments_incident(run_at, now - timedelta(minutes=25), prometheus.id, deploys.id)
+    # The built-in emergency playbooks (data loss, security breach).
+    playbooks = tuple(parse_runbook(text, name) for name, text in builtin_runbooks())
+    run_at(c.ImportRunbooks(playbooks, admin), now - timedelta(days=30))
 
 
 def _resolved_search_incident(run_at: RunAt, t0: datetime) -> None:

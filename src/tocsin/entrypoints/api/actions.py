@@ -13,8 +13,8 @@ from tocsin.domain import commands
 from tocsin.domain.actions import DEFAULT_TIMEOUT, MAX_INTERVAL, MAX_REPEAT, MAX_TIMEOUT
 from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
-from tocsin.entrypoints.api.runbook_files import ActionCreate
 from tocsin.entrypoints.api.runbooks import ClearanceRead, clearance_read
+from tocsin.runbookfile import ActionCreate
 from tocsin.services.action_runs import execute_run, run_check
 from tocsin.views.accounts import Principal
 from tocsin.views.runbooks import ActionView, RunView

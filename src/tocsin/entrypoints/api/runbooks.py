@@ -12,7 +12,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
-from tocsin.entrypoints.api.runbook_files import ActionCreate, builtin_runbooks, parse_runbook
+from tocsin.runbookfile import ActionCreate, builtin_runbooks, parse_runbook
 from tocsin.views.accounts import Principal
 from tocsin.views.runbooks import AttachedView, Clearance, RunbookView
 

@@ -8,9 +8,9 @@ import httpx
 
 from tocsin.entrypoints.api import actions as actions_api
 from tocsin.entrypoints.api import runbooks as runbooks_api
-from tocsin.entrypoints.api.runbook_files import ActionCreate
 from tocsin.entrypoints.cli.backend import HttpBackend, LocalBackend
 from tocsin.entrypoints.cli.context import CliState
+from tocsin.runbookfile import ActionCreate
 
 # A repeated check may take a while: 10 attempts of up to 10 s each, 10 s apart.
 CHECK_WAIT_SECONDS = 300.0

@@ -12,11 +12,11 @@ from rich.table import Table
 
 from tocsin.domain.errors import InvalidInput
 from tocsin.entrypoints.api.actions import CheckCreate, RunRead
-from tocsin.entrypoints.api.runbook_files import ActionCreate
 from tocsin.entrypoints.api.runbooks import RunbookDocument, RunbookImport
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
 from tocsin.entrypoints.cli.runbook_backend import RunbookBackend, runbook_backend
+from tocsin.runbookfile import ActionCreate
 
 runbook_app = typer.Typer(help="Runbooks: Markdown checklists for incidents.", no_args_is_help=True)
 action_app = typer.Typer(help="HTTP actions run from the war room.", no_args_is_help=True)

@@ -48,8 +48,7 @@ def import_runbooks(cmd: commands.ImportRunbooks, ctx: Context) -> Report:
                 report["actions"][outcome].append(action.name)
             report["runbooks"][_save_runbook(ctx.uow, runbook, cmd.dry_run)].append(runbook.slug)
         except DomainError as exc:
-            exc.detail = f"{where}: {exc.detail}"
-            raise
+            raise type(exc)(f"{where}: {exc.detail}", field=exc.field) from None
     return report
 
 
@@ -69,9 +68,10 @@ def action_from_spec(spec: commands.ActionSpec, runbook: str | None = None) -> A
             runbook=runbook,
         )
     except InvalidInput as exc:
-        exc.detail = f"action {spec.name!r}: {exc.detail}"
-        exc.field = f"actions.{exc.field}"
-        raise
+        if runbook is None:
+            raise
+        detail = f"action {spec.name!r}: {exc.detail}"
+        raise InvalidInput(detail, field=f"actions.{exc.field}") from None
 
 
 def save_action(cmd: commands.SaveAction, ctx: Context) -> Outcome:
@@ -83,8 +83,9 @@ def _save_action(uow: UnitOfWork, action: Action, dry_run: bool) -> Outcome:
     existing = uow.actions.find(action.name)
     if existing is not None and existing.runbook not in (None, action.runbook):
         raise AlreadyExists(
-            f"the action {action.name!r} is defined by the runbook {existing.runbook}",
-            field="actions.name",
+            f"the action {action.name!r} is defined by the runbook {existing.runbook}; "
+            "change it there",
+            field="actions.name" if action.runbook else "name",
         )
     if existing is not None:
         action.id = existing.id

@@ -1,4 +1,4 @@
-"""The runbook file format (Markdown with YAML front matter), shared by the CLI, API and pages.
+"""The runbook file format (Markdown with YAML front matter), shared by the CLI, API and demo.
 
 ---
 title: Checkout is down
