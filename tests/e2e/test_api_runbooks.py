@@ -19,6 +19,7 @@ from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import AlreadyExists
 from tocsin.entrypoints.app import create_app
+from tocsin.services.demo import load_demo
 
 PROBLEM = "application/problem+json"
 SECRET = "s3cr3t-rollback-token-42"
@@ -374,3 +375,23 @@ def test_a_run_whose_worker_died_reads_outcome_unknown(
     assert api.get(f"/api/v1/incidents/{ref}/runs/{run_id}").json()["state"] == "running"
     clock.advance(seconds=16)
     assert api.get(f"/api/v1/incidents/{ref}/runs/{run_id}").json()["state"] == "outcome_unknown"
+
+
+def test_the_demo_has_the_playbooks_and_shows_alert_clearance(
+    tocsin: Tocsin, clock: FakeClock
+) -> None:
+    load_demo(tocsin.handle_as_of, clock.now())
+    token = make_token(tocsin, Scope.READ)
+    with TestClient(create_app(tocsin), headers={"Authorization": f"Bearer {token}"}) as api:
+        slugs = [r["slug"] for r in api.get("/api/v1/runbooks").json()]
+        assert {"data-loss", "security-breach", "card-authorisation-timeouts"} <= set(slugs)
+        open_ref = api.get("/api/v1/incidents?status=open").json()["items"][0]["reference"]
+        clearance = api.get(f"/api/v1/incidents/{open_ref}/clearance").json()
+        assert clearance["firing_count"] == 2 and clearance["clear"] is False
+        assert {a["title"] for a in clearance["firing"]} == {
+            a["title"] for a in api.get(f"/api/v1/alerts?incident={open_ref}").json()["items"]
+        }
+        found = api.get(f"/api/v1/incidents/{open_ref}/runbooks").json()
+        assert found["suggested"][0]["slug"] == "card-authorisation-timeouts"
+        assert "CardAuthorisationTimeouts" in found["suggested"][0]["reasons"]
+        assert api.get("/api/v1/incidents/INC-99/clearance").status_code == 404

@@ -51,10 +51,10 @@ class Runbook:
 
     def matches(self, services: set[str], alert_names: set[str]) -> list[str]:
         """Why the runbook suits an incident: the services and alert names it shares with it."""
-        wanted = {a.lower() for a in self.alerts}
-        return sorted(set(self.services) & services) + sorted(
-            wanted & {a.lower() for a in alert_names}
-        )
+        firing = {a.lower() for a in alert_names}
+        return sorted(set(self.services) & services) + [
+            a for a in self.alerts if a.lower() in firing
+        ]
 
 
 def parse_steps(body: str) -> list[Step]:
