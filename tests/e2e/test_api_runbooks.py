@@ -119,6 +119,7 @@ def test_import_is_idempotent_and_an_edit_is_an_update(api: TestClient, target: 
     books = api.get("/api/v1/runbooks").json()
     assert [b["slug"] for b in books].count("checkout-down") == 1 and len(books) == 3
     one = api.get("/api/v1/runbooks/checkout-down").json()
+    assert one["updated_at"].startswith("2026-03-29T00:30")  # the fake clock's time
     assert [s["text"] for s in one["steps"]] == [
         "Look at the error rate dashboard",
         "Roll back the last deploy",

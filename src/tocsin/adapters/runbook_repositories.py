@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from tocsin.adapters import orm
 from tocsin.domain.actions import Action, ActionRun, CheckSpec, RunKind, RunState
@@ -15,8 +17,9 @@ from tocsin.domain.runbooks import AttachedRunbook, Runbook, StepState
 
 
 class SqlAlchemyRunbookRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, now: Callable[[], datetime]) -> None:
         self._conn = conn
+        self._now = now
 
     def find(self, slug: str) -> Runbook | None:
         row = (
@@ -36,7 +39,7 @@ class SqlAlchemyRunbookRepository:
             "alerts": runbook.alerts,
             "private": runbook.private,
             "actions": runbook.actions,
-            "updated_at": func.now(),
+            "updated_at": self._now(),
         }
         if runbook.id is None:
             runbook.id = self._conn.execute(
@@ -91,8 +94,9 @@ class SqlAlchemyRunbookRepository:
 
 
 class SqlAlchemyActionRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, now: Callable[[], datetime]) -> None:
         self._conn = conn
+        self._now = now
 
     def find(self, name: str) -> Action | None:
         t = orm.actions
@@ -102,7 +106,7 @@ class SqlAlchemyActionRepository:
     def save(self, action: Action) -> None:
         t = orm.actions
         values = {k: v for k, v in dataclasses.asdict(action).items() if k != "id"} | {
-            "updated_at": func.now()
+            "updated_at": self._now()
         }
         if action.id is None:
             action.id = self._conn.execute(

@@ -112,8 +112,8 @@ class SqlAlchemyUnitOfWork:
         self.deliveries = SqlAlchemyDeliveryRepository(conn)
         self.directory = SqlAlchemyDirectory(conn)
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
-        self.runbooks = SqlAlchemyRunbookRepository(conn)
-        self.actions = SqlAlchemyActionRepository(conn)
+        self.runbooks = SqlAlchemyRunbookRepository(conn, self._clock.now)
+        self.actions = SqlAlchemyActionRepository(conn, self._clock.now)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

@@ -387,8 +387,8 @@ class ActionRun:
         failure = self.check.failure(outcome)
         if failure is None:
             self.passes += 1
+        # No excerpt: a check may GET any URL, so its answer's content is not handed back.
         self.status_code, self.duration_ms = outcome.status_code, outcome.duration_ms
-        self.excerpt = outcome.body[:EXCERPT_CHARS]
         if failure is None and self.passes < self.check.repeat:
             return True
         self.finished_at, self.error = now, failure or ""

@@ -54,7 +54,9 @@ class RunRead(BaseModel):
     finished_at: datetime | None
     status_code: int | None
     duration_ms: int | None
-    excerpt: str = Field(description="the response's first 500 characters, secrets redacted")
+    excerpt: str = Field(
+        description="an action's response, first 500 characters, secrets redacted (checks: none)"
+    )
     error: str
     attempts: int
     passes: int
