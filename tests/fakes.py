@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
-from tocsin.domain.actions import Action, ActionRun, HttpCall, HttpOutcome
+from tocsin.domain.action_runs import ActionRun
+from tocsin.domain.actions import Action, HttpCall, HttpOutcome
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from tocsin.adapters import orm
-from tocsin.domain.actions import Action, ActionRun, CheckSpec, RunKind, RunState
+from tocsin.domain.action_runs import ActionRun, RunKind, RunState
+from tocsin.domain.actions import Action, CheckSpec
 from tocsin.domain.errors import NotFound
 from tocsin.domain.incidents import reference
 from tocsin.domain.runbooks import AttachedRunbook, Runbook, StepState

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tocsin.domain import commands
-from tocsin.domain.actions import ActionRun, CheckSpec, HttpCall
+from tocsin.domain.action_runs import ActionRun
+from tocsin.domain.actions import CheckSpec, HttpCall
 from tocsin.domain.errors import NotFound
 from tocsin.services.messagebus import Context
 
