@@ -84,6 +84,16 @@ def test_runbook_pages_render_sanitised_markdown_and_edit_it(web: Browser, catal
     assert bad_slug.status_code == 422 and "slug 'not a slug!' must be" in text_of(bad_slug.text)
     assert [b.slug for b in catalog.runbooks.list()] == ["checkout-down"]
 
+    assert "Write the runbook" in web.read("/runbooks/new")
+    new: dict[str, object] = {
+        "slug": "db-failover",
+        "title": "Fail the database over",
+        "body": "1. Promote\n",
+    }
+    created = web.post("/runbooks", new, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/runbooks/db-failover"
+    assert "Fail the database over" in web.read("/runbooks")
+
 
 def test_the_war_room_attaches_ticks_runs_and_checks(
     web: Browser, catalog: Tocsin, target: _Target, monkeypatch: pytest.MonkeyPatch
