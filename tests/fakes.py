@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
+from tocsin.domain.action_runs import ActionRun
+from tocsin.domain.actions import Action, HttpCall, HttpOutcome
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
@@ -17,6 +19,7 @@ from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, SendFailed
+from tocsin.domain.runbooks import AttachedRunbook, Runbook
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
@@ -84,6 +87,7 @@ class _Store:
         self.next_id = 0
         self.next_entity_id = 0
         self.workflows: dict[int, IncidentWorkflow] = {}
+        self.runbook_data = _RunbookData()  # runbooks, actions and their runs
 
 
 class _Repo:
@@ -559,6 +563,8 @@ class FakeUnitOfWork:
         self.ack_links = _AckLinks(self.store)
         self.workflows = _Workflows(self.store)
         self.communications = _Communications(self.store)
+        self.runbooks = _Runbooks(self.store.runbook_data)
+        self.actions = _Actions(self.store.runbook_data)
         self.paging_woken = False
         self._pending: list[int] = []
         return self
@@ -591,6 +597,8 @@ class FakeUnitOfWork:
             self.store.incidents[incident.id] = copy.deepcopy(incident)
         for repo in (self.people, self.teams, self.services, self.users):
             repo.commit()
+        self.runbooks.commit()
+        self.actions.commit()
         self.committed += 1
         self.announced.extend(self._pending)
 
@@ -616,3 +624,106 @@ class FakeNotifier:
         if waiting:
             raise waiting.pop(0)
         self.sent.append(delivery)
+
+
+# ----- runbooks, actions and recovery checks ----------------------------------------------------
+class _RunbookData:
+    def __init__(self) -> None:
+        self.runbooks: dict[str, Runbook] = {}
+        self.attached: dict[tuple[int, str], AttachedRunbook] = {}
+        self.actions: dict[str, Action] = {}
+        self.runs: dict[int, ActionRun] = {}
+        self.next_id = 0
+
+
+class _Runbooks:
+    """Copies on load, written back on commit, like the SQL repository's transaction."""
+
+    def __init__(self, data: _RunbookData) -> None:
+        self.data = data
+        self.runbooks: dict[str, Runbook] = {}
+        self.attached_: dict[tuple[int, str], AttachedRunbook] = {}
+
+    def find(self, slug: str) -> Runbook | None:
+        found = self.runbooks.get(slug) or self.data.runbooks.get(slug)
+        return copy.deepcopy(found)
+
+    def save(self, runbook: Runbook) -> None:
+        if runbook.id is None:
+            self.data.next_id += 1
+            runbook.id = self.data.next_id
+        self.runbooks[runbook.slug] = copy.deepcopy(runbook)
+
+    def attached(self, incident_id: int, slug: str) -> AttachedRunbook | None:
+        key = (incident_id, slug)
+        return copy.deepcopy(self.attached_.get(key) or self.data.attached.get(key))
+
+    def attach(self, attached: AttachedRunbook) -> None:
+        self.data.next_id += 1
+        attached.id = self.data.next_id
+        self.save_attached(attached)
+
+    def save_attached(self, attached: AttachedRunbook) -> None:
+        self.attached_[(attached.incident_id, attached.slug)] = copy.deepcopy(attached)
+
+    def commit(self) -> None:
+        self.data.runbooks.update(self.runbooks)
+        self.data.attached.update(self.attached_)
+
+
+class _Actions:
+    def __init__(self, data: _RunbookData) -> None:
+        self.data = data
+        self.actions: dict[str, Action] = {}
+        self.runs: dict[int, ActionRun] = {}
+
+    def find(self, name: str) -> Action | None:
+        return copy.deepcopy(self.actions.get(name) or self.data.actions.get(name))
+
+    def save(self, action: Action) -> None:
+        if action.id is None:
+            self.data.next_id += 1
+            action.id = self.data.next_id
+        self.actions[action.name] = copy.deepcopy(action)
+
+    def add_run(self, run: ActionRun) -> None:
+        self.data.next_id += 1
+        run.id = self.data.next_id
+        self.save_run(run)
+
+    def get_run(self, incident_id: int, run_id: int) -> ActionRun:
+        run = self.runs.get(run_id) or self.data.runs.get(run_id)
+        if run is None or run.incident_id != incident_id:
+            raise NotFound(f"no run #{run_id} on {reference(incident_id)}", field="run")
+        return copy.deepcopy(run)
+
+    def save_run(self, run: ActionRun) -> None:
+        assert run.id is not None
+        self.runs[run.id] = copy.deepcopy(run)
+
+    def commit(self) -> None:
+        self.data.actions.update(self.actions)
+        self.data.runs.update(self.runs)
+
+
+class FakeActionRunner:
+    """Answers calls from a script of outcomes; pauses move the fake clock instead of sleeping."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.clock = clock
+        self.calls: list[HttpCall] = []
+        self.outcomes: list[HttpOutcome] = []
+
+    def answer(self, *outcomes: HttpOutcome) -> None:
+        self.outcomes.extend(outcomes)
+
+    def execute(self, call: HttpCall) -> HttpOutcome:
+        self.calls.append(call)
+        outcome = self.outcomes.pop(0) if self.outcomes else HttpOutcome(200, 5, "ok")
+        if self.clock is not None:
+            self.clock.advance(milliseconds=outcome.duration_ms)
+        return outcome
+
+    def pause(self, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.advance(seconds=seconds)

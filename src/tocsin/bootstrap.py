@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tocsin.adapters.action_runner import HttpxActionRunner
 from tocsin.adapters.clock import FrozenClock, SystemClock
 from tocsin.adapters.database import Database, connect
 from tocsin.adapters.inbox import InboxWriter
@@ -21,7 +22,7 @@ from tocsin.domain.commands import Command, RotateIntegrationKey
 from tocsin.policy import Policy, load_default_policy, load_policy_file
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.messagebus import MessageBus
-from tocsin.services.ports import Clock, PasswordHasher
+from tocsin.services.ports import ActionRunner, Clock, PasswordHasher
 from tocsin.views.accounts import AccountViews
 from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews
@@ -29,6 +30,7 @@ from tocsin.views.changes import ChangeViews
 from tocsin.views.communications import CommunicationViews
 from tocsin.views.incidents import IncidentViews
 from tocsin.views.paging import PagingViews
+from tocsin.views.runbooks import RunbookViews
 from tocsin.views.schedules import ScheduleViews
 from tocsin.views.war_room import WarRoomViews
 from tocsin.views.workflows import WorkflowViews
@@ -57,6 +59,9 @@ class Tocsin:
     _hasher: PasswordHasher
     workflows: WorkflowViews
     communications: CommunicationViews  # issue 5: stakeholder updates
+    # runbooks, actions and recovery checks
+    runbooks: RunbookViews
+    action_runner: ActionRunner
 
     def handle(self, command: Command) -> Any:
         result = self.bus.handle(command)
@@ -112,6 +117,7 @@ def bootstrap(
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
     policy: Policy | None = None,
+    action_runner: ActionRunner | None = None,
 ) -> Tocsin:
     """Wire real adapters; tests pass a fake clock or a cheaper hasher."""
     settings = settings or load_settings()
@@ -144,6 +150,8 @@ def bootstrap(
         _hasher=hasher,
         workflows=WorkflowViews(database),
         communications=CommunicationViews(database),
+        runbooks=RunbookViews(database),
+        action_runner=action_runner or HttpxActionRunner(),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -548,4 +549,86 @@ scheduled_updates = Table(
     Column("due_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime, nullable=True),
     Index("ix_scheduled_updates_due", "done_at", "due_at"),
+)
+
+# ----- runbooks, actions and recovery checks (issue 5: the war room) ---------------------------
+runbooks = Table(
+    "runbooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("services", JsonDocument, nullable=False),
+    Column("alerts", JsonDocument, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("actions", JsonDocument, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Action definitions; header values and URLs keep `${NAME}` secret references, never values.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("headers", JsonDocument, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("timeout", Float, nullable=False),
+    Column("requires_approval", Boolean, nullable=False),
+    Column("expect_status", Integer, nullable=True),
+    Column("runbook", String(63), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A runbook followed on an incident: its steps as attached, with who ticked each and when.
+incident_runbooks = Table(
+    "incident_runbooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("runbook_id", ForeignKey("runbooks.id"), nullable=False),
+    Column("slug", String(63), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("steps", JsonDocument, nullable=False),
+    Column("attached_by", String(120), nullable=False),
+    Column("attached_at", UtcDateTime, nullable=False),
+    UniqueConstraint("incident_id", "slug"),
+)
+
+# Runs of actions and checks: requested → (approved) → running → outcome. A run still running
+# past deadline_at lost its worker and is shown as "outcome unknown".
+action_runs = Table(
+    "action_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id", **DEFERRED), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("name", String(63), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("headers", JsonDocument, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("timeout", Float, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("requires_approval", Boolean, nullable=False),
+    Column("expect_status", Integer, nullable=True),
+    Column("check_spec", JsonDocument, nullable=True),
+    Column("requested_by", String(120), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("approved_by", String(120), nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("deadline_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status_code", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+    Column("excerpt", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("passes", Integer, nullable=False),
+    Index("ix_action_runs_incident", "incident_id", "id"),
 )

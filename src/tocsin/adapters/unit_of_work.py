@@ -41,6 +41,10 @@ from tocsin.adapters.paging_repositories import (
     SqlAlchemyEscalationRepository,
     SqlAlchemyScheduleRepository,
 )
+from tocsin.adapters.runbook_repositories import (
+    SqlAlchemyActionRepository,
+    SqlAlchemyRunbookRepository,
+)
 from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
@@ -71,6 +75,8 @@ class SqlAlchemyUnitOfWork:
     ack_links: SqlAlchemyAckLinkRepository
     workflows: SqlAlchemyWorkflowRepository
     communications: SqlAlchemyCommunicationRepository
+    runbooks: SqlAlchemyRunbookRepository
+    actions: SqlAlchemyActionRepository
 
     def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
         self._database = database
@@ -112,6 +118,8 @@ class SqlAlchemyUnitOfWork:
         self.ack_links = SqlAlchemyAckLinkRepository(conn)
         self.workflows = SqlAlchemyWorkflowRepository(conn)
         self.communications = SqlAlchemyCommunicationRepository(conn)
+        self.runbooks = SqlAlchemyRunbookRepository(conn, self._clock.now)
+        self.actions = SqlAlchemyActionRepository(conn, self._clock.now)
         self._changed: set[int] = set()
         self._announced: set[int] = set()
         self._paging = False

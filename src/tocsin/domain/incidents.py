@@ -290,6 +290,25 @@ class Incident:
         self.log(EntryKind.VISIBILITY_CHANGED, body, actor, now, data={"private": private})
         self.events.append(events.IncidentVisibilityChanged(self.id, private))
 
+    def restrict(self, why: str, actor: Actor, now: datetime) -> None:
+        """Make the incident private as a consequence (a security playbook), never the reverse.
+
+        Narrowing who may see an incident needs no decision; opening it up again does.
+        """
+        if self.private:
+            return
+        self.private = True
+        if actor.person_id is not None:
+            self._join(actor.person_id, JoinReason.DECLARED, actor, now)
+        self.log(
+            EntryKind.VISIBILITY_CHANGED,
+            f"Made private: {why}; only participants and admins can see it",
+            actor,
+            now,
+            data={"private": True},
+        )
+        self.events.append(events.IncidentVisibilityChanged(self.id, True))
+
     def post_message(
         self, body: str, actor: Actor, now: datetime, via: str | None = None
     ) -> Message:

@@ -43,6 +43,13 @@ class EntryKind(StrEnum):
     # ----- communications (issue 5) -----
     STAKEHOLDER_UPDATE = "stakeholder_update"  # an update sent to audiences, with its promise
     UPDATE_OVERDUE = "update_overdue"  # the promised next update did not come in time
+    # runbooks, actions and recovery checks (issue 5)
+    RUNBOOK_ATTACHED = "runbook_attached"
+    RUNBOOK_STEP = "runbook_step"
+    ACTION_REQUESTED = "action_requested"
+    ACTION_APPROVED = "action_approved"
+    ACTION_RESULT = "action_result"
+    CHECK_RESULT = "check_result"  # a recovery check passed (evidence) or failed
 
     @property
     def is_manual(self) -> bool:

@@ -26,6 +26,8 @@ from tocsin.entrypoints.api import (
     war_room,
     workflows,
 )
+from tocsin.entrypoints.api import actions as actions_api
+from tocsin.entrypoints.api import runbooks as runbooks_api
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.paging import run_paging
@@ -86,5 +88,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     app.include_router(chat_hooks.router)
     app.include_router(workflows.router)
     app.include_router(communications.router)  # issue 5: stakeholder updates
+    app.include_router(runbooks_api.router)
+    app.include_router(actions_api.router)
     pages.mount(app)
     return app

@@ -20,6 +20,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.runbookfile import builtin_runbooks, parse_runbook
 
 RunAt = Callable[[c.Command, datetime], Any]
 
@@ -80,6 +81,33 @@ SERVICES = (
 )
 
 
+CARD_TIMEOUTS_RUNBOOK = c.RunbookSpec(
+    slug="card-authorisation-timeouts",
+    title="Card authorisations time out",
+    body=(
+        "# Card authorisations time out\n\n"
+        "Usually the acquirer is slow, or our retries pile up on it.\n\n"
+        "- [ ] Check the acquirer's status page and latency dashboard\n"
+        "- [ ] Compare with the last payments-api deploy (see Recent changes)\n"
+        "- [ ] Switch card retries off {action: card-retries-off}\n"
+        "- [ ] Verify recovery: a check on the payments health endpoint passes 3 times\n"
+    ),
+    services=("payments",),
+    alerts=("CardAuthorisationTimeouts",),
+    actions=(
+        c.ActionSpec(
+            name="card-retries-off",
+            title="Turn the card retry feature flag off",
+            method="PATCH",
+            url="https://flags.example.com/api/flags/card-retries",
+            headers=(("Authorization", "Bearer ${FLAGS_TOKEN}"),),
+            body='{"enabled": false, "reason": "{{ reference }}"}',
+            requires_approval=True,
+        ),
+    ),
+)
+
+
 def load_demo(run_at: RunAt, now: datetime) -> None:
     """Send the demo through the bus as if each step happened at its own time."""
     run_at(c.ImportCatalog(PEOPLE, TEAMS, SERVICES), now - timedelta(days=30))
@@ -95,6 +123,9 @@ def load_demo(run_at: RunAt, now: datetime) -> None:
     _resolved_outage(run_at, now - timedelta(days=3))
     _open_payments_incident(run_at, now - timedelta(minutes=25), prometheus.id, deploys.id)
     _private_security_incident(run_at, now - timedelta(hours=2))
+    # The built-in emergency playbooks (data loss, security breach), and one for the open incident.
+    playbooks = tuple(parse_runbook(text, name) for name, text in builtin_runbooks())
+    run_at(c.ImportRunbooks((*playbooks, CARD_TIMEOUTS_RUNBOOK), admin), now - timedelta(days=30))
 
 
 def _private_security_incident(run_at: RunAt, t0: datetime) -> None:

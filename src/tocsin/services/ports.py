@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
+from tocsin.domain.action_runs import ActionRun
+from tocsin.domain.actions import Action, HttpCall, HttpOutcome
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
@@ -15,6 +17,7 @@ from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.paging import AckLink, Delivery, Escalation
+from tocsin.domain.runbooks import AttachedRunbook, Runbook
 from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
@@ -334,6 +337,10 @@ class UnitOfWork(Protocol):
     def workflows(self) -> WorkflowRepository: ...
     @property
     def communications(self) -> CommunicationRepository: ...
+    @property
+    def runbooks(self) -> RunbookRepository: ...
+    @property
+    def actions(self) -> ActionRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -351,4 +358,45 @@ class UnitOfWork(Protocol):
 
     def announce(self, incident_id: int) -> None:
         """Tell live viewers, once this transaction commits, that the incident changed."""
+        ...
+
+
+# ----- runbooks, actions and recovery checks ----------------------------------------------------
+class RunbookRepository(Protocol):
+    def find(self, slug: str) -> Runbook | None: ...
+
+    def save(self, runbook: Runbook) -> None:
+        """Insert a new runbook (setting its id) or update the one with its id."""
+        ...
+
+    def attached(self, incident_id: int, slug: str) -> AttachedRunbook | None: ...
+
+    def attach(self, attached: AttachedRunbook) -> None: ...
+
+    def save_attached(self, attached: AttachedRunbook) -> None: ...
+
+
+class ActionRepository(Protocol):
+    def find(self, name: str) -> Action | None: ...
+
+    def save(self, action: Action) -> None: ...
+
+    def add_run(self, run: ActionRun) -> None: ...
+
+    def get_run(self, incident_id: int, run_id: int) -> ActionRun:
+        """Raises NotFound unless the run belongs to the incident."""
+        ...
+
+    def save_run(self, run: ActionRun) -> None: ...
+
+
+class ActionRunner(Protocol):
+    """Makes an action's or a check's HTTP call: secrets resolved here, redacted in the outcome."""
+
+    def execute(self, call: HttpCall) -> HttpOutcome:
+        """Never raises for a network or template problem, never outlasts the call's timeout."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Wait between the attempts of a repeated check."""
         ...

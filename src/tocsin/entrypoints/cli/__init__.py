@@ -23,6 +23,7 @@ from tocsin.entrypoints.cli import (
 )
 from tocsin.entrypoints.cli.backend import RemoteError
 from tocsin.entrypoints.cli.context import CliState
+from tocsin.entrypoints.cli.runbooks import action_app, check_app, runbook_app
 from tocsin.policy import PolicyError
 
 app = typer.Typer(
@@ -50,6 +51,9 @@ incidents.app.command("stage")(workflows.stage)
 incidents.app.command("check")(workflows.check)
 app.add_typer(workflows.task_app, name="task")
 app.add_typer(communications.app, name="update")  # issue 5: stakeholder updates
+app.add_typer(runbook_app, name="runbook")
+app.add_typer(action_app, name="action")
+app.add_typer(check_app, name="check")
 
 
 @app.callback()

@@ -24,6 +24,7 @@ from tocsin.entrypoints.web import (
     war_room,
     workflows,
 )
+from tocsin.entrypoints.web import runbooks as runbook_pages
 from tocsin.entrypoints.web.forms import FormState
 from tocsin.entrypoints.web.sessions import Refused, SignInRequired, is_htmx
 from tocsin.entrypoints.web.templating import STATIC_DIR, render
@@ -75,4 +76,5 @@ def mount(app: FastAPI) -> None:
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(communications.router)  # issue 5: stakeholder updates
+    app.include_router(runbook_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -29,6 +29,7 @@ from tocsin.views.changes import ChangeView
 from tocsin.views.incidents import EntryView, IncidentDetail
 from tocsin.views.pagination import Page
 from tocsin.views.paging import IncidentPaging
+from tocsin.views.runbooks import IncidentRunbooks
 from tocsin.views.war_room import MessageView, ParticipantView
 from tocsin.views.workflows import WorkflowBoard
 
@@ -48,9 +49,10 @@ LIVE_PANELS: tuple[str, ...] = (
     "workflow",  # the stage stepper and its checklist
     "tasks",  # the task graph
     "communications",  # the "next update by" contract and the updates sent
+    "runbooks",  # runbooks, actions and their runs, alert clearance
 )
-# The compose form is not live: a refresh would lose what someone is writing.
-PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message", "compose")
+# Forms are not live: a refresh would lose what someone is writing.
+PANELS = (*LIVE_PANELS, "roles", "note", "timestamp", "message", "compose", "checks")
 # The alerts panel lists this many; the rest are a link to the filtered alert list away.
 ALERTS_SHOWN = 20
 
@@ -187,6 +189,12 @@ class IncidentPage:
     @cached_property
     def communications(self) -> CommunicationsPanel:
         return CommunicationsPanel(self._tocsin, self.id)
+
+    # ----- runbooks, actions and recovery checks ------------------------------------------------
+    @cached_property
+    def runbooks(self) -> IncidentRunbooks:
+        """Attached and suggested runbooks, actions, recent runs and alert clearance."""
+        return self._tocsin.runbooks.for_incident(self.id, self._tocsin.clock.now())
 
 
 def render_panel(

@@ -1,7 +1,7 @@
 """war room: private incidents, participants, messages
 
 Revision ID: 0011
-Revises: 0009_communications
+Revises: 0010_runbooks
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009_communications"
+down_revision = "0010_runbooks"
 branch_labels = None
 depends_on = None
 

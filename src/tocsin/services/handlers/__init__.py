@@ -5,11 +5,13 @@ from __future__ import annotations
 from tocsin.domain import commands, events
 from tocsin.services.handlers import (
     accounts,
+    actions,
     alerts,
     catalog,
     communications,
     incidents,
     integrations,
+    runbooks,
     silences,
     war_room,
     workflows,
@@ -66,6 +68,17 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.ComposeUpdate: communications.compose_update,
     commands.SendUpdate: communications.send_update,
     commands.RunUpdateReminders: communications.run_update_reminders,
+    # runbooks, actions and recovery checks
+    commands.ImportRunbooks: runbooks.import_runbooks,
+    commands.SaveAction: runbooks.save_action,
+    commands.AttachRunbook: runbooks.attach_runbook,
+    commands.TickRunbookStep: runbooks.tick_runbook_step,
+    commands.RequestActionRun: actions.request_action_run,
+    commands.ApproveActionRun: actions.approve_action_run,
+    commands.StartActionRun: actions.start_action_run,
+    commands.RecordActionRun: actions.record_action_run,
+    commands.StartCheck: actions.start_check,
+    commands.RecordCheckAttempt: actions.record_check_attempt,
 }
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
