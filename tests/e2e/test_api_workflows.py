@@ -151,7 +151,9 @@ CUSTOM = """
 def test_a_custom_workflow_from_the_policy_is_used_when_named(
     db_url: str, clock: FakeClock
 ) -> None:
-    policy = load_policy(default_policy_text() + CUSTOM)
+    policy = load_policy(
+        default_policy_text().replace("\nworkflows:\n", "\nworkflows:" + CUSTOM, 1)
+    )
     core = make_tocsin(db_url, clock, policy)
     try:
         core.handle(CATALOG)
@@ -160,7 +162,7 @@ def test_a_custom_workflow_from_the_policy_is_used_when_named(
             unknown = api.post(
                 "/api/v1/incidents", json={"title": "x", "severity": "P2", "workflow": "dbfire"}
             )
-            assert_problem(unknown, 422, "workflow", "unknown workflow 'dbfire'; known: standard, database")  # fmt: skip
+            assert_problem(unknown, 422, "workflow", "unknown workflow 'dbfire'; known: database, standard")  # fmt: skip
             assert api.get("/api/v1/incidents").json()["items"] == []
             ref = declare(api, workflow="database")["reference"]
             workflow = api.get(f"/api/v1/incidents/{ref}/workflow").json()

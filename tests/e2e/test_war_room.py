@@ -12,7 +12,9 @@ from tests.e2e.test_web_pages import PASSWORD, browser_for, sign_in, text_of
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.accounts import OrgRole, Scope
+from tocsin.domain.actors import Actor
 from tocsin.entrypoints.app import create_app
+from tocsin.runbookfile import builtin_runbooks, parse_runbook
 
 
 def user(core: Tocsin, username: str, role: OrgRole, person: str | None) -> str:
@@ -64,6 +66,18 @@ def test_a_private_incident_exists_only_for_participants_and_admins(clients: Cli
         ("GET", "/api/v1/incidents/1/participants", None),
         ("GET", "/api/v1/incidents/1/paging", None),
         ("GET", "/api/v1/incidents/1/changes", None),
+        ("GET", "/api/v1/incidents/1/workflow", None),
+        ("GET", "/api/v1/incidents/1/tasks", None),
+        ("GET", "/api/v1/incidents/1/updates", None),
+        ("GET", "/api/v1/incidents/1/runbooks", None),
+        ("GET", "/api/v1/incidents/1/runs", None),
+        ("GET", "/api/v1/incidents/1/clearance", None),
+        ("POST", "/api/v1/incidents/1/tasks/initial_assessment/start", {}),
+        (
+            "POST",
+            "/api/v1/incidents/1/updates/preview",
+            {"template": "status", "audiences": ["internal"]},
+        ),
         ("POST", "/api/v1/incidents/1/timeline", {"kind": "observation", "body": "peek"}),
         ("POST", "/api/v1/incidents/1/messages", {"body": "hello?"}),
         ("POST", "/api/v1/incidents/1/acknowledge", None),
@@ -217,3 +231,21 @@ def test_an_admin_links_an_existing_user_to_their_person(clients: Clients) -> No
     after = carol.post("/api/v1/incidents/1/status", json={"status": "identified"})
     assert after.status_code == 403
     assert "you hold Technical Lead on it" in after.json()["detail"]
+
+
+def test_following_the_security_breach_playbook_makes_the_incident_private(
+    clients: Clients,
+) -> None:
+    playbooks = tuple(parse_runbook(text, name) for name, text in builtin_runbooks())
+    clients.core.handle(commands.ImportRunbooks(playbooks, Actor("ops")))
+    alice, bob = clients("alice"), clients("bob")
+    declare(alice, title="Odd sign-ins", severity="P2")
+    assert bob.get("/api/v1/incidents/1").status_code == 200
+    attached = alice.post("/api/v1/incidents/1/runbooks", json={"runbook": "security-breach"})
+    assert attached.status_code == 201, attached.text
+    assert bob.get("/api/v1/incidents/1").status_code == 404
+    assert alice.get("/api/v1/incidents/1").json()["private"] is True
+    bodies = [e["body"] for e in alice.get("/api/v1/incidents/1/timeline").json()]
+    assert (
+        bodies[-1].startswith("Made private: the ") and "playbook keeps its incidents" in bodies[-1]
+    )

@@ -313,3 +313,36 @@ def test_two_participants_talk_in_the_war_room_live(chromium: Browser, server: L
     finally:
         alice_context.close()
         bob_context.close()
+
+
+def test_ticks_and_task_changes_reach_the_other_participant_live(
+    chromium: Browser, server: LiveServer
+) -> None:
+    server.core.handle(commands.DeclareIncident("Checkout down", Severity.P2, Actor("Pager")))
+    alice_context, alice = signed_in(chromium, server, "alice")
+    bob_context, bob = signed_in(chromium, server, "bob")
+    try:
+        for page in (alice, bob):
+            page.goto("/incidents/1")
+            expect(page.locator(".incident-page")).to_have_attribute("data-live-state", "open")
+        bob.evaluate("window.notReloaded = true")
+        item = "Alert validation and deduplication"
+
+        alice.get_by_title(f"Tick: {item}", exact=False).first.click()
+        ticked = bob.locator("#panel-workflow .check-item.is-done")
+        expect(ticked).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+        expect(ticked).to_contain_text(item, ignore_case=True)
+        expect(ticked).to_contain_text("ticked by Alice Martin")
+
+        alice.locator("#task-initial_assessment").get_by_role("button", name="Start").click()
+        task = bob.locator("#panel-tasks #task-initial_assessment")
+        expect(task.locator(".task-status")).to_have_text("In progress", timeout=LIVE_TIMEOUT_MS)
+        bob.locator("#task-initial_assessment").get_by_role("button", name="Done").click()
+        done = alice.locator("#panel-tasks #task-initial_assessment .task-status")
+        expect(done).to_have_text("Done", timeout=LIVE_TIMEOUT_MS)
+        timeline = alice.locator("#panel-timeline")
+        expect(timeline).to_contain_text("Bob Chen")
+        assert bob.evaluate("window.notReloaded") is True
+    finally:
+        alice_context.close()
+        bob_context.close()
