@@ -33,7 +33,7 @@ actions:
     title: Roll back checkout
     method: POST
     url: {url}/ok
-    headers: {{X-Api-Key: "${{ROLLBACK_TOKEN}}"}}
+    headers: {{X-Api-Key: "${{TOCSIN_SECRET_ROLLBACK_TOKEN}}"}}
     body: '{{"incident": "{{{{ reference }}}}", "severity": "{{{{ severity }}}}"}}'
 ---
 # Checkout is down
@@ -79,7 +79,7 @@ def target() -> Iterator[_Target]:
 
 @pytest.fixture
 def secret(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("ROLLBACK_TOKEN", SECRET)
+    monkeypatch.setenv("TOCSIN_SECRET_ROLLBACK_TOKEN", SECRET)
     return SECRET
 
 
@@ -242,18 +242,18 @@ def test_actions_run_against_a_real_server_and_never_show_the_secret(
         answer = api.get(path)
         assert answer.status_code == 200 and secret not in answer.text, path
     shown = next(a for a in api.get("/api/v1/actions").json() if a["name"] == "rollback")
-    assert shown["headers"] == {"X-Api-Key": "${ROLLBACK_TOKEN}"}
+    assert shown["headers"] == {"X-Api-Key": "${TOCSIN_SECRET_ROLLBACK_TOKEN}"}
 
 
 def test_a_missing_secret_is_a_clear_failure(
     api: TestClient, target: _Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("ROLLBACK_TOKEN", raising=False)
+    monkeypatch.delenv("TOCSIN_SECRET_ROLLBACK_TOKEN", raising=False)
     import_docs(api, ("checkout-down.md", CHECKOUT.format(url=target.url)))
     ref = declare(api)
     run = api.post(f"/api/v1/incidents/{ref}/actions/rollback/runs").json()
     assert run["state"] == "failed"
-    assert run["error"] == "the environment variable ROLLBACK_TOKEN is not set"
+    assert run["error"] == "the environment variable TOCSIN_SECRET_ROLLBACK_TOKEN is not set"
     assert target.requests == []
 
 

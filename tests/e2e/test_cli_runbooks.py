@@ -20,7 +20,7 @@ actions:
   - name: flush-cache
     method: POST
     url: {url}/ok
-    headers: {{Authorization: "Bearer ${{CACHE_TOKEN}}"}}
+    headers: {{Authorization: "Bearer ${{TOCSIN_SECRET_CACHE_TOKEN}}"}}
     requires_approval: true
 ---
 - [ ] Check the index size
@@ -43,7 +43,7 @@ def test_import_attach_tick_run_approve_and_check(
     live_server: str,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("CACHE_TOKEN", "tok-very-secret")
+    monkeypatch.setenv("TOCSIN_SECRET_CACHE_TOKEN", "tok-very-secret")
     local = Cli(
         capsys,
         monkeypatch,
@@ -105,7 +105,9 @@ def test_import_attach_tick_run_approve_and_check(
     ran = remote("action", "approve", "INC-1", "1")
     assert "Run #1 of flush-cache: succeeded — HTTP 200" in ran
     assert "tok-very-secret" not in ran and "[redacted]" in ran
-    assert remote.json("action", "list")[0]["headers"] == {"Authorization": "Bearer ${CACHE_TOKEN}"}
+    assert remote.json("action", "list")[0]["headers"] == {
+        "Authorization": "Bearer ${TOCSIN_SECRET_CACHE_TOKEN}"
+    }
     assert "tok-very-secret" not in remote("action", "list")
 
     passed = remote(

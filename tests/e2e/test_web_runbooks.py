@@ -46,7 +46,7 @@ def runbook(url: str, *, approval: bool = False) -> commands.RunbookSpec:
                 method="POST",
                 url=url + "/ok",
                 title="Turn the new checkout flag off",
-                headers=(("X-Flag-Key", "${FLAG_KEY}"),),
+                headers=(("X-Flag-Key", "${TOCSIN_SECRET_FLAG_KEY}"),),
                 requires_approval=approval,
             ),
         ),
@@ -98,7 +98,7 @@ def test_runbook_pages_render_sanitised_markdown_and_edit_it(web: Browser, catal
 def test_the_war_room_attaches_ticks_runs_and_checks(
     web: Browser, catalog: Tocsin, target: _Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FLAG_KEY", SECRET)
+    monkeypatch.setenv("TOCSIN_SECRET_FLAG_KEY", SECRET)
     catalog.handle(commands.ImportRunbooks((runbook(target.url),), OPERATOR))
     incident_id = declare(catalog)
     base = f"/incidents/{incident_id}"

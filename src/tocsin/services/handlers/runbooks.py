@@ -6,7 +6,14 @@ from typing import Literal
 
 from tocsin.domain import commands
 from tocsin.domain.actions import Action, clean_action
-from tocsin.domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
+from tocsin.domain.actors import Actor
+from tocsin.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from tocsin.domain.runbooks import AttachedRunbook, Runbook, clean_runbook
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
@@ -17,6 +24,8 @@ Report = dict[str, dict[str, list[str]]]
 
 def import_runbooks(cmd: commands.ImportRunbooks, ctx: Context) -> Report:
     """Upsert every runbook and its actions in one transaction; returns slugs by outcome."""
+    if any(spec.actions for spec in cmd.runbooks):
+        _may_define_actions(cmd.actor)
     report: Report = {
         kind: {"created": [], "updated": [], "unchanged": []} for kind in ("runbooks", "actions")
     }
@@ -76,7 +85,19 @@ def action_from_spec(spec: commands.ActionSpec, runbook: str | None = None) -> A
 
 def save_action(cmd: commands.SaveAction, ctx: Context) -> Outcome:
     """Create or update a standalone action definition."""
+    _may_define_actions(cmd.actor)
     return _save_action(ctx.uow, action_from_spec(cmd.action), dry_run=False)
+
+
+def _may_define_actions(actor: Actor) -> None:
+    """Actions are HTTP calls Tocsin makes with its secrets, and whether they need approval:
+    defining them is an admin's job, like the policy, not any responder's."""
+    if actor.user_id is not None and not actor.admin:
+        raise PermissionDenied(
+            "defining actions (the HTTP calls Tocsin makes, and whether they need approval) "
+            "needs an admin; import the runbook without `actions:` or ask an admin",
+            field="actions",
+        )
 
 
 def _save_action(uow: UnitOfWork, action: Action, dry_run: bool) -> Outcome:
