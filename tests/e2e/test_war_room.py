@@ -249,3 +249,22 @@ def test_following_the_security_breach_playbook_makes_the_incident_private(
     assert (
         bodies[-1].startswith("Made private: the ") and "playbook keeps its incidents" in bodies[-1]
     )
+
+
+def test_a_refused_form_never_shows_an_outsider_a_private_incidents_panel(
+    clients: Clients,
+) -> None:
+    declare(clients("alice"), private=True)
+    with browser_for(clients.core, "bob") as bob:
+        for path, form in (
+            ("/incidents/1/tasks/initial_assessment/start", {}),
+            ("/incidents/1/workflow/checklist", {"item": "1"}),
+            ("/incidents/1/runbooks", {"runbook": "nope"}),
+            ("/incidents/1/updates/preview", {"template": "status", "audiences": "internal"}),
+            ("/incidents/1/messages", {"body": "hi"}),
+        ):
+            for headers in ({"HX-Request": "true"}, {}):
+                refused = bob.post(path, form, headers=headers)
+                assert refused.status_code == 404, (path, refused.status_code)
+                page = text_of(refused.text)
+                assert "Assess impact" not in page and "Credentials leaked" not in page, path

@@ -41,6 +41,8 @@ def check_references(value: str, field_name: str) -> str:
                 field=field_name,
             )
     return value
+
+
 _SENSITIVE = re.compile(r"auth|cookie|token|secret|key|pass|signature", re.IGNORECASE)
 
 

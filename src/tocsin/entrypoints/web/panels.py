@@ -95,6 +95,10 @@ class IncidentPage:
         self.viewer = viewer
         self._forms = dict(forms or {})
 
+    def check_visible(self) -> None:
+        """NotFound unless the incident exists and the viewer may see it."""
+        self._tocsin.incidents.require(self.id, self.viewer)
+
     def form(self, name: str) -> FormState:
         return self._forms.get(name, EMPTY)
 
@@ -208,6 +212,8 @@ def render_panel(
     """One panel of the incident page on its own, for htmx to swap in."""
     if name not in PANELS:
         raise NotFound(f"no panel named {name!r}", field="panel")
+    # Also for refusals: a panel must not show a private incident to someone outside it.
+    page.check_visible()
     return render(
         request, f"incidents/panels/{name}.html", {"page": page}, status=status, headers=headers
     )
@@ -217,6 +223,7 @@ def render_page(
     request: Request, page: IncidentPage, *, status: int = 200, flash: FormState | None = None
 ) -> HTMLResponse:
     """The whole incident page (first load, and refusals when JavaScript is off)."""
+    page.check_visible()
     return render(
         request,
         "incidents/page.html",
