@@ -256,13 +256,14 @@ def test_a_refused_form_never_shows_an_outsider_a_private_incidents_panel(
 ) -> None:
     declare(clients("alice"), private=True)
     with browser_for(clients.core, "bob") as bob:
-        for path, form in (
+        forms: tuple[tuple[str, dict[str, object]], ...] = (
             ("/incidents/1/tasks/initial_assessment/start", {}),
             ("/incidents/1/workflow/checklist", {"item": "1"}),
             ("/incidents/1/runbooks", {"runbook": "nope"}),
             ("/incidents/1/updates/preview", {"template": "status", "audiences": "internal"}),
             ("/incidents/1/messages", {"body": "hi"}),
-        ):
+        )
+        for path, form in forms:
             for headers in ({"HX-Request": "true"}, {}):
                 refused = bob.post(path, form, headers=headers)
                 assert refused.status_code == 404, (path, refused.status_code)

@@ -418,3 +418,16 @@ def test_the_schedule_decides_who_is_paged_across_dst_and_overrides(db_url: str)
         pager.expect_nothing_more()
     finally:
         pager.core.close()
+
+
+def test_a_failing_update_reminder_never_keeps_pages_from_going_out(
+    pager: Pager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(cmd: commands.RunUpdateReminders, ctx: object) -> int:
+        raise RuntimeError("a reminder row this version cannot read")
+
+    monkeypatch.setitem(pager.core.bus._command_handlers, commands.RunUpdateReminders, broken)
+    pager.declare(Severity.P3)
+    pager.cycle()
+    pager.expect("alice:email")  # P3 pages by email only
+    pager.expect_nothing_more()

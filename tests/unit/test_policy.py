@@ -262,3 +262,12 @@ def test_war_room_mirror_names_chat_destinations_only() -> None:
     assert rooms.incident_in_chat("#incident-42") == 42
     assert rooms.incident_in_chat("incident-42") == 42
     assert rooms.incident_in_chat("#incidents-status") is None
+
+
+def test_a_misspelt_template_variable_is_refused_when_the_policy_loads() -> None:
+    text = default_with("Summary: {{ summary }}", "Summary: {{ incident.sumary }}")
+    found = problems(text)
+    assert any(
+        p == "templates.incident_update" and "does not render" in m and "sumary" in m
+        for _, p, m in found
+    ), found

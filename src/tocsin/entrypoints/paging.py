@@ -80,8 +80,13 @@ async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None =
     returns without waiting for them; without it, the cycle sends and records them all first.
     """
     moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
-    # communications (issue 5): remind of stakeholder updates falling due, record missed ones
-    moved = max(moved, await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH)))
+    # Reminders of stakeholder updates falling due, and missed ones: a failure there (a bad
+    # template, a broken row) is logged and must never keep pages from going out.
+    try:
+        reminded = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH))
+        moved = max(moved, reminded)
+    except Exception:
+        log.exception("stakeholder update reminders failed; paging goes on")
     room = BATCH - len(sending) if sending is not None else BATCH
     claimed: list[Delivery] = []
     if room > 0:

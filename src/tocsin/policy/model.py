@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
+from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError
 from pydantic import (
     BeforeValidator,
     Field,
@@ -149,6 +149,27 @@ class Channels(Section):
     updates: UpdateChannels
 
 
+# Every variable the update templates are rendered with (see policy/updates.py), as samples.
+SAMPLE_UPDATE: dict[str, Any] = {
+    "incident": {
+        "reference": "INC-1",
+        "severity": "P1",
+        "title": "Checkout down",
+        "status": "investigating",
+        "services": ["checkout"],
+        "user_impact": "Nobody can pay",
+        "customer_impact": "Orders fail",
+        "incident_commander": "Alice",
+        "war_room_url": "https://tocsin.example/incidents/1",
+        "status_page_url": "status.example.com",
+    },
+    "now": "2026-11-26 03:00 UTC",
+    "summary": "Rolling back",
+    "next_update": "03:30 UTC",
+    "actions": ["Rolling back cart v42"],
+}
+
+
 class Templates(Section):
     incident_declared: str
     incident_update: str
@@ -157,9 +178,14 @@ class Templates(Section):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            TEMPLATE_ENV.parse(value)
+            template = TEMPLATE_ENV.from_string(value)
         except TemplateSyntaxError as exc:
             raise ValueError(f"template line {exc.lineno}: {exc.message}") from None
+        # A misspelt variable only fails when rendered: find out now, not in the middle of a P1.
+        try:
+            template.render(SAMPLE_UPDATE)
+        except TemplateError as exc:
+            raise ValueError(f"the template does not render: {exc}") from None
         return value
 
 
