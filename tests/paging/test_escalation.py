@@ -430,4 +430,6 @@ def test_a_failing_update_reminder_never_keeps_pages_from_going_out(
     pager.declare(Severity.P3)
     pager.cycle()
     pager.expect("alice:email")  # P3 pages by email only
+    pager.at(hours=2)
+    pager.expect("bob:email")
     pager.expect_nothing_more()
