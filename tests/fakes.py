@@ -395,6 +395,15 @@ class _Deliveries:
                 cancelled += 1
         return cancelled
 
+    def cancel_to_channels(self, incident_id: int) -> int:
+        cancelled = 0
+        for d in self.store.deliveries.values():
+            mine = d.incident_id == incident_id and d.person_id is None
+            if mine and d.status is DeliveryStatus.PENDING:
+                d.status = DeliveryStatus.CANCELLED
+                cancelled += 1
+        return cancelled
+
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
         due = [
             d

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CATALOG, serving, wait_for
-from tests.fakes import FakePasswordHasher
+from tests.conftest import CATALOG, make_tocsin, serving, wait_for
+from tests.fakes import FakeClock, FakePasswordHasher
 from tests.paging.receivers import Receiver
 from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.config import load_settings
@@ -19,18 +19,23 @@ from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.severities import Severity
-from tocsin.policy import load_default_policy
+from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.paging import Destination
+
+
+def mirrored_policy(apprise_url: str) -> Policy:
+    """The default policy with war-room messages mirrored to one apprise destination."""
+    policy = load_default_policy()
+    chat = Destination(apprise=apprise_url)
+    paging = policy.paging.model_copy(update={"destinations": {"team-chat": chat}})
+    rooms = policy.channels.war_room.model_copy(update={"mirror": ["team-chat"]})
+    channels = policy.channels.model_copy(update={"war_room": rooms})
+    return policy.model_copy(update={"paging": paging, "channels": channels})
 
 
 @pytest.fixture
 def core(tmp_path: Path, receiver: Receiver) -> Iterator[Tocsin]:
-    policy = load_default_policy()
-    chat = Destination(apprise=f"json://127.0.0.1:{receiver.server_address[1]}/chat")
-    paging = policy.paging.model_copy(update={"destinations": {"team-chat": chat}})
-    rooms = policy.channels.war_room.model_copy(update={"mirror": ["team-chat"]})
-    channels = policy.channels.model_copy(update={"war_room": rooms})
-    policy = policy.model_copy(update={"paging": paging, "channels": channels})
+    policy = mirrored_policy(f"json://127.0.0.1:{receiver.server_address[1]}/chat")
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'tocsin.db'}")
     tocsin = bootstrap(settings, hasher=FakePasswordHasher(), policy=policy)
     tocsin.migrate()
@@ -118,3 +123,25 @@ def test_chat_hook_input_is_checked(core: Tocsin) -> None:
         not_json = httpx.post(hook, content=b"{", headers={"Content-Type": "application/json"})
         assert not_json.status_code == 422
         assert [m.body for m in core.war_room.messages(1)] == []
+
+
+def test_making_an_incident_private_cancels_what_was_queued_for_channels(
+    db_url: str, clock: FakeClock
+) -> None:
+    policy = mirrored_policy("json://127.0.0.1:9/chat")
+    core = make_tocsin(db_url, clock, policy)
+    try:
+        core.handle(CATALOG)
+        core.handle(commands.DeclareIncident("Search slow", Severity.P3, Actor("Dana")))
+        core.handle(commands.PostMessage(1, "Rolling back", Actor("Dana")))
+        queued = [d for d in core.paging.deliveries() if d.channel == "team-chat"]
+        assert [d.status for d in queued] == ["pending"]
+        core.handle(commands.SetIncidentPrivacy(1, True, Actor("Dana")))
+        queued = [d for d in core.paging.deliveries() if d.channel == "team-chat"]
+        assert [d.status for d in queued] == ["cancelled"]
+        timeline = [e.body for e in core.incidents.timeline(1)]
+        assert timeline[-1] == (
+            "Cancelled 1 queued message(s) to channels: the incident is now private"
+        )
+    finally:
+        core.close()

@@ -187,7 +187,7 @@ def send_apprise(url: str, delivery: Delivery) -> None:
     if not sender.add(url):
         raise SendFailed("the apprise URL is not one apprise understands", permanent=True)
     # Acknowledge and resolve say so in the title; pages and messages read as they are.
-    plain = delivery.event in ("trigger", "message")
+    plain = delivery.event in ("trigger", "message", "update")
     title = delivery.subject if plain else f"{delivery.event}: {delivery.subject}"
     if not sender.notify(title=title, body=delivery.body):
         raise SendFailed("apprise could not deliver the message (see the log)", permanent=False)

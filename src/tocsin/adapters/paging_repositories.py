@@ -181,6 +181,18 @@ class SqlAlchemyDeliveryRepository:
         )
         return int(result.rowcount)
 
+    def cancel_to_channels(self, incident_id: int) -> int:
+        d = orm.deliveries
+        condition = and_(
+            d.c.incident_id == incident_id,
+            d.c.status == DeliveryStatus.PENDING.value,
+            d.c.person_id.is_(None),
+        )
+        result = self._conn.execute(
+            update(d).where(condition).values(status=DeliveryStatus.CANCELLED.value)
+        )
+        return int(result.rowcount)
+
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
         d = orm.deliveries
         due = or_(

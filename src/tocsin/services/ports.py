@@ -218,6 +218,10 @@ class DeliveryRepository(Protocol):
 
     def cancel_pending(self, incident_id: int, people_only: bool) -> int: ...
 
+    def cancel_to_channels(self, incident_id: int) -> int:
+        """Cancel pending deliveries to channels (not to people); how many were cancelled."""
+        ...
+
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
         """Take due deliveries (and ones whose worker's lease ran out), raising their fence."""
         ...

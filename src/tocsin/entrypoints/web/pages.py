@@ -71,10 +71,7 @@ def mount(app: FastAPI) -> None:
     app.add_api_route("/", _home, include_in_schema=False)
     for module in (
         auth, ack, incidents, changes, live, catalog, alerts, silences, deliveries, integrations,
-        schedules, war_room,
-        schedules, workflows,
+        schedules, war_room, workflows, communications, runbook_pages,
     ):  # fmt: skip
         app.include_router(module.router)
-    app.include_router(communications.router)  # issue 5: stakeholder updates
-    app.include_router(runbook_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -83,20 +83,17 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
 
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.Event: [incidents.announce_change],
-    events.IncidentDeclared: [escalations.start_escalation],
-    events.WarRoomMessagePosted: [war_room.mirror_message],
-    events.IncidentSeverityChanged: [escalations.follow_severity],
-    events.IncidentStatusChanged: [escalations.stop_on_status],
+    events.IncidentDeclared: [
+        escalations.start_escalation,
+        workflows.start_workflow,  # every incident runs one from declaration
+        communications.announce_declaration,
+    ],
+    events.IncidentSeverityChanged: [
+        escalations.follow_severity,
+        workflows.add_severity_workstreams,  # a raised severity adds its workstreams
+    ],
+    events.IncidentStatusChanged: [escalations.stop_on_status, communications.end_contract],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
+    events.IncidentVisibilityChanged: [war_room.hush_channels],
+    events.WarRoomMessagePosted: [war_room.mirror_message],
 }
-# workflow: every incident runs one from declaration; a raised severity adds its workstreams
-EVENT_HANDLERS[events.IncidentDeclared].append(workflows.start_workflow)
-EVENT_HANDLERS[events.IncidentSeverityChanged].append(workflows.add_severity_workstreams)
-
-# ----- communications (issue 5): added to, never replacing, the handlers above -----
-_COMMUNICATION_EVENTS: dict[type[events.Event], list[EventHandler]] = {
-    events.IncidentDeclared: [communications.announce_declaration],
-    events.IncidentStatusChanged: [communications.end_contract],
-}
-for _event, _handlers in _COMMUNICATION_EVENTS.items():
-    EVENT_HANDLERS.setdefault(_event, []).extend(_handlers)

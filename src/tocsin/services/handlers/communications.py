@@ -106,7 +106,7 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
         incident = ctx.uow.incidents.get(incident_id)  # the incident first, as senders lock
         for report in ctx.uow.communications.scheduled_due(incident_id, now):
             moved += 1
-            if incident.status.is_open:
+            if incident.status.is_open and not incident.private:
                 names = tuple(a.value for a in report.audiences)
                 draft = _draft(ctx, incident, report.template.value, names, "", (), now)
                 _send(ctx, incident, draft, TOCSIN, now)

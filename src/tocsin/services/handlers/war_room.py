@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from tocsin.domain import events
+from tocsin.domain.actors import Actor
 from tocsin.domain.paging import Delivery, idempotency_key
+from tocsin.domain.timeline import EntryKind
 from tocsin.domain.war_room import mirrored_text
 from tocsin.services.messagebus import Context
+
+
+def hush_channels(event: events.IncidentVisibilityChanged, ctx: Context) -> None:
+    """An incident made private: what was queued for chat and stakeholder channels stays unsent."""
+    if not event.private:
+        return
+    cancelled = ctx.uow.deliveries.cancel_to_channels(event.incident_id)
+    if cancelled:
+        ctx.uow.incidents.get(event.incident_id).log(
+            EntryKind.VISIBILITY_CHANGED,
+            f"Cancelled {cancelled} queued message(s) to channels: the incident is now private",
+            Actor.system(),
+            ctx.clock.now(),
+            data={"cancelled": cancelled},
+        )
 
 
 def mirror_message(event: events.WarRoomMessagePosted, ctx: Context) -> None:

@@ -30,7 +30,7 @@ def claim_deliveries(cmd: commands.ClaimDeliveries, ctx: Context) -> list[Delive
     now = ctx.clock.now()
     claimed = ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
     for delivery in claimed:
-        if delivery.person_id is not None:
+        if delivery.person_id is not None and delivery.step is not None:  # pages, not reminders
             token, link = AckLink.mint(delivery.incident_id, delivery.person_id, now)
             ctx.uow.ack_links.add(link)
             delivery.ack_token = token
