@@ -10,6 +10,7 @@ from typing import Any
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.action_runs import ActionRun
 from tocsin.domain.actions import Action, HttpCall, HttpOutcome
+from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
@@ -138,7 +139,13 @@ class _Incidents:
     def add(self, incident: Incident) -> None:
         self.loaded[incident.id] = incident
 
-    def get(self, incident_id: int) -> Incident:
+    def get(self, incident_id: int, actor: Actor | None = None) -> Incident:
+        incident = self._get(incident_id)
+        if actor is not None:
+            incident.check_visible(actor)
+        return incident
+
+    def _get(self, incident_id: int) -> Incident:
         if incident_id not in self.loaded:
             if incident_id not in self.uow.store.incidents:
                 raise NotFound(f"no incident {reference(incident_id)}", field="incident")

@@ -72,6 +72,7 @@ def test_a_private_incident_exists_only_for_participants_and_admins(clients: Cli
         ("GET", "/api/v1/incidents/1/runbooks", None),
         ("GET", "/api/v1/incidents/1/runs", None),
         ("GET", "/api/v1/incidents/1/clearance", None),
+        ("GET", "/api/v1/incidents/1/alerts", None),
         ("POST", "/api/v1/incidents/1/tasks/initial_assessment/start", {}),
         (
             "POST",

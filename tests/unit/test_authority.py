@@ -9,13 +9,14 @@ import pytest
 
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import GRANTS, Power
-from tocsin.domain.errors import PermissionDenied
+from tocsin.domain.errors import NotFound, PermissionDenied
 from tocsin.domain.incidents import Incident, PersonRef
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.domain.war_room import JoinReason
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 IC = Actor("Ines", user_id=1, person_id=1)
@@ -153,3 +154,27 @@ def test_only_open_p1_and_p2_without_a_commander_are_flagged() -> None:
     incident = Incident.declare(id=1, title="x", severity=Severity.P1, actor=IC, now=T0)
     incident.change_status(Status.RESOLVED, IC, T0 + timedelta(minutes=1))
     assert not incident.needs_commander
+
+
+def test_correcting_someone_elses_entry_is_documentation() -> None:
+    incident = incident_with(Role.SUBJECT_MATTER_EXPERT)
+    mine = incident.add_note(EntryKind.OBSERVATION, "40% errors", HOLDER, T0)
+    theirs = incident.add_note(EntryKind.OBSERVATION, "EU only", IC, T0)
+    incident.add_note(EntryKind.OBSERVATION, "4% errors", HOLDER, T0, corrects=mine)
+    with pytest.raises(PermissionDenied, match="correcting someone else's entry"):
+        incident.add_note(EntryKind.OBSERVATION, "US too", HOLDER, T0, corrects=theirs)
+
+
+def test_a_private_incident_is_not_found_by_outsiders_before_anything_else() -> None:
+    incident = incident_with(None)
+    incident.private = True
+    for act in (
+        lambda: incident.add_note(EntryKind.OBSERVATION, "peek", OUTSIDER, T0),
+        lambda: incident.post_message("hi", OUTSIDER, T0),
+        lambda: incident.acknowledge(OUTSIDER, T0),
+        lambda: incident.reclassify(Severity.P1, "same", OUTSIDER, T0),
+    ):
+        with pytest.raises(NotFound, match="no incident INC-3"):
+            act()
+    incident.take_part(PersonRef(3, "Otto"), JoinReason.TASK, IC, T0)
+    incident.add_note(EntryKind.OBSERVATION, "now I see it", OUTSIDER, T0)

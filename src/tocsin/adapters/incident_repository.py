@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from tocsin.adapters import orm
+from tocsin.domain.actors import Actor
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef, reference
 from tocsin.domain.milestones import Milestone, Source, Stamp
@@ -41,7 +42,14 @@ class SqlAlchemyIncidentRepository:
     def add(self, incident: Incident) -> None:
         self._new[incident.id] = incident
 
-    def get(self, incident_id: int) -> Incident:
+    def get(self, incident_id: int, actor: Actor | None = None) -> Incident:
+        """The incident, locked for change; with `actor`, NotFound unless they may see it."""
+        incident = self._get(incident_id)
+        if actor is not None:
+            incident.check_visible(actor)
+        return incident
+
+    def _get(self, incident_id: int) -> Incident:
         if incident_id in self._new:
             return self._new[incident_id]
         if incident_id in self._loaded:

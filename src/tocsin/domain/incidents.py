@@ -260,6 +260,10 @@ class Incident:
         """Someone paged for the incident takes part in it, and may see it even if private."""
         self._join(person.id, JoinReason.PAGED, Actor.system(), now)
 
+    def take_part(self, person: PersonRef, reason: JoinReason, actor: Actor, now: datetime) -> None:
+        """Someone given work on the incident (a task) takes part in it, quietly."""
+        self._join(person.id, reason, actor, now)
+
     def invite(self, person: PersonRef, actor: Actor, now: datetime) -> None:
         """Bring someone into the war room (and, for a private incident, into the secret)."""
         self.authorize(actor, Power.DECIDE, "inviting people", now)
@@ -393,6 +397,10 @@ class Incident:
             raise NotFound(
                 f"entry #{corrects.seq} is not on {self.reference}'s timeline", field="corrects"
             )
+        if corrects is not None and (
+            corrects.author_user_id is None or corrects.author_user_id != actor.user_id
+        ):
+            self.authorize(actor, Power.DOCUMENT, "correcting someone else's entry", now)
         return self.log(
             kind,
             text,

@@ -19,6 +19,7 @@ class JoinReason(StrEnum):
     ROLE = "role"
     PAGED = "paged"
     INVITED = "invited"
+    TASK = "task owner"
 
 
 @dataclass(frozen=True)

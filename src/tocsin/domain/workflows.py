@@ -27,6 +27,7 @@ from tocsin.domain.tasks import (
     describe,
 )
 from tocsin.domain.timeline import EntryKind, clean_body
+from tocsin.domain.war_room import JoinReason
 
 DEFAULT_WORKFLOW = "standard"
 RESOLUTION_TASK = "resolution_implementation"
@@ -268,6 +269,8 @@ class IncidentWorkflow:
             raise NoChange(f"{task.key} is already owned by {who}", field="owner")
         previous = task.owner_name or "nobody"
         task.owner_id, task.owner_name = new_id, person.name if person else None
+        if person is not None:
+            incident.take_part(person, JoinReason.TASK, actor, now)
         incident.log(
             EntryKind.TASK,
             f"Task owner: {task.key} {previous} → {task.owner_name or 'nobody'}",

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.action_runs import ActionRun
 from tocsin.domain.actions import Action, HttpCall, HttpOutcome
+from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
@@ -41,8 +42,8 @@ class IncidentRepository(Protocol):
 
     def add(self, incident: Incident) -> None: ...
 
-    def get(self, incident_id: int) -> Incident:
-        """Load for change; raises NotFound naming the reference."""
+    def get(self, incident_id: int, actor: Actor | None = None) -> Incident:
+        """Load for change; NotFound naming the reference, also when `actor` may not see it."""
         ...
 
     def seen(self) -> Iterator[Incident]: ...

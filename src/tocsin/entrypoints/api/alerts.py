@@ -356,6 +356,7 @@ def incident_alerts(
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> AlertPage:
     """The alerts that declared or joined the incident."""
+    tocsin.incidents.require(parse_reference(ref), principal)
     return list_alerts(
         status=[], integration=None, service=None, incident=ref, limit=limit, cursor=cursor,
         principal=principal, tocsin=tocsin,

@@ -11,7 +11,7 @@ from tocsin.services.messagebus import Context
 
 def request_action_run(cmd: commands.RequestActionRun, ctx: Context) -> int:
     """Create a run; the caller starts it unless it awaits approval."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     name = cmd.action.strip().lower()
     action = ctx.uow.actions.find(name)
     if action is None:
@@ -23,14 +23,14 @@ def request_action_run(cmd: commands.RequestActionRun, ctx: Context) -> int:
 
 
 def approve_action_run(cmd: commands.ApproveActionRun, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     run = ctx.uow.actions.get_run(incident.id, cmd.run_id)
     run.approve(incident, cmd.actor, ctx.clock.now())
     ctx.uow.actions.save_run(run)
 
 
 def start_action_run(cmd: commands.StartActionRun, ctx: Context) -> HttpCall:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id)  # already requested and approved
     run = ctx.uow.actions.get_run(incident.id, cmd.run_id)
     call = run.start(incident, ctx.clock.now())
     ctx.uow.actions.save_run(run)
@@ -38,14 +38,14 @@ def start_action_run(cmd: commands.StartActionRun, ctx: Context) -> HttpCall:
 
 
 def record_action_run(cmd: commands.RecordActionRun, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id)  # the outcome of a run already allowed
     run = ctx.uow.actions.get_run(incident.id, cmd.run_id)
     run.record(incident, cmd.outcome, cmd.actor, ctx.clock.now())
     ctx.uow.actions.save_run(run)
 
 
 def start_check(cmd: commands.StartCheck, ctx: Context) -> tuple[int, HttpCall]:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     spec = CheckSpec(
         url=cmd.url.strip(),
         expect_status=cmd.expect_status,
@@ -62,7 +62,7 @@ def start_check(cmd: commands.StartCheck, ctx: Context) -> tuple[int, HttpCall]:
 
 
 def record_check_attempt(cmd: commands.RecordCheckAttempt, ctx: Context) -> bool:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id)  # an attempt of a check already allowed
     run = ctx.uow.actions.get_run(incident.id, cmd.run_id)
     more = run.record_attempt(incident, cmd.outcome, cmd.actor, ctx.clock.now())
     ctx.uow.actions.save_run(run)

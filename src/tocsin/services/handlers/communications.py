@@ -51,7 +51,7 @@ class Draft:
 
 def compose_update(cmd: commands.ComposeUpdate, ctx: Context) -> Draft:
     """The preview: the text an update would carry, nothing written."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     if cmd.actor is not None:
         incident.check_visible(cmd.actor)
     now = ctx.clock.now()
@@ -60,7 +60,7 @@ def compose_update(cmd: commands.ComposeUpdate, ctx: Context) -> Draft:
 
 def send_update(cmd: commands.SendUpdate, ctx: Context) -> int:
     """Send an update to its audiences' destinations; returns the update's id."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     now = ctx.clock.now()
     incident.authorize(cmd.actor, Power.MESSAGING, "sending a stakeholder update", now)
     draft = _draft(ctx, incident, cmd.template, cmd.audiences, cmd.summary, cmd.actions, now)

@@ -34,34 +34,34 @@ def declare_incident(cmd: commands.DeclareIncident, ctx: Context) -> int:
 
 
 def change_status(cmd: commands.ChangeStatus, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.change_status(cmd.status, cmd.actor, ctx.clock.now(), cmd.note)
 
 
 def reclassify_incident(cmd: commands.ReclassifyIncident, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.reclassify(cmd.severity, cmd.reason, cmd.actor, ctx.clock.now())
 
 
 def assign_role(cmd: commands.AssignRole, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     person = _person_ref(ctx.uow, cmd.person)
     incident.assign_role(cmd.role, person, cmd.actor, ctx.clock.now())
 
 
 def relieve_role(cmd: commands.RelieveRole, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     person_id = _person_ref(ctx.uow, cmd.person).id if cmd.person else None
     incident.relieve_role(cmd.role, person_id, cmd.actor, ctx.clock.now())
 
 
 def set_timestamp(cmd: commands.SetTimestamp, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.set_timestamp(cmd.milestone, cmd.value, cmd.actor, ctx.clock.now())
 
 
 def update_incident(cmd: commands.UpdateIncident, ctx: Context) -> list[str]:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     services = _service_refs(ctx.uow, cmd.services) if cmd.services is not None else None
     return incident.update_details(
         cmd.actor,
@@ -78,7 +78,7 @@ def update_incident(cmd: commands.UpdateIncident, ctx: Context) -> list[str]:
 
 def add_timeline_entry(cmd: commands.AddTimelineEntry, ctx: Context) -> int:
     """Append a person's entry and return its sequence number."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     corrects = None
     if cmd.corrects_seq is not None:
         corrects = ctx.uow.timeline.get(cmd.incident_id, cmd.corrects_seq)
@@ -94,7 +94,7 @@ def add_timeline_entry(cmd: commands.AddTimelineEntry, ctx: Context) -> int:
 
 
 def mark_key_moment(cmd: commands.MarkKeyMoment, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     entry = ctx.uow.timeline.get(cmd.incident_id, cmd.seq)
     incident.mark_key_moment(entry, cmd.key_moment, cmd.actor, ctx.clock.now())
 
@@ -122,15 +122,15 @@ def _person_ref(uow: UnitOfWork, handle: str) -> PersonRef:
 
 
 def set_incident_privacy(cmd: commands.SetIncidentPrivacy, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.set_private(cmd.private, cmd.actor, ctx.clock.now())
 
 
 def invite_participant(cmd: commands.InviteParticipant, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.invite(_person_ref(ctx.uow, cmd.person), cmd.actor, ctx.clock.now())
 
 
 def post_message(cmd: commands.PostMessage, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.post_message(cmd.body, cmd.actor, ctx.clock.now(), cmd.via)

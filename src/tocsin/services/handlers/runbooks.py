@@ -129,7 +129,7 @@ def _save_runbook(uow: UnitOfWork, runbook: Runbook, dry_run: bool) -> Outcome:
 
 
 def attach_runbook(cmd: commands.AttachRunbook, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     runbook = _runbook(ctx.uow, cmd.slug)
     if ctx.uow.runbooks.attached(incident.id, runbook.slug) is not None:
         raise AlreadyExists(
@@ -140,7 +140,7 @@ def attach_runbook(cmd: commands.AttachRunbook, ctx: Context) -> None:
 
 
 def tick_runbook_step(cmd: commands.TickRunbookStep, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     slug = cmd.slug.strip().lower()
     attached = ctx.uow.runbooks.attached(incident.id, slug)
     if attached is None:

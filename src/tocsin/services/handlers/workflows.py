@@ -33,7 +33,7 @@ def add_severity_workstreams(event: events.IncidentSeverityChanged, ctx: Context
 # ----- commands -----------------------------------------------------------------------------
 def move_stage(cmd: commands.MoveStage, ctx: Context) -> str:
     """Returns the key of the stage the incident is now at."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     stage = workflow.move(incident, cmd.target, cmd.actor, ctx.clock.now())
     ctx.uow.workflows.save(workflow)
@@ -42,7 +42,7 @@ def move_stage(cmd: commands.MoveStage, ctx: Context) -> str:
 
 def tick_checklist_item(cmd: commands.TickChecklistItem, ctx: Context) -> str:
     """Returns the item's text as the checklist words it."""
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     item = workflow.tick(incident, cmd.item, cmd.done, cmd.actor, ctx.clock.now(), cmd.stage)
     ctx.uow.workflows.save(workflow)
@@ -50,28 +50,28 @@ def tick_checklist_item(cmd: commands.TickChecklistItem, ctx: Context) -> str:
 
 
 def start_task(cmd: commands.StartTask, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     workflow.start_task(incident, cmd.key, cmd.actor, ctx.clock.now(), cmd.override)
     ctx.uow.workflows.save(workflow)
 
 
 def complete_task(cmd: commands.CompleteTask, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     workflow.complete_task(incident, cmd.key, cmd.actor, ctx.clock.now())
     ctx.uow.workflows.save(workflow)
 
 
 def skip_task(cmd: commands.SkipTask, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     workflow.skip_task(incident, cmd.key, cmd.reason, cmd.actor, ctx.clock.now())
     ctx.uow.workflows.save(workflow)
 
 
 def assign_task(cmd: commands.AssignTask, ctx: Context) -> None:
-    incident = ctx.uow.incidents.get(cmd.incident_id)
+    incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     owner = None
     if cmd.owner:

@@ -92,7 +92,7 @@ def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState)
 
 
 def acknowledge_incident(cmd: commands.AcknowledgeIncident, ctx: Context) -> None:
-    ctx.uow.incidents.get(cmd.incident_id).acknowledge(cmd.actor, ctx.clock.now())
+    ctx.uow.incidents.get(cmd.incident_id, cmd.actor).acknowledge(cmd.actor, ctx.clock.now())
 
 
 # ----- the engine --------------------------------------------------------------------------
