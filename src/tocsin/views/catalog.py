@@ -153,7 +153,9 @@ class CatalogViews:
                 select(links.c.service_id, func.count())
                 .join(inc, inc.c.id == links.c.incident_id)
                 .where(
-                    links.c.service_id.in_(ids), inc.c.status.in_([s.value for s in OPEN_STATUSES])
+                    links.c.service_id.in_(ids),
+                    inc.c.status.in_([s.value for s in OPEN_STATUSES]),
+                    inc.c.private.is_(False),  # a count shown to everyone must not betray one
                 )
                 .group_by(links.c.service_id)
             ).all()
