@@ -10,13 +10,13 @@ import pytest
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import GRANTS, Power
 from tocsin.domain.errors import NotFound, PermissionDenied
-from tocsin.domain.incidents import Incident, PersonRef
+from tocsin.domain.incidents import Incident
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
-from tocsin.domain.war_room import JoinReason
+from tocsin.domain.war_room import JoinReason, PersonRef
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 IC = Actor("Ines", user_id=1, person_id=1)

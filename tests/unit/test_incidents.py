@@ -15,12 +15,13 @@ from tocsin.domain.errors import (
     NoChange,
     NotFound,
 )
-from tocsin.domain.incidents import Incident, PersonRef, ServiceRef, parse_reference
+from tocsin.domain.incidents import Incident, ServiceRef, parse_reference
 from tocsin.domain.milestones import Milestone, Source
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.domain.war_room import PersonRef
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 ALICE = Actor("Alice", user_id=1, person_id=1)

@@ -8,11 +8,12 @@ import pytest
 
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import InvalidInput, InvalidTransition, NoChange, PermissionDenied
-from tocsin.domain.incidents import Incident, PersonRef
+from tocsin.domain.incidents import Incident
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.tasks import Priority, TaskBlocked, TaskStatus
 from tocsin.domain.timeline import EntryKind
+from tocsin.domain.war_room import PersonRef
 from tocsin.domain.workflows import IncidentWorkflow
 from tocsin.policy import PolicyError, load_default_policy, load_policy
 from tocsin.policy.loader import default_policy_text

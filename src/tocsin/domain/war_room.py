@@ -6,8 +6,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from tocsin.domain.errors import InvalidInput
+from tocsin.domain import events
+from tocsin.domain.actors import Actor
+from tocsin.domain.authority import Power, authorize
+from tocsin.domain.errors import InvalidInput, NoChange, NotFound
+from tocsin.domain.roles import Role, RoleAssignment
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
+from tocsin.domain.timeline import EntryKind, TimelineEntry
 
 MESSAGE_MAX = 4_000
 
@@ -68,3 +76,172 @@ def is_mirrored(text: str) -> bool:
 
 
 _MIRRORED = re.compile(r"^\[INC-\d+\] ")
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as a role holder, with the name shown on the timeline."""
+
+    id: int
+    name: str
+
+
+class WarRoom:
+    """The incident's authority and war-room rules: who may act, who may see it, who takes part,
+    and its conversation. A part of Incident (which supplies the state below), kept apart so
+    neither module grows past reading in one go."""
+
+    if TYPE_CHECKING:
+        id: int
+        severity: Severity
+        status: Status
+        roles: list[RoleAssignment]
+        private: bool
+        participants: dict[int, Participant]
+        events: list[events.Event]
+        new_participants: list[Participant]
+        new_messages: list[Message]
+
+        @property
+        def reference(self) -> str: ...
+
+        def holders(self, role: Role) -> list[RoleAssignment]: ...
+
+        def log(
+            self,
+            kind: EntryKind,
+            body: str,
+            actor: Actor,
+            now: datetime,
+            *,
+            occurred_at: datetime | None = None,
+            data: dict[str, Any] | None = None,
+            corrects_seq: int | None = None,
+        ) -> TimelineEntry: ...
+
+    # ----- authority ------------------------------------------------------------------------
+    def authorize(
+        self,
+        actor: Actor,
+        power: Power,
+        action: str,
+        now: datetime,
+        also: tuple[Role, ...] = (),
+    ) -> None:
+        """Refuse an action outside the actor's role; an admin's override goes on the timeline."""
+        self.check_visible(actor)
+        clearance = authorize(self.roles, actor, power, action, self.reference, also)
+        if clearance.override:
+            self.log(
+                EntryKind.OVERRIDE,
+                f"Admin override by {actor.name}: {clearance.note}",
+                actor,
+                now,
+                data={"power": power.value, "action": action},
+            )
+
+    def is_visible_to(self, actor: Actor) -> bool:
+        """Private incidents exist only for their participants, admins and Tocsin itself."""
+        return (
+            not self.private
+            or actor.user_id is None
+            or actor.admin
+            or (actor.person_id is not None and actor.person_id in self.participants)
+        )
+
+    def check_visible(self, actor: Actor) -> None:
+        if not self.is_visible_to(actor):
+            raise NotFound(f"no incident {self.reference}", field="incident")
+
+    # ----- war room ---------------------------------------------------------------------------
+    def _join(self, person_id: int, reason: JoinReason, actor: Actor, now: datetime) -> bool:
+        if person_id in self.participants:
+            return False
+        participant = Participant(person_id, reason, now, actor.name)
+        self.participants[person_id] = participant
+        self.new_participants.append(participant)
+        return True
+
+    def paged(self, person: PersonRef, now: datetime) -> None:
+        """Someone paged for the incident takes part in it, and may see it even if private."""
+        self._join(person.id, JoinReason.PAGED, Actor.system(), now)
+
+    def take_part(self, person: PersonRef, reason: JoinReason, actor: Actor, now: datetime) -> None:
+        """Someone given work on the incident (a task) takes part in it, quietly."""
+        self._join(person.id, reason, actor, now)
+
+    def invite(self, person: PersonRef, actor: Actor, now: datetime) -> None:
+        """Bring someone into the war room (and, for a private incident, into the secret)."""
+        self.authorize(actor, Power.DECIDE, "inviting people", now)
+        if not self._join(person.id, JoinReason.INVITED, actor, now):
+            raise NoChange(f"{person.name} already takes part in {self.reference}", field="person")
+        self.log(
+            EntryKind.PARTICIPANT_INVITED,
+            f"{person.name} was invited to the war room",
+            actor,
+            now,
+            data={"person_id": person.id, "person": person.name},
+        )
+
+    def set_private(self, private: bool, actor: Actor, now: datetime) -> None:
+        """Restrict the incident to its participants and admins, or open it to everyone."""
+        self.authorize(actor, Power.DECIDE, "changing who may see the incident", now)
+        if private == self.private:
+            state = "private" if private else "visible to everyone"
+            raise NoChange(f"{self.reference} is already {state}", field="private")
+        self.private = private
+        if private and actor.person_id is not None:
+            self._join(actor.person_id, JoinReason.DECLARED, actor, now)
+        body = (
+            "Made private: only participants and admins can see it"
+            if private
+            else "Made visible to everyone"
+        )
+        self.log(EntryKind.VISIBILITY_CHANGED, body, actor, now, data={"private": private})
+        self.events.append(events.IncidentVisibilityChanged(self.id, private))
+
+    def restrict(self, why: str, actor: Actor, now: datetime) -> None:
+        """Make the incident private as a consequence (a security playbook), never the reverse.
+
+        Narrowing who may see an incident needs no decision; opening it up again does.
+        """
+        if self.private:
+            return
+        self.private = True
+        if actor.person_id is not None:
+            self._join(actor.person_id, JoinReason.DECLARED, actor, now)
+        self.log(
+            EntryKind.VISIBILITY_CHANGED,
+            f"Made private: {why}; only participants and admins can see it",
+            actor,
+            now,
+            data={"private": True},
+        )
+        self.events.append(events.IncidentVisibilityChanged(self.id, True))
+
+    def post_message(
+        self, body: str, actor: Actor, now: datetime, via: str | None = None
+    ) -> Message:
+        """Say something in the war room; everyone watching sees it at once.
+
+        `via` names the chat integration a message came through. Chat users are not Tocsin
+        users, so a private incident takes no messages from chat.
+        """
+        self.authorize(actor, Power.ADVISE, "posting messages", now)
+        if via is not None and self.private:
+            raise NotFound(f"no incident {self.reference}", field="incident")
+        message = Message(self.id, actor.name, actor.user_id, clean_message(body), now, via)
+        self.new_messages.append(message)
+        self.events.append(
+            events.WarRoomMessagePosted(self.id, message.author, message.body, now, via)
+        )
+        return message
+
+    @property
+    def needs_commander(self) -> bool:
+        """A P1 or P2 that is open without an Incident Commander is flagged until one is named."""
+        return (
+            self.severity.needs_commander
+            and self.status.is_open
+            and not self.holders(Role.INCIDENT_COMMANDER)
+        )

@@ -13,7 +13,7 @@ from datetime import datetime
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import Power
 from tocsin.domain.errors import InvalidInput, InvalidTransition, NoChange, NotFound
-from tocsin.domain.incidents import Incident, PersonRef
+from tocsin.domain.incidents import Incident
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.tasks import (
@@ -27,7 +27,7 @@ from tocsin.domain.tasks import (
     describe,
 )
 from tocsin.domain.timeline import EntryKind, clean_body
-from tocsin.domain.war_room import JoinReason
+from tocsin.domain.war_room import JoinReason, PersonRef
 
 DEFAULT_WORKFLOW = "standard"
 RESOLUTION_TASK = "resolution_implementation"

@@ -28,7 +28,7 @@ from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.views.accounts import Principal
 from tocsin.views.pagination import Page, decode_cursor, encode_cursor
-from tocsin.views.visibility import visible
+from tocsin.views.visibility import require_visible, visible
 
 MAX_LIMIT = 200
 TRIGRAM = 3
@@ -306,8 +306,7 @@ class IncidentViews:
         t = orm.timeline_entries
         query = select(t).where(t.c.incident_id == incident_id).order_by(t.c.seq)
         with self._db.reader.connect() as conn:
-            if not self._exists(conn, incident_id, viewer):
-                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+            require_visible(conn, incident_id, viewer)
             rows = conn.execute(query).mappings().all()
         entries = _entries(rows)
         return [e for e in entries if e.key_moment] if key_moments_only else entries
@@ -315,8 +314,7 @@ class IncidentViews:
     def entry(self, incident_id: int, seq: int, viewer: Principal | None = None) -> EntryView:
         t = orm.timeline_entries
         with self._db.reader.connect() as conn:
-            if not self._exists(conn, incident_id, viewer):
-                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
+            require_visible(conn, incident_id, viewer)
             rows = (
                 conn.execute(
                     select(t).where(
@@ -344,14 +342,7 @@ class IncidentViews:
     def require(self, incident_id: int, viewer: Principal | None) -> None:
         """Raise NotFound unless the incident exists and the viewer may see it."""
         with self._db.reader.connect() as conn:
-            if not self._exists(conn, incident_id, viewer):
-                raise NotFound(f"no incident {reference(incident_id)}", field="incident")
-
-    @staticmethod
-    def _exists(conn: Any, incident_id: int, viewer: Principal | None) -> bool:
-        t = orm.incidents
-        query = select(t.c.id).where(t.c.id == incident_id, visible(viewer, t.c.id))
-        return conn.scalar(query) is not None
+            require_visible(conn, incident_id, viewer)
 
 
 def _entries(rows: Any) -> list[EntryView]:

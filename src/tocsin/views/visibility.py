@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Select, exists, or_, select, true
 
 from tocsin.adapters import orm
+from tocsin.domain.errors import NotFound
+from tocsin.domain.incidents import reference
 from tocsin.views.accounts import Principal
 
 
@@ -21,3 +23,11 @@ def visible(viewer: Principal | None, incident_id: ColumnElement[int]) -> Column
     if viewer is None or viewer.sees_everything:
         return true()
     return or_(incident_id.is_(None), incident_id.not_in(hidden_incidents(viewer)))
+
+
+def require_visible(conn: Connection, incident_id: int, viewer: Principal | None) -> None:
+    """NotFound, worded as for a missing incident, unless it exists and the viewer may see it."""
+    i = orm.incidents
+    query = select(i.c.id).where(i.c.id == incident_id, visible(viewer, i.c.id))
+    if conn.scalar(query) is None:
+        raise NotFound(f"no incident {reference(incident_id)}", field="incident")

@@ -9,10 +9,8 @@ from sqlalchemy import select
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
-from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import reference
 from tocsin.views.accounts import Principal
-from tocsin.views.visibility import visible
+from tocsin.views.visibility import require_visible
 
 MESSAGES_SHOWN = 200
 
@@ -50,7 +48,7 @@ class WarRoomViews:
             .limit(MESSAGES_SHOWN)
         )
         with self._db.reader.connect() as conn:
-            self._check(conn, incident_id, viewer)
+            require_visible(conn, incident_id, viewer)
             rows = conn.execute(query).all()
         return [MessageView(r.id, r.author, r.body, r.posted_at) for r in reversed(rows)]
 
@@ -65,7 +63,7 @@ class WarRoomViews:
             .order_by(p.c.added_at, people.c.name)
         )
         with self._db.reader.connect() as conn:
-            self._check(conn, incident_id, viewer)
+            require_visible(conn, incident_id, viewer)
             rows = conn.execute(query).all()
         return [ParticipantView(*r) for r in rows]
 
@@ -76,10 +74,3 @@ class WarRoomViews:
         with self._db.reader.connect() as conn:
             found = conn.scalar(select(orm.people.c.handle).where(orm.people.c.id == person_id))
         return None if found is None else str(found)
-
-    @staticmethod
-    def _check(conn: object, incident_id: int, viewer: Principal | None) -> None:
-        i = orm.incidents
-        query = select(i.c.id).where(i.c.id == incident_id, visible(viewer, i.c.id))
-        if conn.scalar(query) is None:  # type: ignore[attr-defined]
-            raise NotFound(f"no incident {reference(incident_id)}", field="incident")

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import parse_reference, reference
+from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
 from tocsin.entrypoints.api.schemas import Input, Text
 from tocsin.services.handlers.communications import Draft
@@ -93,19 +92,12 @@ def updates_read(comms: IncidentCommunications, now: datetime) -> UpdatesRead:
     )
 
 
-def _incident(tocsin: Tocsin, ref: str) -> int:
-    incident_id = parse_reference(ref)
-    if tocsin.incidents.version(incident_id) is None:
-        raise NotFound(f"no incident {reference(incident_id)}", field="incident")
-    return incident_id
-
-
 @router.get("/{ref}/updates", response_model=UpdatesRead)
 def list_updates(
     ref: str, principal: Principal = Depends(read_access), tocsin: Tocsin = Depends(get_tocsin)
 ) -> UpdatesRead:
     """Every update sent, the next one promised, and how many promises were kept."""
-    incident_id = _incident(tocsin, ref)
+    incident_id = parse_reference(ref)
     tocsin.incidents.require(incident_id, principal)
     return updates_read(tocsin.communications.for_incident(incident_id), tocsin.clock.now())
 
@@ -120,7 +112,7 @@ def preview_update(
     """The text the update would carry, prefilled from the incident; nothing is written."""
     draft: Draft = tocsin.handle(
         commands.ComposeUpdate(
-            _incident(tocsin, ref),
+            parse_reference(ref),
             body.template,
             tuple(body.audiences),
             body.summary,
@@ -142,7 +134,7 @@ def send_update(
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> UpdateRead:
     """Send to the audiences' channels (needs the Incident Commander or Communications Lead)."""
-    incident_id = _incident(tocsin, ref)
+    incident_id = parse_reference(ref)
     update_id = tocsin.handle(
         commands.SendUpdate(
             incident_id,

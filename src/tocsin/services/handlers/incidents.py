@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tocsin.domain import commands, events
 from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import Incident, PersonRef, ServiceRef
+from tocsin.domain.incidents import Incident, ServiceRef
+from tocsin.domain.war_room import PersonRef
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tocsin.domain import commands, events
 from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import PersonRef
+from tocsin.domain.war_room import PersonRef
 from tocsin.domain.workflows import IncidentWorkflow
 from tocsin.services.messagebus import Context
 

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from tocsin.domain import commands, events
 from tocsin.domain.actors import Actor
 from tocsin.domain.catalog import ContactKind, Person
-from tocsin.domain.incidents import Incident, PersonRef
+from tocsin.domain.incidents import Incident
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.paging import Delivery, Escalation, EscalationState, idempotency_key
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
+from tocsin.domain.war_room import PersonRef
 from tocsin.policy.durations import format_duration
 from tocsin.policy.model import EscalationStep
 from tocsin.policy.paging import CONTACT_CHANNELS
