@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tocsin.domain.action_runs import ActionRun
+from tocsin.domain.actions import clean_action
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import GRANTS, Power
 from tocsin.domain.errors import NotFound, PermissionDenied
@@ -17,6 +20,8 @@ from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
 from tocsin.domain.war_room import JoinReason, PersonRef
+from tocsin.domain.workflows import IncidentWorkflow
+from tocsin.policy import load_default_policy
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 IC = Actor("Ines", user_id=1, person_id=1)
@@ -178,3 +183,58 @@ def test_a_private_incident_is_not_found_by_outsiders_before_anything_else() -> 
             act()
     incident.take_part(PersonRef(3, "Otto"), JoinReason.TASK, IC, T0)
     incident.add_note(EntryKind.OBSERVATION, "now I see it", OUTSIDER, T0)
+
+
+# ----- the war room's own actions: the same matrix over workflow, tasks and actions -----------
+POLICY = load_default_policy()
+FLAG_OFF = replace(clean_action("flag-off", "POST", "https://flags.example/off"), id=1)
+GATED = replace(FLAG_OFF, name="rollback", requires_approval=True, id=2)
+
+WarRoomAction = Callable[[Incident, IncidentWorkflow, Actor], object]
+LATER = T0 + timedelta(minutes=1)
+WAR_ROOM_ACTIONS: dict[str, tuple[Power, tuple[Role, ...], WarRoomAction]] = {
+    # The current stage (detection) and the first task belong to the Incident Commander.
+    "tick a checklist item": (
+        Power.TECHNICAL,
+        (Role.INCIDENT_COMMANDER,),
+        lambda i, w, a: w.tick(i, "1", True, a, LATER),
+    ),
+    "move to the next stage": (Power.DECIDE, (), lambda i, w, a: w.move(i, "next", a, LATER)),
+    "start a task": (
+        Power.TECHNICAL,
+        (Role.INCIDENT_COMMANDER,),
+        lambda i, w, a: w.start_task(i, "initial_assessment", a, LATER),
+    ),
+    "skip a task": (
+        Power.DECIDE,
+        (),
+        lambda i, w, a: w.skip_task(i, "post_incident_review", "not needed", a, LATER),
+    ),
+    "run an action": (
+        Power.TECHNICAL,
+        (),
+        lambda i, w, a: ActionRun.request(i, FLAG_OFF, a, LATER),
+    ),
+    "approve an action": (
+        Power.DECIDE,
+        (),
+        lambda i, w, a: ActionRun.request(i, GATED, IC, LATER).approve(i, a, LATER),
+    ),
+}
+
+
+@pytest.mark.parametrize("action", WAR_ROOM_ACTIONS)
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "no_role")
+def test_every_role_against_every_war_room_action(role: Role | None, action: str) -> None:
+    power, also, act = WAR_ROOM_ACTIONS[action]
+    incident = incident_with(role)
+    plan = POLICY.workflow_plan(None)
+    assert plan is not None
+    workflow = IncidentWorkflow.start(incident.id, plan, incident.severity)
+    actor = IC if role is Role.INCIDENT_COMMANDER else HOLDER if role else OUTSIDER
+    if role is not None and (power in GRANTS[role] or role in also):
+        act(incident, workflow, actor)
+        assert not any(e.kind is EntryKind.OVERRIDE for e in incident.new_entries)
+    else:
+        with pytest.raises(PermissionDenied, match=r"needs the Incident Commander \(Ines\)"):
+            act(incident, workflow, actor)
