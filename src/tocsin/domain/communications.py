@@ -228,3 +228,15 @@ def clock_time(value: datetime) -> str:
 def stamp_time(value: datetime) -> str:
     """The update's own time: `2026-11-23 14:30 UTC`."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An update as it would be sent now: the text, and when it promises the next one."""
+
+    template: UpdateTemplate
+    audiences: tuple[Audience, ...]
+    summary: str
+    subject: str
+    body: str
+    next_update_at: datetime | None

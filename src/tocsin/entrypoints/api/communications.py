@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
+from tocsin.domain.communications import Draft
 from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
 from tocsin.entrypoints.api.schemas import Input, Text
-from tocsin.services.handlers.communications import Draft
 from tocsin.views.accounts import Principal
 from tocsin.views.communications import IncidentCommunications
 

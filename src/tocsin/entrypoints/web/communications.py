@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
+from tocsin.domain.communications import Draft
 from tocsin.domain.errors import DomainError
 from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.errors import status_for
@@ -14,7 +15,6 @@ from tocsin.entrypoints.web.changes import apply
 from tocsin.entrypoints.web.forms import Fields, FormState, kept_values, text, texts
 from tocsin.entrypoints.web.panels import IncidentPage, render_page, render_panel
 from tocsin.entrypoints.web.sessions import Change, change_request, is_htmx, tocsin_of
-from tocsin.services.handlers.communications import Draft
 
 router = APIRouter(include_in_schema=False)
 PANEL = "compose"

@@ -7,14 +7,13 @@ transaction. The paging worker sends the deliveries and runs `run_update_reminde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from tocsin.domain import commands, events
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import Power
 from tocsin.domain.communications import (
-    Audience,
+    Draft,
     ScheduledUpdate,
     StakeholderUpdate,
     UpdateFacts,
@@ -35,18 +34,6 @@ from tocsin.services.messagebus import Context
 from tocsin.services.paging.escalations import contact_plan
 
 TOCSIN = Actor.system()
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An update as it would be sent now: the text, and when it promises the next one."""
-
-    template: UpdateTemplate
-    audiences: tuple[Audience, ...]
-    summary: str
-    subject: str
-    body: str
-    next_update_at: datetime | None
 
 
 def compose_update(cmd: commands.ComposeUpdate, ctx: Context) -> Draft:
