@@ -105,8 +105,6 @@ class WarRoom:
         @property
         def reference(self) -> str: ...
 
-        def holders(self, role: Role) -> list[RoleAssignment]: ...
-
         def log(
             self,
             kind: EntryKind,
@@ -245,3 +243,72 @@ class WarRoom:
             and self.status.is_open
             and not self.holders(Role.INCIDENT_COMMANDER)
         )
+
+    # ----- roles ------------------------------------------------------------------------------
+    def holders(self, role: Role) -> list[RoleAssignment]:
+        return [a for a in self.roles if a.role is role]
+
+    def assign_role(self, role: Role, person: PersonRef, actor: Actor, now: datetime) -> None:
+        """Give a role to a person; a single-holder role is handed over from its holder."""
+        self.authorize(actor, Power.DECIDE, f"assigning the {role.label} role", now)
+        current = self.holders(role)
+        if any(a.person_id == person.id for a in current):
+            raise NoChange(f"{person.name} is already {role.label}", field="person")
+        previous = None if role.is_shared or not current else current[0]
+        assignment = RoleAssignment(role, person.id, person.name, now, actor.name)
+        self.roles = [a for a in self.roles if a is not previous] + [assignment]
+        self._join(person.id, JoinReason.ROLE, actor, now)
+        if previous is not None:
+            body = f"{role.label} handed over from {previous.person_name} to {person.name}"
+        else:
+            body = f"{person.name} is now {role.label}"
+        self.log(
+            EntryKind.ROLE_ASSIGNED,
+            body,
+            actor,
+            now,
+            data={
+                "role": role.value,
+                "person_id": person.id,
+                "person": person.name,
+                "previous_person_id": previous.person_id if previous else None,
+                "previous_person": previous.person_name if previous else None,
+            },
+        )
+        self.events.append(
+            events.IncidentRoleAssigned(
+                self.id, role, person.id, previous.person_id if previous else None
+            )
+        )
+
+    def relieve_role(self, role: Role, person_id: int | None, actor: Actor, now: datetime) -> None:
+        """Take a role away; for shared roles with several holders the person must be named."""
+        current = self.holders(role)
+        if not current:
+            raise NoChange(f"nobody is {role.label} on {self.reference}", field="role")
+        if person_id is None:
+            if len(current) > 1:
+                names = ", ".join(a.person_name for a in current)
+                raise InvalidInput(
+                    f"{len(current)} people are {role.label} ({names}); name the one to relieve",
+                    field="person",
+                )
+            target = current[0]
+        else:
+            matches = [a for a in current if a.person_id == person_id]
+            if not matches:
+                raise NoChange(
+                    f"that person is not {role.label} on {self.reference}", field="person"
+                )
+            target = matches[0]
+        if target.person_id != actor.person_id:  # anyone may step down from their own role
+            self.authorize(actor, Power.DECIDE, f"relieving the {role.label}", now)
+        self.roles = [a for a in self.roles if a is not target]
+        self.log(
+            EntryKind.ROLE_RELIEVED,
+            f"{target.person_name} is no longer {role.label}",
+            actor,
+            now,
+            data={"role": role.value, "person_id": target.person_id, "person": target.person_name},
+        )
+        self.events.append(events.IncidentRoleRelieved(self.id, role, target.person_id))
