@@ -12,11 +12,9 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain.accounts import OrgRole, Scope
 from tocsin.entrypoints.api import alerts as alerts_api
 from tocsin.entrypoints.api import catalog as catalog_api
-from tocsin.entrypoints.api import communications as communications_api
 from tocsin.entrypoints.api import incidents as incidents_api
 from tocsin.entrypoints.api import schedules as schedules_api
 from tocsin.entrypoints.api import schemas
-from tocsin.entrypoints.api import war_room as war_room_api
 from tocsin.views.accounts import Principal
 
 M = TypeVar("M")
@@ -47,11 +45,6 @@ class Backend(Protocol):
     def timeline(self, ref: str, key_moments: bool) -> list[schemas.TimelineEntryRead]: ...
     def note(self, ref: str, body: schemas.TimelineEntryCreate) -> schemas.TimelineEntryRead: ...
     def key_moment(self, ref: str, seq: int, flag: bool) -> schemas.TimelineEntryRead: ...
-    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead: ...
-    def messages(self, ref: str) -> list[war_room_api.MessageRead]: ...
-    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]: ...
-    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]: ...
-    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]: ...
     def people(self) -> list[schemas.PersonRead]: ...
     def teams(self) -> list[schemas.TeamRead]: ...
     def services(self) -> list[schemas.ServiceRead]: ...
@@ -72,14 +65,8 @@ class Backend(Protocol):
     def schedules(self) -> list[schedules_api.ScheduleSummaryRead]: ...
     def schedule(self, slug: str, params: dict[str, Any]) -> schedules_api.ScheduleRead: ...
     def oncall(self, params: dict[str, Any]) -> list[schedules_api.OnCallRead]: ...
+
     # ----- communications (issue 5) -----
-    def preview_update(
-        self, ref: str, body: communications_api.UpdateCompose
-    ) -> communications_api.UpdatePreview: ...
-    def send_update(
-        self, ref: str, body: communications_api.UpdateCreate
-    ) -> communications_api.UpdateRead: ...
-    def updates(self, ref: str) -> communications_api.UpdatesRead: ...
 
 
 class _Response:
@@ -153,24 +140,6 @@ class LocalBackend:
         body = schemas.TimelineEntryUpdate(key_moment=flag)
         return incidents_api.flag_timeline_entry(ref, seq, body, **self._ctx())
 
-    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead:
-        body = schemas.VisibilitySet(private=private)
-        return incidents_api.set_visibility(ref, body, **self._ctx())
-
-    def messages(self, ref: str) -> list[war_room_api.MessageRead]:
-        return war_room_api.list_messages(ref, 0, **self._ctx())
-
-    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]:
-        body = war_room_api.MessageCreate(body=text)
-        return war_room_api.post_message(ref, body, **self._ctx())
-
-    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]:
-        return war_room_api.list_participants(ref, **self._ctx())
-
-    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]:
-        body = war_room_api.ParticipantCreate(person=person)
-        return war_room_api.invite(ref, body, **self._ctx())
-
     def people(self) -> list[schemas.PersonRead]:
         return catalog_api.list_people(self.principal, self.tocsin)
 
@@ -243,18 +212,6 @@ class LocalBackend:
         )
 
     # ----- communications (issue 5) -----
-    def preview_update(
-        self, ref: str, body: communications_api.UpdateCompose
-    ) -> communications_api.UpdatePreview:
-        return communications_api.preview_update(ref, body, self.principal, self.tocsin)
-
-    def send_update(
-        self, ref: str, body: communications_api.UpdateCreate
-    ) -> communications_api.UpdateRead:
-        return communications_api.send_update(ref, body, _Response(), **self._ctx())  # type: ignore[arg-type]
-
-    def updates(self, ref: str) -> communications_api.UpdatesRead:
-        return communications_api.list_updates(ref, self.principal, self.tocsin)
 
 
 class HttpBackend:
@@ -353,30 +310,6 @@ class HttpBackend:
             json={"key_moment": flag},
         )
 
-    def visibility(self, ref: str, private: bool) -> schemas.IncidentRead:
-        return self._call(
-            "PUT", f"/incidents/{ref}/visibility", schemas.IncidentRead, json={"private": private}
-        )
-
-    def messages(self, ref: str) -> list[war_room_api.MessageRead]:
-        return self._call("GET", f"/incidents/{ref}/messages", list[war_room_api.MessageRead])
-
-    def post_message(self, ref: str, text: str) -> list[war_room_api.MessageRead]:
-        return self._call(
-            "POST",
-            f"/incidents/{ref}/messages",
-            list[war_room_api.MessageRead],
-            json={"body": text},
-        )
-
-    def participants(self, ref: str) -> list[war_room_api.ParticipantRead]:
-        path = f"/incidents/{ref}/participants"
-        return self._call("GET", path, list[war_room_api.ParticipantRead])
-
-    def invite(self, ref: str, person: str) -> list[war_room_api.ParticipantRead]:
-        path = f"/incidents/{ref}/participants"
-        return self._call("POST", path, list[war_room_api.ParticipantRead], json={"person": person})
-
     def people(self) -> list[schemas.PersonRead]:
         return self._call("GET", "/people", list[schemas.PersonRead])
 
@@ -453,25 +386,3 @@ class HttpBackend:
         }
 
     # ----- communications (issue 5) -----
-    def preview_update(
-        self, ref: str, body: communications_api.UpdateCompose
-    ) -> communications_api.UpdatePreview:
-        return self._call(
-            "POST",
-            f"/incidents/{ref}/updates/preview",
-            communications_api.UpdatePreview,
-            json=self._json(body),
-        )
-
-    def send_update(
-        self, ref: str, body: communications_api.UpdateCreate
-    ) -> communications_api.UpdateRead:
-        return self._call(
-            "POST",
-            f"/incidents/{ref}/updates",
-            communications_api.UpdateRead,
-            json=self._json(body),
-        )
-
-    def updates(self, ref: str) -> communications_api.UpdatesRead:
-        return self._call("GET", f"/incidents/{ref}/updates", communications_api.UpdatesRead)

@@ -12,6 +12,7 @@ from tocsin.entrypoints.api.communications import UpdateCompose, UpdateCreate, U
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
 from tocsin.entrypoints.cli.incidents import JsonFlag, Ref
+from tocsin.entrypoints.cli.war_room_backend import war_room_backend
 
 app = typer.Typer(
     help="Stakeholder updates: preview, send, and the next update promised.",
@@ -42,7 +43,7 @@ def preview(
 ) -> None:
     """Print the text an update would carry; nothing is sent or written."""
     body = UpdateCompose(template=template, audiences=audience, summary=summary, actions=action)
-    draft = state(ctx).backend().preview_update(ref, body)
+    draft = war_room_backend(state(ctx)).preview_update(ref, body)
     if json:
         output.print_json(draft)
         return
@@ -69,7 +70,7 @@ def send(
     body = UpdateCreate(
         template=template, audiences=audience, summary=summary, actions=action, body=text
     )
-    sent = state(ctx).backend().send_update(ref, body)
+    sent = war_room_backend(state(ctx)).send_update(ref, body)
     if json:
         output.print_json(sent)
         return
@@ -84,7 +85,7 @@ def send(
 @app.command("list")
 def list_updates(ctx: typer.Context, ref: Ref, json: JsonFlag = False) -> None:
     """The updates sent, newest first, the next one due and the promises kept."""
-    found = state(ctx).backend().updates(ref)
+    found = war_room_backend(state(ctx)).updates(ref)
     if json:
         output.print_json(found)
         return

@@ -10,6 +10,7 @@ from rich.table import Table
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
 from tocsin.entrypoints.cli.incidents import JsonFlag, Ref
+from tocsin.entrypoints.cli.war_room_backend import war_room_backend
 
 
 def say(
@@ -18,13 +19,13 @@ def say(
     message: Annotated[str, typer.Argument(help="What to tell the war room.")],
 ) -> None:
     """Post a message to the war room; everyone on the incident page sees it at once."""
-    state(ctx).backend().post_message(ref, message)
+    war_room_backend(state(ctx)).post_message(ref, message)
     output.console.print("Posted")
 
 
 def messages(ctx: typer.Context, ref: Ref, json: JsonFlag = False) -> None:
     """Print the war room's latest messages, oldest first."""
-    found = state(ctx).backend().messages(ref)
+    found = war_room_backend(state(ctx)).messages(ref)
     if json:
         output.print_json(found)
         return
@@ -40,13 +41,13 @@ def invite(
     person: Annotated[str, typer.Argument(help="Person handle.")],
 ) -> None:
     """Bring a person into the war room (for a private incident, into the secret)."""
-    state(ctx).backend().invite(ref, person)
+    war_room_backend(state(ctx)).invite(ref, person)
     output.console.print(f"{person} now takes part in {ref}")
 
 
 def participants(ctx: typer.Context, ref: Ref, json: JsonFlag = False) -> None:
     """List who takes part: role holders, people paged or invited, and the declarer."""
-    found = state(ctx).backend().participants(ref)
+    found = war_room_backend(state(ctx)).participants(ref)
     if json:
         output.print_json(found)
         return
@@ -62,7 +63,7 @@ def private(
     off: Annotated[bool, typer.Option("--off", help="Make it visible to everyone again.")] = False,
 ) -> None:
     """Make an incident private: only its participants and admins can see it, anywhere."""
-    incident = state(ctx).backend().visibility(ref, not off)
+    incident = war_room_backend(state(ctx)).visibility(ref, not off)
     state_text = "private" if incident.private else "visible to everyone"
     output.console.print(f"{incident.reference} is now {state_text}")
 
