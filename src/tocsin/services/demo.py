@@ -392,6 +392,25 @@ def _open_payments_incident(
                 alice,
             ),
         ),
+        # The workflow under way: assessment done, the war room up, containment started.
+        (2, c.TickChecklistItem(number, "1", alice)),
+        (2, c.TickChecklistItem(number, "2", alice)),
+        (3, c.CompleteTask(number, "initial_assessment", alice)),
+        (9, c.CompleteTask(number, "war_room_setup", alice)),
+        (12, c.MoveStage(number, "containment", alice)),
+        (12, c.StartTask(number, "containment_actions", bob)),
+        (13, c.AssignRole(number, Role.COMMUNICATIONS_LEAD, "carol", alice)),
+        (
+            14,
+            c.SendUpdate(
+                number,
+                "status",
+                ("internal",),
+                Actor("Carol Diaz"),
+                summary="Card payments through the EU acquirer time out; wallets work.",
+                actions=("Asked the provider for an ETA", "Preparing to route EU cards via US"),
+            ),
+        ),
     ]
-    for minutes, command in steps:
+    for minutes, command in sorted(steps, key=lambda step: step[0]):
         run_at(command, t0 + timedelta(minutes=minutes))

@@ -26,7 +26,10 @@ from tocsin.policy.loader import default_policy_text
 from tocsin.services.demo import load_demo
 from tocsin.views.incidents import IncidentFilter
 
-DEMO_LOADED = "Loaded the demo: 5 services, 2 teams, 8 people, 3 incidents, 2 alerts, 1 deploy."
+DEMO_LOADED = (
+    "Loaded the demo: 5 services, 2 teams, 8 people, 4 incidents (one private), 2 alerts, "
+    "1 deploy, 3 runbooks."
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
