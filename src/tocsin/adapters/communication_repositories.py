@@ -58,7 +58,7 @@ class SqlAlchemyCommunicationRepository:
     def add_promise(self, promise: UpdatePromise) -> None:
         p = orm.update_promises
         promise.id = self._conn.execute(
-            p.insert().values(**_promise_row(promise)).returning(p.c.id)
+            p.insert().returning(p.c.id), _promise_row(promise)
         ).scalar_one()
 
     def save_promise(self, promise: UpdatePromise) -> None:
@@ -87,15 +87,14 @@ class SqlAlchemyCommunicationRepository:
     def schedule(self, scheduled: ScheduledUpdate) -> None:
         s = orm.scheduled_updates
         scheduled.id = self._conn.execute(
-            s.insert()
-            .values(
-                incident_id=scheduled.incident_id,
-                template=scheduled.template.value,
-                audiences=[a.value for a in scheduled.audiences],
-                due_at=scheduled.due_at,
-                done_at=scheduled.done_at,
-            )
-            .returning(s.c.id)
+            s.insert().returning(s.c.id),
+            {
+                "incident_id": scheduled.incident_id,
+                "template": scheduled.template.value,
+                "audiences": [a.value for a in scheduled.audiences],
+                "due_at": scheduled.due_at,
+                "done_at": scheduled.done_at,
+            },
         ).scalar_one()
 
     def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:

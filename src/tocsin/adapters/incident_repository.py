@@ -131,7 +131,7 @@ class SqlAlchemyIncidentRepository:
         """
         for incident in self._new.values():
             incident.version = 1
-            self._conn.execute(insert(orm.incidents).values(**_row(incident, now)))
+            self._conn.execute(insert(orm.incidents), _row(incident, now))
             self._write_services(incident, replace=False)
             self._write_roles(incident, replace=False)
             self._write_entries(incident)

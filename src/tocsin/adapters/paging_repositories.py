@@ -60,9 +60,7 @@ class SqlAlchemyEscalationRepository:
     def add(self, escalation: Escalation) -> None:
         escalation.version = 1
         escalation.id = self._conn.execute(
-            orm.escalations.insert()
-            .values(**_escalation_row(escalation))
-            .returning(orm.escalations.c.id)
+            orm.escalations.insert().returning(orm.escalations.c.id), _escalation_row(escalation)
         ).scalar_one()
 
     def for_incident(self, incident_id: int) -> Escalation | None:
@@ -139,9 +137,9 @@ class SqlAlchemyDeliveryRepository:
         dialect_insert = postgresql_insert if self._postgres else sqlite_insert
         found = self._conn.execute(
             dialect_insert(d)
-            .values(**_delivery_row(delivery))
             .on_conflict_do_nothing(index_elements=[d.c.idempotency_key])
-            .returning(d.c.id)
+            .returning(d.c.id),
+            _delivery_row(delivery),  # apart from the statement, which is then compiled once
         ).scalar()
         if found is None:
             return False
@@ -282,7 +280,7 @@ class SqlAlchemyAckLinkRepository:
         self._conn = conn
 
     def add(self, link: AckLink) -> None:
-        self._conn.execute(orm.ack_links.insert().values(**vars(link)))
+        self._conn.execute(orm.ack_links.insert(), vars(link))
 
     def get(self, token_hash: str) -> AckLink | None:
         a = orm.ack_links

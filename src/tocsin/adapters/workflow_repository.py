@@ -23,7 +23,8 @@ class SqlAlchemyWorkflowRepository:
 
     def add(self, workflow: IncidentWorkflow) -> None:
         workflow.version = 1
-        self._conn.execute(insert(orm.incident_workflows).values(**workflow_row(workflow)))
+        # Parameters apart from the statement: it is compiled once, not for every incident.
+        self._conn.execute(insert(orm.incident_workflows), workflow_row(workflow))
         if workflow.tasks:
             self._conn.execute(
                 insert(orm.incident_tasks),

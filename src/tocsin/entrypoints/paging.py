@@ -80,13 +80,6 @@ async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None =
     returns without waiting for them; without it, the cycle sends and records them all first.
     """
     moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
-    # Reminders of stakeholder updates falling due, and missed ones: a failure there (a bad
-    # template, a broken row) is logged and must never keep pages from going out.
-    try:
-        reminded = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH))
-        moved = max(moved, reminded)
-    except Exception:
-        log.exception("stakeholder update reminders failed; paging goes on")
     room = BATCH - len(sending) if sending is not None else BATCH
     claimed: list[Delivery] = []
     if room > 0:
@@ -99,6 +92,13 @@ async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None =
             task = asyncio.create_task(_deliver_logged(tocsin, delivery))
             sending.add(task)
             task.add_done_callback(sending.discard)
+    # Stakeholder-update reminders and reports come after the pages, which are more urgent; a
+    # failure there (a broken row) is logged and never keeps pages from going out.
+    try:
+        reminded = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH))
+        moved = max(moved, reminded)
+    except Exception:
+        log.exception("stakeholder update reminders failed; paging goes on")
     return moved >= BATCH or (room > 0 and len(claimed) >= room)
 
 

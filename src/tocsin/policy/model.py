@@ -10,6 +10,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxEr
 from pydantic import (
     BeforeValidator,
     Field,
+    PrivateAttr,
     field_serializer,
     field_validator,
     model_validator,
@@ -209,6 +210,7 @@ class Policy(Section):
     paging: PagingPolicy = PagingPolicy()
     # name → workflow; `standard` unless an incident names another (policy/workflows.py)
     workflows: dict[str, Workflow] = Field(default_factory=dict)
+    _plans: dict[str, tuple[Workflow, WorkflowPlan]] = PrivateAttr(default_factory=dict)
 
     @field_validator("version")
     @classmethod
@@ -294,7 +296,11 @@ class Policy(Section):
         if wanted not in self.workflows:
             known = ", ".join(self.workflows) or "none (the policy defines no workflows)"
             raise InvalidInput(f"unknown workflow {name!r}; known: {known}", field="workflow")
-        return self.workflows[wanted].plan(wanted)
+        workflow = self.workflows[wanted]
+        cached = self._plans.get(wanted)
+        if cached is None or cached[0] is not workflow:  # built once: every declaration asks
+            cached = self._plans[wanted] = (workflow, workflow.plan(wanted))
+        return cached[1]
 
     # ----- communications (issue 5: stakeholder updates) -------------------------------------
     communications: CommunicationsPolicy = CommunicationsPolicy()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+
+from jinja2 import Template
 
 from tocsin.domain.communications import UpdateFacts, UpdateTemplate, clock_time, stamp_time
 from tocsin.policy.model import TEMPLATE_ENV, Policy
@@ -38,7 +41,7 @@ def render_update(
         "status_page_url": facts.status_page_url,
     }
     return (
-        TEMPLATE_ENV.from_string(source)
+        _compiled(source)
         .render(
             incident=incident,
             now=stamp_time(now),
@@ -48,6 +51,12 @@ def render_update(
         )
         .strip()
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str) -> Template:
+    """A policy template compiled once: compiling costs far more than rendering."""
+    return TEMPLATE_ENV.from_string(source)
 
 
 def update_subject(facts: UpdateFacts, template: UpdateTemplate) -> str:
