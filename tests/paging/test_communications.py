@@ -75,7 +75,9 @@ class WarRoom:
         )
         return int(made)
 
-    def cycle(self, times: int = 1) -> None:
+    def cycle(self, times: int = 2) -> None:
+        """Two worker cycles by default: reminders and reports are queued after a cycle's pages
+        go out, so what they queue is sent by the next (the worker runs it at once)."""
         for _ in range(times):
             asyncio.run(paging_cycle(self.core))
 
