@@ -18,7 +18,7 @@ SIGKILLs the worker 2 s before the first 10 s steps are due, starts it again 3 s
 measures how late the steps due meanwhile are.
 
 Usage: python bench/paging.py [--dialect sqlite,postgresql] [--duration 10] [--rates 10,100,1000]
-                              [--skip-kill]
+                              [--skip-kill] [--workers N]
 """
 
 from __future__ import annotations
@@ -375,6 +375,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per rate")
     parser.add_argument("--rates", default="10,100,1000", help="alerts/s, comma-separated")
     parser.add_argument("--skip-kill", action="store_true", help="no kill -9 test")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="scale mode for the rate runs: `tocsin serve` without its embedded worker beside "
+        "this many `tocsin worker` processes (PostgreSQL wakes them at once; SQLite polls)",
+    )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args(argv)
@@ -388,12 +395,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             bench = Bench(dialect, tocsin, receiver, prepare(tocsin, receiver.url), env,
                           args.data_dir)  # fmt: skip
             try:
-                server = start_server(tocsin.database.url, bench.log("server"), env=env)
+                mode = {**env, "TOCSIN_PAGING_EMBEDDED": "false"} if args.workers else env
+                server = start_server(tocsin.database.url, bench.log("server"), env=mode)
+                workers = []
                 try:
                     server.wait_ready()
+                    for n in range(args.workers):
+                        workers.append(start_worker(bench, bench.log(f"rate-worker-{n + 1}"))[0])
                     for rate in [int(r) for r in args.rates.split(",") if r.strip()]:
                         rows += rate_run(bench, server, rate, args.duration)
                 finally:
+                    for worker in workers:
+                        worker.send_signal(signal.SIGINT)
+                        worker.wait(timeout=15)
                     server.stop()
                 report_problems(bench.log("server"))
                 if not args.skip_kill:
