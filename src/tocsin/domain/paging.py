@@ -138,6 +138,33 @@ class Delivery:
     # Minted at each claim, sent in the page and kept only as a hash: never stored in this row.
     ack_token: str = field(default="", compare=False)
 
+    @classmethod
+    def to_channel(
+        cls,
+        incident_id: int,
+        channel: str,
+        subject: str,
+        body: str,
+        now: datetime,
+        *,
+        event: str,
+        key: tuple[object, ...],
+    ) -> Delivery:
+        """A message to a policy destination (chat, webhook, PagerDuty), due at once; `key`
+        names what it is about, so the same message decided twice is one row."""
+        return cls(
+            incident_id=incident_id,
+            channel=channel,
+            method="destination",
+            address=channel,
+            subject=subject,
+            body=body,
+            idempotency_key=idempotency_key(incident_id, *key, channel),
+            due_at=now,
+            created_at=now,
+            event=event,
+        )
+
     def failed(
         self, failure: DeliveryFailure, error: str, now: datetime, retry: RetryPolicy
     ) -> bool:

@@ -181,17 +181,14 @@ def _send(ctx: Context, incident: Incident, draft: Draft, actor: Actor, now: dat
     destinations = ctx.policy.communications.destinations(draft.audiences)
     for name in destinations:
         ctx.uow.deliveries.add(
-            Delivery(
-                incident_id=incident.id,
-                channel=name,
-                method="destination",
-                address=name,
-                subject=draft.subject,
-                body=draft.body,
-                idempotency_key=idempotency_key(incident.id, "update", update.id, name),
-                due_at=now,
-                created_at=now,
+            Delivery.to_channel(
+                incident.id,
+                name,
+                draft.subject,
+                draft.body,
+                now,
                 event="update",
+                key=("update", update.id),
             )
         )
     if destinations:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tocsin.domain import events
 from tocsin.domain.actors import Actor
-from tocsin.domain.paging import Delivery, idempotency_key
+from tocsin.domain.paging import Delivery
 from tocsin.domain.timeline import EntryKind
 from tocsin.domain.war_room import mirrored_text
 from tocsin.services.messagebus import Context
@@ -40,19 +40,14 @@ def mirror_message(event: events.WarRoomMessagePosted, ctx: Context) -> None:
     now = ctx.clock.now()
     for name in destinations:
         ctx.uow.deliveries.add(
-            Delivery(
-                incident_id=incident.id,
-                channel=name,
-                method="destination",
-                address=name,
-                subject=f"{incident.reference} war room",
-                body=text,
-                idempotency_key=idempotency_key(
-                    incident.id, "message", event.posted_at.isoformat(), event.author, text, name
-                ),
-                due_at=now,
-                created_at=now,
+            Delivery.to_channel(
+                incident.id,
+                name,
+                f"{incident.reference} war room",
+                text,
+                now,
                 event="message",
+                key=("message", event.posted_at.isoformat(), event.author, text),
             )
         )
     ctx.uow.wake_paging()

@@ -76,17 +76,14 @@ def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState)
     now = ctx.clock.now()
     for channel in ctx.uow.deliveries.announced(incident.id):
         ctx.uow.deliveries.add(
-            Delivery(
-                incident_id=incident.id,
-                channel=channel,
-                method="destination",
-                address=channel,
-                subject=page_subject(incident),
-                body=page_body(incident, lead),
-                idempotency_key=idempotency_key(incident.id, event, channel),
-                due_at=now,
-                created_at=now,
+            Delivery.to_channel(
+                incident.id,
+                channel,
+                page_subject(incident),
+                page_body(incident, lead),
+                now,
                 event=event,
+                key=(event,),
             )
         )
         ctx.uow.wake_paging()
@@ -267,16 +264,14 @@ class Stepper:
                 missing.append(channel)
                 continue
             self.ctx.uow.deliveries.add(
-                Delivery(
-                    incident_id=self.incident.id,
-                    channel=channel,
-                    method="destination",
-                    address=channel,
-                    subject=page_subject(self.incident),
-                    body=page_body(self.incident, "Paging has started."),
-                    idempotency_key=idempotency_key(self.incident.id, "declared", channel),
-                    due_at=self.now,
-                    created_at=self.now,
+                Delivery.to_channel(
+                    self.incident.id,
+                    channel,
+                    page_subject(self.incident),
+                    page_body(self.incident, "Paging has started."),
+                    self.now,
+                    event="trigger",
+                    key=("declared",),
                 )
             )
         if missing:  # a configuration gap, not news about this incident
