@@ -17,6 +17,7 @@ from tocsin.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from tocsin.services.handlers.people import person_ref
 from tocsin.services.messagebus import Context
 
 TOKEN_PREFIX = "tsn_"
@@ -52,12 +53,7 @@ def create_user(cmd: commands.CreateUser, ctx: Context) -> int:
     username = acc.clean_username(cmd.username)
     if ctx.uow.users.find(username) is not None:
         raise AlreadyExists(f"a user named {username!r} already exists", field="username")
-    person_id = None
-    if cmd.person:
-        person = ctx.uow.people.find(cmd.person.strip().lower())
-        if person is None:
-            raise NotFound(f"no person with handle {cmd.person!r}", field="person")
-        person_id = person.id
+    person_id = person_ref(ctx.uow, cmd.person).id if cmd.person else None
     user = acc.User(
         username=username,
         display_name=clean_name(cmd.display_name or username, "display_name"),
@@ -75,12 +71,7 @@ def link_user(cmd: commands.LinkUser, ctx: Context) -> None:
     user = ctx.uow.users.find(cmd.username.strip().lower())
     if user is None:
         raise NotFound(f"no user named {cmd.username!r}", field="username")
-    person_id = None
-    if cmd.person:
-        person = ctx.uow.people.find(cmd.person.strip().lower())
-        if person is None:
-            raise NotFound(f"no person with handle {cmd.person!r}", field="person")
-        person_id = person.id
+    person_id = person_ref(ctx.uow, cmd.person).id if cmd.person else None
     if person_id == user.person_id:
         raise NoChange(f"{user.username} is already linked that way", field="person")
     user.person_id = person_id

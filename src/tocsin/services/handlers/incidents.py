@@ -5,7 +5,7 @@ from __future__ import annotations
 from tocsin.domain import commands, events
 from tocsin.domain.errors import NotFound
 from tocsin.domain.incidents import Incident, ServiceRef
-from tocsin.domain.war_room import PersonRef
+from tocsin.services.handlers.people import person_ref
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
 
@@ -46,13 +46,13 @@ def reclassify_incident(cmd: commands.ReclassifyIncident, ctx: Context) -> None:
 
 def assign_role(cmd: commands.AssignRole, ctx: Context) -> None:
     incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
-    person = _person_ref(ctx.uow, cmd.person)
+    person = person_ref(ctx.uow, cmd.person)
     incident.assign_role(cmd.role, person, cmd.actor, ctx.clock.now())
 
 
 def relieve_role(cmd: commands.RelieveRole, ctx: Context) -> None:
     incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
-    person_id = _person_ref(ctx.uow, cmd.person).id if cmd.person else None
+    person_id = person_ref(ctx.uow, cmd.person).id if cmd.person else None
     incident.relieve_role(cmd.role, person_id, cmd.actor, ctx.clock.now())
 
 
@@ -115,13 +115,6 @@ def _service_refs(uow: UnitOfWork, slugs: tuple[str, ...]) -> list[ServiceRef]:
     return refs
 
 
-def _person_ref(uow: UnitOfWork, handle: str) -> PersonRef:
-    person = uow.people.find(handle.strip().lower())
-    if person is None or person.id is None:
-        raise NotFound(f"no person with handle {handle!r}", field="person")
-    return PersonRef(person.id, person.name)
-
-
 def set_incident_privacy(cmd: commands.SetIncidentPrivacy, ctx: Context) -> None:
     incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
     incident.set_private(cmd.private, cmd.actor, ctx.clock.now())
@@ -129,7 +122,7 @@ def set_incident_privacy(cmd: commands.SetIncidentPrivacy, ctx: Context) -> None
 
 def invite_participant(cmd: commands.InviteParticipant, ctx: Context) -> None:
     incident = ctx.uow.incidents.get(cmd.incident_id, cmd.actor)
-    incident.invite(_person_ref(ctx.uow, cmd.person), cmd.actor, ctx.clock.now())
+    incident.invite(person_ref(ctx.uow, cmd.person), cmd.actor, ctx.clock.now())
 
 
 def post_message(cmd: commands.PostMessage, ctx: Context) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from tocsin.domain import commands, events
-from tocsin.domain.errors import NotFound
-from tocsin.domain.war_room import PersonRef
 from tocsin.domain.workflows import IncidentWorkflow
+from tocsin.services.handlers.people import person_ref
 from tocsin.services.messagebus import Context
 
 
@@ -75,9 +74,6 @@ def assign_task(cmd: commands.AssignTask, ctx: Context) -> None:
     workflow = ctx.uow.workflows.get(cmd.incident_id)
     owner = None
     if cmd.owner:
-        person = ctx.uow.people.find(cmd.owner.strip().lower())
-        if person is None or person.id is None:
-            raise NotFound(f"no person with handle {cmd.owner!r}", field="owner")
-        owner = PersonRef(person.id, person.name)
+        owner = person_ref(ctx.uow, cmd.owner, "owner")
     workflow.assign_task(incident, cmd.key, owner, cmd.actor, ctx.clock.now())
     ctx.uow.workflows.save(workflow)
