@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.errors import DomainError, InvalidInput
 from tocsin.domain.incidents import DetectionSource, parse_reference
@@ -38,14 +39,22 @@ from tocsin.entrypoints.web.templating import render
 router = APIRouter(include_in_schema=False)
 CHANGED_EVENT = "incident-changed"
 Build = Callable[[int], commands.Command]
+Work = Callable[[Tocsin, int], object]
 
 
 def apply(request: Request, change: Change, ref: str, panel: str | None, build: Build) -> Response:
     """Run the command built from the form; `panel` is None for one-click buttons."""
+    return apply_work(request, change, ref, panel, lambda tocsin, i: tocsin.handle(build(i)))
+
+
+def apply_work(
+    request: Request, change: Change, ref: str, panel: str | None, work: Work
+) -> Response:
+    """Do the form's work (one command, or several around an HTTP call) and answer as `apply`."""
     tocsin = tocsin_of(request)
     incident_id = parse_reference(ref)
     try:
-        tocsin.handle(build(incident_id))
+        work(tocsin, incident_id)
     except DomainError as exc:
         return _refused(request, change, incident_id, panel, exc)
     if not is_htmx(request):

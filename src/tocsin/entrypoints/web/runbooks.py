@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.errors import DomainError, InvalidInput
-from tocsin.domain.incidents import parse_reference
 from tocsin.entrypoints.api.errors import status_for
-from tocsin.entrypoints.web.changes import CHANGED_EVENT
+from tocsin.entrypoints.web.changes import apply_work
 from tocsin.entrypoints.web.forms import EMPTY, FormState, flag, parse_id, text
 from tocsin.entrypoints.web.markdown import render_markdown
-from tocsin.entrypoints.web.panels import IncidentPage, render_page, render_panel
-from tocsin.entrypoints.web.sessions import Change, change_request, is_htmx, signed_in, tocsin_of
+from tocsin.entrypoints.web.sessions import Change, change_request, signed_in, tocsin_of
 from tocsin.entrypoints.web.templating import render
 from tocsin.services.action_runs import execute_run, run_check
 from tocsin.views.accounts import Principal
 from tocsin.views.runbooks import RunbookView
 
 router = APIRouter(include_in_schema=False)
-Work = Callable[[Tocsin, int], object]
 
 
 # ----- runbook pages ----------------------------------------------------------------------------
@@ -85,24 +79,6 @@ def _words(raw: str) -> list[str]:
 
 
 # ----- the incident page's panel ----------------------------------------------------------------
-def _apply(request: Request, change: Change, ref: str, panel: str, work: Work) -> Response:
-    """Do the work; answer with the fresh panel (htmx) or back to the page, like other forms."""
-    tocsin = tocsin_of(request)
-    incident_id = parse_reference(ref)
-    try:
-        work(tocsin, incident_id)
-    except DomainError as exc:
-        status = status_for(exc)
-        state = FormState.refused(change.form, exc)
-        page = IncidentPage(tocsin, incident_id, change.principal, {panel: state})
-        if not is_htmx(request):
-            return render_page(request, page, status=status)
-        return render_panel(request, page, panel, status=status)
-    if not is_htmx(request):
-        return RedirectResponse(f"/incidents/{incident_id}#panel-{panel}", status_code=303)
-    changed = json.dumps({CHANGED_EVENT: {"version": tocsin.incidents.version(incident_id)}})
-    fresh = IncidentPage(tocsin, incident_id, change.principal)
-    return render_panel(request, fresh, panel, headers={"HX-Trigger-After-Settle": changed})
 
 
 @router.post("/incidents/{ref}/runbooks")
@@ -115,7 +91,7 @@ def attach(ref: str, request: Request, change: Change = Depends(change_request))
             raise InvalidInput("choose a runbook", field="runbook")
         return tocsin.handle(commands.AttachRunbook(incident_id, slug, change.actor))
 
-    return _apply(request, change, ref, "runbooks", work)
+    return apply_work(request, change, ref, "runbooks", work)
 
 
 @router.post("/incidents/{ref}/runbooks/{slug}/steps/{number}")
@@ -125,7 +101,7 @@ def tick(
     """Check (done=on) or uncheck a step."""
     step = parse_id(number, "step")
     done = flag(change.form, "done")
-    return _apply(
+    return apply_work(
         request,
         change,
         ref,
@@ -148,7 +124,7 @@ def run_action(
             execute_run(tocsin.handle, tocsin.action_runner, incident_id, run_id, change.actor)
         return run_id
 
-    return _apply(request, change, ref, "runbooks", work)
+    return apply_work(request, change, ref, "runbooks", work)
 
 
 @router.post("/incidents/{ref}/runs/{run_id}/approve")
@@ -163,7 +139,7 @@ def approve(
         execute_run(tocsin.handle, tocsin.action_runner, incident_id, number, change.actor)
         return number
 
-    return _apply(request, change, ref, "runbooks", work)
+    return apply_work(request, change, ref, "runbooks", work)
 
 
 @router.post("/incidents/{ref}/checks")
@@ -184,7 +160,7 @@ def check(ref: str, request: Request, change: Change = Depends(change_request)) 
         )
         return run_check(tocsin.handle, tocsin.action_runner, command)
 
-    return _apply(request, change, ref, "checks", work)
+    return apply_work(request, change, ref, "checks", work)
 
 
 def _number(raw: str, name: str, default: int | None) -> int | None:
