@@ -298,10 +298,20 @@ class SqlAlchemyAckLinkRepository:
 
 
 class SqlAlchemyDirectory:
+    """Read-only lookups for resolving targets, remembered for the transaction: one batch of
+    escalation steps asks the same questions of an unchanging catalog many times."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._teams: dict[int, Team | None] = {}
+        self._titled: dict[str, list[Person]] = {}
 
     def team(self, team_id: int) -> Team | None:
+        if team_id not in self._teams:
+            self._teams[team_id] = self._team(team_id)
+        return self._teams[team_id]
+
+    def _team(self, team_id: int) -> Team | None:
         row = self._conn.execute(select(orm.teams).where(orm.teams.c.id == team_id)).mappings()
         found = row.first()
         if found is None:
@@ -321,8 +331,11 @@ class SqlAlchemyDirectory:
         )
 
     def people_titled(self, title: str) -> list[Person]:
-        p = orm.people
-        rows = self._conn.execute(
-            select(p).where(func.lower(p.c.title) == title.lower()).order_by(p.c.handle)
-        ).mappings()
-        return [person_from_row(r) for r in rows]
+        key = title.lower()
+        if key not in self._titled:
+            p = orm.people
+            rows = self._conn.execute(
+                select(p).where(func.lower(p.c.title) == key).order_by(p.c.handle)
+            ).mappings()
+            self._titled[key] = [person_from_row(r) for r in rows]
+        return list(self._titled[key])
