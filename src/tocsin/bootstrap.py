@@ -22,7 +22,8 @@ from tocsin.domain.commands import Command, RotateIntegrationKey
 from tocsin.policy import Policy, load_default_policy, load_policy_file
 from tocsin.services.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from tocsin.services.messagebus import MessageBus
-from tocsin.services.ports import ActionRunner, Clock, PasswordHasher
+from tocsin.services.ports import Clock, PasswordHasher
+from tocsin.services.war_room_ports import ActionRunner
 from tocsin.views.accounts import AccountViews
 from tocsin.views.alerts import AlertViews
 from tocsin.views.catalog import CatalogViews

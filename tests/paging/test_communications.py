@@ -6,24 +6,18 @@ by running more cycles and asserting that nothing unexpected was sent.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from tests.conftest import make_tocsin
-from tests.fakes import FakeClock, FakeNotifier
-from tocsin.adapters import orm
-from tocsin.bootstrap import Tocsin
+from tests.paging.test_escalation import Pager
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.communications import Audience
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
-from tocsin.entrypoints.paging import paging_cycle
 from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.communications import AudienceChannels
 from tocsin.policy.paging import Destination
@@ -58,35 +52,22 @@ def with_destinations() -> Policy:
     return policy.model_copy(update={"paging": paging, "communications": comms})
 
 
-class WarRoom:
-    """A Tocsin with a fake clock and receiver; `expect` takes what was sent since last asked."""
+class WarRoom(Pager):
+    """The paging harness with this file's catalog, its ledger incidents and update sending."""
 
     def __init__(self, url: str, policy: Policy) -> None:
-        self.clock = FakeClock(MONDAY)
-        self.core: Tocsin = make_tocsin(url, self.clock, policy)
-        self.receiver = FakeNotifier()
-        self.core.notifier = self.receiver  # type: ignore[assignment]
-        self.core.handle(CATALOG)
-        self._seen = 0
+        super().__init__(url, policy, CATALOG)
 
-    def declare(self, severity: Severity) -> int:
+    def declare(self, severity: Severity, service: str = "ledger", **extra: object) -> int:
         made = self.core.handle(
-            commands.DeclareIncident("Ledger drift", severity, ME, services=("ledger",))
+            commands.DeclareIncident("Ledger drift", severity, ME, services=(service,))
         )
         return int(made)
 
     def cycle(self, times: int = 2) -> None:
         """Two worker cycles by default: reminders and reports are queued after a cycle's pages
         go out, so what they queue is sent by the next (the worker runs it at once)."""
-        for _ in range(times):
-            asyncio.run(paging_cycle(self.core))
-
-    def at(self, **delta: float) -> None:
-        """Move the clock to MONDAY + delta (never backwards) and run a cycle."""
-        target = MONDAY + timedelta(**delta)
-        assert target >= self.clock.now()
-        self.clock.set(target)
-        self.cycle()
+        super().cycle(times)
 
     def send(self, incident_id: int, summary: str = "Rolled back", **extra: object) -> None:
         self.core.handle(
@@ -99,24 +80,6 @@ class WarRoom:
                 **extra,  # type: ignore[arg-type]
             )
         )
-
-    def expect(self, *sent: str) -> None:
-        """Exactly these ('cora:sms', 'internal-chat:destination', …) since the last check."""
-        with self.core.database.reader.connect() as conn:
-            handles = dict(conn.execute(select(orm.people.c.id, orm.people.c.handle)).all())
-        new = self.receiver.sent[self._seen :]
-        self._seen = len(self.receiver.sent)
-        got = sorted(f"{handles.get(d.person_id or 0, d.address)}:{d.method}" for d in new)
-        assert got == sorted(sent)
-
-    def expect_nothing_more(self, hours: float = 6) -> None:
-        for _ in range(4):
-            self.clock.advance(hours=hours / 4)
-            self.cycle(2)
-        self.expect()
-
-    def timeline(self, incident_id: int) -> list[str]:
-        return [e.body for e in self.core.incidents.timeline(incident_id)]
 
 
 @pytest.fixture

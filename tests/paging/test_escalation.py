@@ -82,12 +82,12 @@ CATALOG = commands.ImportCatalog(
 class Pager:
     """A Tocsin with a fake clock and receiver; `expect` takes what was sent since last asked."""
 
-    def __init__(self, url: str, policy: Policy) -> None:
+    def __init__(self, url: str, policy: Policy, catalog: commands.ImportCatalog = CATALOG) -> None:
         self.clock = FakeClock(MONDAY)
         self.core: Tocsin = make_tocsin(url, self.clock, policy)
         self.receiver = FakeNotifier()
         self.core.notifier = self.receiver  # type: ignore[assignment]
-        self.core.handle(CATALOG)
+        self.core.handle(catalog)
         self._seen = 0
 
     def declare(self, severity: Severity, service: str = "checkout", **extra: object) -> int:
@@ -114,7 +114,7 @@ class Pager:
         self.cycle()
 
     def expect(self, *pages: str) -> None:
-        """Exactly these pages ('alice:sms', 'bob:email', …) were sent since the last check."""
+        """Exactly these ('alice:sms', 'internal-chat:destination', …) since the last check."""
         with self.core.database.reader.connect() as conn:
             handles = dict(conn.execute(select(orm.people.c.id, orm.people.c.handle)).all())
         new = self.receiver.sent[self._seen :]

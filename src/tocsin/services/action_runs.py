@@ -7,7 +7,7 @@ from typing import Any
 
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
-from tocsin.services.ports import ActionRunner
+from tocsin.services.war_room_ports import ActionRunner
 
 Handle = Callable[[commands.Command], Any]
 

@@ -7,22 +7,23 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tocsin.domain.accounts import ApiToken, User, WebSession
-from tocsin.domain.action_runs import ActionRun
-from tocsin.domain.actions import Action, HttpCall, HttpOutcome
 from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import Alert, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
-from tocsin.domain.communications import ScheduledUpdate, StakeholderUpdate, UpdatePromise
 from tocsin.domain.events import Event
 from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.paging import AckLink, Delivery, Escalation
-from tocsin.domain.runbooks import AttachedRunbook, Runbook
 from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
-from tocsin.domain.workflows import IncidentWorkflow
+from tocsin.services.war_room_ports import (
+    ActionRepository,
+    CommunicationRepository,
+    RunbookRepository,
+    WorkflowRepository,
+)
 
 
 class Clock(Protocol):
@@ -252,49 +253,6 @@ class Directory(Protocol):
     def people_titled(self, title: str) -> list[Person]: ...
 
 
-class WorkflowRepository(Protocol):
-    def add(self, workflow: IncidentWorkflow) -> None: ...
-
-    def find(self, incident_id: int) -> IncidentWorkflow | None: ...
-
-    def get(self, incident_id: int) -> IncidentWorkflow:
-        """Raises NotFound when the incident runs no workflow."""
-        ...
-
-    def save(self, workflow: IncidentWorkflow) -> None:
-        """Raises ConcurrencyConflict when it changed since it was loaded."""
-        ...
-
-
-# ----- communications (issue 5) -----
-class CommunicationRepository(Protocol):
-    """Stakeholder updates and their "next update by" promises."""
-
-    def add_update(self, update: StakeholderUpdate) -> None:
-        """Store it and set its id."""
-        ...
-
-    def open_promise(self, incident_id: int) -> UpdatePromise | None:
-        """The incident's unclosed promise, locked for change; None when none is open."""
-        ...
-
-    def add_promise(self, promise: UpdatePromise) -> None: ...
-
-    def save_promise(self, promise: UpdatePromise) -> None: ...
-
-    def due(self, now: datetime, limit: int) -> list[int]:
-        """Incidents with a scheduled update, reminder or deadline at or before `now`."""
-        ...
-
-    def schedule(self, scheduled: ScheduledUpdate) -> None: ...
-
-    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
-        """The incident's scheduled updates not yet sent and due by `now`, locked."""
-        ...
-
-    def done(self, scheduled: ScheduledUpdate) -> None: ...
-
-
 class UnitOfWork(Protocol):
     """One transaction. Repositories track what they loaded; commit writes it all or nothing."""
 
@@ -363,45 +321,4 @@ class UnitOfWork(Protocol):
 
     def announce(self, incident_id: int) -> None:
         """Tell live viewers, once this transaction commits, that the incident changed."""
-        ...
-
-
-# ----- runbooks, actions and recovery checks ----------------------------------------------------
-class RunbookRepository(Protocol):
-    def find(self, slug: str) -> Runbook | None: ...
-
-    def save(self, runbook: Runbook) -> None:
-        """Insert a new runbook (setting its id) or update the one with its id."""
-        ...
-
-    def attached(self, incident_id: int, slug: str) -> AttachedRunbook | None: ...
-
-    def attach(self, attached: AttachedRunbook) -> None: ...
-
-    def save_attached(self, attached: AttachedRunbook) -> None: ...
-
-
-class ActionRepository(Protocol):
-    def find(self, name: str) -> Action | None: ...
-
-    def save(self, action: Action) -> None: ...
-
-    def add_run(self, run: ActionRun) -> None: ...
-
-    def get_run(self, incident_id: int, run_id: int) -> ActionRun:
-        """Raises NotFound unless the run belongs to the incident."""
-        ...
-
-    def save_run(self, run: ActionRun) -> None: ...
-
-
-class ActionRunner(Protocol):
-    """Makes an action's or a check's HTTP call: secrets resolved here, redacted in the outcome."""
-
-    def execute(self, call: HttpCall) -> HttpOutcome:
-        """Never raises for a network or template problem, never outlasts the call's timeout."""
-        ...
-
-    def pause(self, seconds: float) -> None:
-        """Wait between the attempts of a repeated check."""
         ...
