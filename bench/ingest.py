@@ -7,10 +7,13 @@ webhook notifications on POST /hooks/alertmanager/{key} and answers only after t
 with several connections and alerts no request sent before; single-alert requests and batches of
 100. Printed: requests/s, alerts/s, p50/p99 per request, Tocsin/Alertmanager ratios against the
 targets (at least 1.0 times the single-alert rate, 0.5 times the batched rate), the time from
-POST to incident declared, the alerts stored, and RSS as alerts accumulate.
+POST to incident declared, how long applying the accepted alerts took after the load ended, and
+RSS as alerts accumulate. `--split` runs the server with TOCSIN_INTAKE_EMBEDDED=false and
+TOCSIN_PAGING_EMBEDDED=false beside one `tocsin worker` that applies the inbox, so accepting and
+applying each have a process (and a core) of their own.
 
 Usage: python bench/ingest.py [--dialect sqlite,postgresql] [--duration 10] [--connections 8]
-                              [--memory-alerts 1000000]
+                              [--memory-alerts 1000000] [--split] [--workers N]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import http.client
 import json
 import re
+import signal
 import statistics
 import subprocess
 import time
@@ -30,7 +34,7 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from processes import find_tool, rss_kb, start_server
+from processes import find_tool, rss_kb, start_server, start_worker
 from seed import open_tocsin
 from tocsin.adapters import orm
 from tocsin.domain import commands
@@ -189,15 +193,34 @@ def stored(url: str) -> tuple[int, int]:
         tocsin.close()
 
 
-def time_to_incident(port: int, key: str, samples: int) -> list[float]:
-    """Seconds from POST to the answer for alerts that each declare a new incident.
+def drain(url: str, timeout: float = 900.0) -> float:
+    """Seconds until every accepted delivery has been applied (the inbox holds none)."""
+    tocsin = open_tocsin(url)
+    started = time.perf_counter()
+    try:
+        while True:
+            with tocsin.database.reader.connect() as conn:
+                left = conn.scalar(select(func.count()).select_from(orm.alert_inbox)) or 0
+            if not left:
+                return time.perf_counter() - started
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{left} deliveries still unapplied after {timeout:.0f} s")
+            time.sleep(0.05)
+    finally:
+        tocsin.close()
 
-    The answer comes after the commit that declared the incident, so this is the time until
-    the incident exists for everyone.
+
+def time_to_incident(port: int, key: str, samples: int, url: str) -> list[float]:
+    """Seconds from POST until the incident the alert declares exists for everyone.
+
+    An answer that waited for the applier names the incident; one that did not ("queued") is
+    followed by polling the database for it.
     """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    tocsin = open_tocsin(url)
     times = []
     for n in range(samples):
+        fingerprint = f"fresh{n:011d}"
         body = json.dumps(
             {
                 "version": "4",
@@ -210,7 +233,7 @@ def time_to_incident(port: int, key: str, samples: int) -> list[float]:
                                    "severity": "critical"},
                         "annotations": {"summary": f"fresh service {n} down"},
                         "startsAt": "2026-11-27T02:00:00Z",
-                        "fingerprint": f"fresh{n:011d}",
+                        "fingerprint": fingerprint,
                     }
                 ],
             }
@@ -220,11 +243,25 @@ def time_to_incident(port: int, key: str, samples: int) -> list[float]:
             "POST", f"/hooks/alertmanager/{key}", body, {"Content-Type": "application/json"}
         )
         response = conn.getresponse()
-        response.read()
-        times.append(time.perf_counter() - started)
+        answer = json.loads(response.read())
         if response.status != 200:
             raise RuntimeError(f"POST answered {response.status}")
+        while not answer.get("incidents"):
+            with tocsin.database.reader.connect() as db:
+                found = db.scalar(
+                    select(orm.alerts.c.incident_id).where(
+                        orm.alerts.c.dedup_key == fingerprint,
+                        orm.alerts.c.incident_id.is_not(None),
+                    )
+                )
+            if found is not None:
+                break
+            if time.perf_counter() - started > 30:
+                raise RuntimeError(f"no incident for {fingerprint} after 30 s")
+            time.sleep(0.001)
+        times.append(time.perf_counter() - started)
     conn.close()
+    tocsin.close()
     return times
 
 
@@ -238,16 +275,22 @@ def measure_tocsin(
     memory_alerts: int,
     wait: float | None,
     workers: int,
+    split: bool,
 ) -> dict[str, object]:
     url = fresh_database(dialect, data_dir, admin_url)
     key = create_integration(url)
     env = {} if wait is None else {"TOCSIN_INTAKE_WAIT_SECONDS": str(wait)}
+    if split:
+        env.update({"TOCSIN_INTAKE_EMBEDDED": "false", "TOCSIN_PAGING_EMBEDDED": "false"})
     server = start_server(
         url,
         data_dir / f"ingest-server-{dialect}.log",
         args=("--no-demo", "--workers", str(workers)),
         env=env,
     )
+    worker = None
+    if split:
+        worker, _, _ = start_worker(url, data_dir / f"ingest-worker-{dialect}.log", env)
     try:
         server.wait_ready()
         base = f"http://127.0.0.1:{server.port}"
@@ -260,23 +303,30 @@ def measure_tocsin(
                     base, "webhook", path, batch, connections=connections, seconds=seconds, run=run
                 )
             )
+        drain_s = drain(url)
         alerts, _ = stored(url)
-        incident_times = time_to_incident(server.port, key, 200)
-        rss_points = [(alerts, rss_kb(server.processes()) / 1024)]
+        incident_times = time_to_incident(server.port, key, 200, url)
+        pids = server.processes() + ([worker.pid] if worker else [])
+        rss_points = [(alerts, rss_kb(pids) / 1024)]
         run = 1000
         while memory_alerts and rss_points[-1][0] < memory_alerts:
             run += 1
             run_wrk(base, "webhook", path, 100, connections=connections, seconds=20, run=run)
-            rss_points.append((stored(url)[0], rss_kb(server.processes()) / 1024))
+            drain(url)
+            rss_points.append((stored(url)[0], rss_kb(pids) / 1024))
             print(
                 f"   {rss_points[-1][0]:>9,} alerts stored, RSS {rss_points[-1][1]:.0f} MB",
                 flush=True,
             )
     finally:
         server.stop()
+        if worker is not None:
+            worker.send_signal(signal.SIGINT)
+            worker.wait(timeout=15)
     return {
         "loads": loads,
         "alerts_after_loads": alerts,
+        "drain_s": drain_s,
         "incident_ms": sorted(t * 1000 for t in incident_times),
         "rss": rss_points,
     }
@@ -313,6 +363,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "for the alerts to be applied); default: Tocsin's own default",
     )
     parser.add_argument("--workers", type=int, default=1, help="tocsin serve --workers")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="servers only accept (TOCSIN_INTAKE_EMBEDDED=false); one `tocsin worker` applies",
+    )
     parser.add_argument("--skip-peer", action="store_true", help="do not measure Alertmanager")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
@@ -331,11 +386,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"   RSS after the runs: {peer_rss:.0f} MB")
 
     for dialect in [d.strip() for d in args.dialect.split(",") if d.strip()]:
-        print(f"\n== Tocsin on {dialect} (durable: answered after commit)", flush=True)
+        mode = "server accepts, one `tocsin worker` applies" if args.split else "one process"
+        print(f"\n== Tocsin on {dialect}, {mode} (durable: answered after commit)", flush=True)
         result = measure_tocsin(
             dialect, args.data_dir, args.pg_admin_url,
             connections=args.connections, seconds=args.duration, memory_alerts=args.memory_alerts,
-            wait=args.wait, workers=args.workers,
+            wait=args.wait, workers=args.workers, split=args.split,
         )  # fmt: skip
         loads = result["loads"]
         assert isinstance(loads, list)
@@ -348,8 +404,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             verdict = "ok" if ratio >= target else "MISSED"
             print(f"{_line(load)}   Tocsin/AM {ratio:5.2f} (target ≥ {target:.1f}) {verdict}")
         sent = sum(load.requests * load.batch for load in loads)
-        print(f"   alerts in the database after the runs: {result['alerts_after_loads']:,} "
-              f"(wrk counted {sent:,} answered in the measured runs, plus warm-ups)")  # fmt: skip
+        print(f"   alerts applied: {result['alerts_after_loads']:,}, the last "
+              f"{result['drain_s']:.1f} s after the load ended (wrk counted {sent:,} answered in "
+              "the measured runs, plus warm-ups)")  # fmt: skip
         times = result["incident_ms"]
         assert isinstance(times, list)
         p50, p99 = statistics.median(times), percentile(times, 99)

@@ -40,8 +40,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+import processes
 from ingest import percentile
-from processes import CLOCK_TICKS, Server, cpu_seconds, start_server, tocsin_command
+from processes import CLOCK_TICKS, Server, cpu_seconds, start_server
 from receivers import Page, PageReceiver
 from seed import open_tocsin
 from senders import Sent, send_alerts
@@ -283,19 +284,7 @@ def rate_run(bench: Bench, server: Server, rate: int, seconds: float) -> list[Ro
 
 
 def start_worker(bench: Bench, log: Path) -> tuple[subprocess.Popen[bytes], float, float]:
-    """`tocsin worker`, when it was started, and when it said it is paging (time.time())."""
-    env = {**os.environ, **bench.env, "TOCSIN_DATABASE_URL": bench.tocsin.database.url}
-    spawned = time.time()
-    with log.open("wb") as out:
-        argv = [*tocsin_command(), "worker"]
-        process = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-        )
-    while b"Tocsin worker" not in log.read_bytes():
-        if process.poll() is not None or time.time() - spawned > 60:
-            raise RuntimeError(f"the worker did not start; see {log}")
-        time.sleep(0.002)
-    return process, spawned, time.time()
+    return processes.start_worker(bench.tocsin.database.url, log, bench.env)
 
 
 def kill_run(bench: Bench) -> Row:

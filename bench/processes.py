@@ -183,6 +183,27 @@ def start_server(
     return Server(process, port, started, log)
 
 
+def start_worker(
+    database_url: str, log_path: Path, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], float, float]:
+    """`tocsin worker`, when it was started, and when it said it is working (time.time())."""
+    environment = {**os.environ, **(env or {}), "TOCSIN_DATABASE_URL": database_url}
+    spawned = time.time()
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(
+            [*tocsin_command(), "worker"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=environment,
+        )
+    while b"Tocsin worker" not in log_path.read_bytes():
+        if process.poll() is not None or time.time() - spawned > 60:
+            raise RuntimeError(f"the worker did not start; see {log_path}")
+        time.sleep(0.002)
+    return process, spawned, time.time()
+
+
 @contextlib.contextmanager
 def running_server(
     database_url: str,

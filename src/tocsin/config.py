@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     paging_embedded: bool = Field(
         True, description="Run the paging worker inside `tocsin serve` (off: `tocsin worker`)"
     )
+    intake_embedded: bool = Field(
+        True,
+        description="Apply the alert inbox inside `tocsin serve` (off: `tocsin worker` does, "
+        "and webhook answers do not wait for it)",
+    )
     pagerduty_events_per_minute: int = Field(
         600, ge=0, description="Events v2 requests per routing key per minute (0: no limit)"
     )

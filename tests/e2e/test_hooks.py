@@ -161,6 +161,7 @@ def test_bad_alertmanager_payloads_are_refused_and_change_nothing(
     catalog: Tocsin, client: TestClient, mutate: Any, status: int, fragment: str
 ) -> None:
     key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    catalog.alerts.integration_by_key(key)  # a known key: the express lane must refuse it too
     body = mutate(copy.deepcopy(AM_PAYLOAD))
     content = body if isinstance(body, str) else json.dumps(body)
     response = client.post(
@@ -330,6 +331,21 @@ def test_an_answer_does_not_wait_longer_than_configured(catalog: Tocsin) -> None
     assert len(incidents(catalog)) == 1
 
 
+def test_servers_that_leave_applying_to_workers_answer_once_durable(catalog: Tocsin) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    catalog.settings = catalog.settings.model_copy(update={"intake_embedded": False})
+    with TestClient(create_app(catalog)) as client:
+        for _ in range(2):  # the second one by the express lane: its key is known by then
+            response = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+            assert response.json() == {"status": "queued", "alerts": 2}
+        time.sleep(0.3)
+        assert alerts(catalog) == [], "this server does not apply the inbox"
+    applied = catalog.handle(commands.ProcessInbox(200, ()))  # what `tocsin worker` runs
+    assert [(r.opened, r.duplicates) for r in applied.values()] == [(2, 0), (0, 2)]
+    assert len(alerts(catalog)) == 2 and len(incidents(catalog)) == 1
+    assert [a.received_count for a in alerts(catalog)] == [2, 2]
+
+
 GENERIC_MAPPING = {
     "alerts": "checks",
     "title": "{{ host }}: {{ check }} is {{ state }}",
@@ -423,6 +439,8 @@ def test_a_delivery_that_cannot_be_stored_gets_503_and_changes_nothing(
         return failed
 
     monkeypatch.setattr(catalog.inbox, "submit", broken)
+    catalog.alerts.integration_by_key(pd_key)  # known keys take the express lane
+    catalog.alerts.integration_by_key(key)
     answer = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
     assert "nothing was recorded" in answer.json()["detail"]

@@ -8,6 +8,7 @@ in arrival order, through the bus (`ProcessInbox`).
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -16,7 +17,20 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
@@ -179,17 +193,15 @@ class InboxWriter:
     def _write(self, batch: list[tuple[int, tuple[AlertSignal, ...], Future[int]]]) -> None:
         now = self._clock.now()
         rows = [
-            {"integration_id": i, "received_at": now, "signals": encode(s), "failed_at": None}
+            {"integration_id": i, "received_at": now, "signals": json.dumps(encode(s))}
             for i, s, _ in batch
         ]
         try:
             with self._database.write_lock, self._database.writer.begin() as conn:
-                ids = conn.scalars(
-                    insert(orm.alert_inbox).returning(
-                        orm.alert_inbox.c.id, sort_by_parameter_order=True
-                    ),
-                    rows,
-                ).all()
+                ids = _new_ids(conn, len(rows))
+                for row, inbox_id in zip(rows, ids, strict=True):
+                    row["id"] = inbox_id
+                conn.execute(_insert_statement(conn.dialect.name), rows)
                 if conn.dialect.name == "postgresql":
                     conn.execute(text(f"NOTIFY {INBOX_CHANNEL}"))
         except Exception as exc:  # the senders are told to retry; nothing was written
@@ -200,3 +212,32 @@ class InboxWriter:
         for (*_, done), inbox_id in zip(batch, ids, strict=True):
             done.set_result(inbox_id)
         self._on_commit()
+
+
+def _new_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for `count` deliveries, taken before inserting so one executemany stores them all."""
+    if conn.dialect.name == "postgresql":
+        taken = conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('alert_inbox', 'id'))"
+                " FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+        return sorted(taken)
+    # SQLite: this transaction holds the only write lock, so nobody else is numbering.
+    last = conn.execute(select(func.coalesce(func.max(orm.alert_inbox.c.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+def _insert_statement(dialect: str) -> Insert:
+    """The signals arrive as JSON text, serialised once, and are stored as they are."""
+    signals: Any = bindparam("signals", type_=Text)
+    if dialect == "postgresql":
+        signals = cast(signals, JSONB)
+    return insert(orm.alert_inbox).values(
+        id=bindparam("id"),
+        integration_id=bindparam("integration_id"),
+        received_at=bindparam("received_at", type_=orm.alert_inbox.c.received_at.type),
+        signals=signals,
+    )

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
@@ -28,6 +29,7 @@ from tocsin.entrypoints.api import (
 )
 from tocsin.entrypoints.api import actions as actions_api
 from tocsin.entrypoints.api import runbooks as runbooks_api
+from tocsin.entrypoints.api.express import ExpressIntake
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.paging import run_paging
@@ -36,6 +38,13 @@ from tocsin.entrypoints.web import pages
 API_DESCRIPTION = """Tocsin's REST API. Authenticate with `Authorization: Bearer <token>`
 (create a token with `tocsin token create --scope read|write|admin`). Errors are RFC 9457
 problem+json documents whose `errors` list names the offending fields."""
+
+
+class TocsinApp(FastAPI):
+    """FastAPI with the express lane for alert deliveries in front of everything else."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ExpressIntake(super().build_middleware_stack())
 
 
 def create_app(tocsin: Tocsin | None = None) -> FastAPI:
@@ -47,9 +56,10 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         background = [
             asyncio.create_task(core.relay_changes()),
-            asyncio.create_task(app.state.intake.run()),
             asyncio.create_task(watch_heartbeats(core, core.settings.heartbeat_check_seconds)),
         ]
+        if core.settings.intake_embedded:
+            background.append(asyncio.create_task(app.state.intake.run()))
         if core.settings.paging_embedded:
             background.append(asyncio.create_task(run_paging(core)))
         try:
@@ -63,7 +73,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
             if owned:
                 core.close()
 
-    app = FastAPI(
+    app = TocsinApp(
         title="Tocsin",
         version=__version__,
         description=API_DESCRIPTION,
@@ -72,7 +82,8 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.tocsin = core
-    app.state.intake = InboxApplier(core, core.settings.intake_wait_seconds)
+    wait = core.settings.intake_wait_seconds if core.settings.intake_embedded else 0.0
+    app.state.intake = InboxApplier(core, wait)
     app.state.pagerduty_limiter = RateLimiter(core.settings.pagerduty_events_per_minute)
     errors.install(app, html=pages.render_error)
     app.include_router(system.router)

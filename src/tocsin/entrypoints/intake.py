@@ -1,8 +1,12 @@
 """Apply the alert inbox as deliveries arrive, and let each request wait for its own outcome.
 
 A webhook request is answered once its delivery is durable in the inbox; it then waits (briefly)
-for the applier so the sender and anyone reading right after see the alerts and incidents. The
-applier runs in every server process: whoever takes the inbox's lock applies it, in arrival order.
+for the applier so the sender and anyone reading right after see the alerts and incidents. In an
+alert storm (another answer already waiting, or more than `BUSY_PER_SECOND` deliveries a second
+to this process) answers stop waiting: senders holding their connections for the applier would
+cap intake at the applier's pace.
+The applier runs in every server process: whoever takes the inbox's lock applies it, in arrival
+order.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+import time
+from concurrent.futures import Future
 
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +27,7 @@ from tocsin.domain.errors import InboxItemFailed, Unavailable
 log = logging.getLogger(__name__)
 BATCH = 200
 POLL_SECONDS = 1.0  # deliveries another process committed while its applier was down
-REMEMBERED = 10_000
+BUSY_PER_SECOND = 100
 
 
 async def watch_heartbeats(tocsin: Tocsin, every_seconds: float) -> None:
@@ -45,29 +50,56 @@ class InboxApplier:
         self._tocsin = tocsin
         self._wait_seconds = wait_seconds
         self._waiters: dict[int, asyncio.Future[IntakeResult]] = {}
-        self._finished: OrderedDict[int, IntakeResult] = OrderedDict()
+        # Results that arrived before their request started waiting. Only ids of this process's
+        # requests in flight are kept: SQLite numbers deliveries afresh once the inbox empties.
+        self._finished: dict[int, IntakeResult] = {}
+        self._in_flight: set[int] = set()
+        self._second = 0
+        self._arrivals = 0  # deliveries submitted in `_second`
+        self._busy_until = 0
 
     async def submit(
         self, integration_id: int, signals: tuple[AlertSignal, ...]
     ) -> IntakeResult | None:
         """Durably accept a delivery; its outcome, or None if applying it takes longer."""
         accepted = self._tocsin.inbox.submit(integration_id, signals)
+        accepted.add_done_callback(self._note_in_flight)  # runs in the writer, before any wake
         try:
             inbox_id = await asyncio.wrap_future(accepted)
         except Exception as exc:  # logged by the writer; the sender must retry
             raise Unavailable(
                 "the delivery could not be stored just now and nothing was recorded; send it again"
             ) from exc
-        if inbox_id in self._finished:
-            return self._finished.pop(inbox_id)
-        outcome: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
-        self._waiters[inbox_id] = outcome
         try:
-            return await asyncio.wait_for(outcome, self._wait_seconds)
-        except TimeoutError:
-            return None  # still safe in the inbox; it will be applied
+            if inbox_id in self._finished:
+                return self._finished.pop(inbox_id)
+            if self._busy() or not self._wait_seconds:
+                return None
+            outcome: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+            self._waiters[inbox_id] = outcome
+            try:
+                return await asyncio.wait_for(outcome, self._wait_seconds)
+            except TimeoutError:
+                return None  # still safe in the inbox; it will be applied
         finally:
             self._waiters.pop(inbox_id, None)
+            self._finished.pop(inbox_id, None)
+            self._in_flight.discard(inbox_id)
+
+    def _note_in_flight(self, accepted: Future[int]) -> None:
+        if accepted.exception() is None:
+            self._in_flight.add(accepted.result())
+
+    def _busy(self) -> bool:
+        """Count a delivery; whether answers should stop waiting for the applier: another
+        answer is already waiting, or deliveries arrive faster than `BUSY_PER_SECOND`."""
+        second = int(time.monotonic())
+        if second != self._second:
+            self._second, self._arrivals = second, 0
+        self._arrivals += 1
+        if self._arrivals > BUSY_PER_SECOND:
+            self._busy_until = second + 1
+        return bool(self._waiters) or second <= self._busy_until
 
     async def run(self) -> None:
         """Until cancelled: apply whenever woken, and every second in case a wake was missed."""
@@ -103,9 +135,8 @@ class InboxApplier:
 
     def _publish(self, inbox_id: int, result: IntakeResult) -> None:
         waiter = self._waiters.get(inbox_id)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(result)
-            return
-        self._finished[inbox_id] = result  # its request has not started waiting yet
-        while len(self._finished) > REMEMBERED:
-            self._finished.popitem(last=False)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(result)
+        elif inbox_id in self._in_flight:
+            self._finished[inbox_id] = result  # its request has not started waiting yet

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.paging import Delivery, SendFailed
+from tocsin.entrypoints.intake import InboxApplier
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -26,14 +27,20 @@ RECORD_RETRY_SECONDS = 0.25
 
 
 async def run_worker(tocsin: Tocsin) -> None:
-    """`tocsin worker`: paging cycles, woken by other processes' NOTIFY on PostgreSQL."""
-    relay = asyncio.create_task(tocsin.relay_changes())
+    """`tocsin worker`: applying the alert inbox and paging cycles, woken by other processes'
+    NOTIFY on PostgreSQL. Servers with TOCSIN_INTAKE_EMBEDDED=false leave applying to it."""
+    helpers = [
+        asyncio.create_task(tocsin.relay_changes()),
+        asyncio.create_task(InboxApplier(tocsin, wait_seconds=0.0).run()),
+    ]
     try:
         await run_paging(tocsin)
     finally:
-        relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+        for task in helpers:
+            task.cancel()
+        for task in helpers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def run_paging(tocsin: Tocsin) -> None:

@@ -42,6 +42,27 @@ def status_for(exc: errors.DomainError) -> int:
     return 400
 
 
+def problem_body(
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    kind: str | None = None,
+    problem_errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": f"urn:tocsin:problem:{kind or _slug(title)}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if problem_errors:
+        body["errors"] = problem_errors
+    return body
+
+
 def problem(
     request: Request,
     status: int,
@@ -51,15 +72,7 @@ def problem(
     kind: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"urn:tocsin:problem:{kind or _slug(title)}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
-    if problem_errors:
-        body["errors"] = problem_errors
+    body = problem_body(status, title, detail, request.url.path, kind, problem_errors)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.alerts import IntakeResult, Link
+from tocsin.domain.alerts import AlertSignal, IntakeResult, Link
 from tocsin.domain.errors import AuthenticationFailed, InvalidInput, NotFound, TooLarge
 from tocsin.domain.incidents import reference
 from tocsin.domain.integrations import IntegrationKind
@@ -114,7 +115,7 @@ def _notification(document: dict[str, Any], version: str) -> prometheus.Notifica
     return notification
 
 
-def _summary(result: IntakeResult | None, received: int) -> dict[str, Any]:
+def summary(result: IntakeResult | None, received: int) -> dict[str, Any]:
     if result is None:  # durable in the inbox, applied shortly
         return {"status": "queued", "alerts": received}
     return {
@@ -128,19 +129,26 @@ def _summary(result: IntakeResult | None, received: int) -> dict[str, Any]:
     }
 
 
+def notification_signals(
+    integration: IntegrationView, body: bytes, headers: Mapping[str, str], version: str
+) -> tuple[AlertSignal, ...]:
+    """The alerts of an Alertmanager or Grafana notification; raises naming any problem."""
+    if integration.secret:
+        verify_grafana_signature(headers, body, integration.secret)
+    document = _json_object(body)
+    notification = _notification(document, version)
+    return prometheus.signals(notification, document.get("alerts", []))
+
+
 async def _receive(
     request: Request, key: str, kind: IntegrationKind, version: str
 ) -> dict[str, Any]:
     tocsin = _tocsin(request)
     body = await read_body(request, tocsin.settings.hook_max_bytes)
     integration = await integration_for(tocsin, key, kind)
-    if integration.secret:
-        verify_grafana_signature(request, body, integration.secret)
-    document = _json_object(body)
-    notification = _notification(document, version)
-    signals = prometheus.signals(notification, document.get("alerts", []))
+    signals = notification_signals(integration, body, request.headers, version)
     result = await request.app.state.intake.submit(integration.id, signals)
-    return _summary(result, len(signals))
+    return summary(result, len(signals))
 
 
 @router.post("/hooks/alertmanager/{key}", summary="Prometheus Alertmanager webhook (version 4)")
@@ -153,14 +161,14 @@ async def grafana(request: Request, key: str) -> dict[str, Any]:
     return await _receive(request, key, IntegrationKind.GRAFANA, "1")
 
 
-def verify_grafana_signature(request: Request, body: bytes, secret: str) -> None:
+def verify_grafana_signature(headers: Mapping[str, str], body: bytes, secret: str) -> None:
     """Hex HMAC-SHA256 of the body, or of `<timestamp>:<body>` when Grafana sends a timestamp."""
-    given = request.headers.get(GRAFANA_SIGNATURE, "").strip().lower()
+    given = headers.get(GRAFANA_SIGNATURE, "").strip().lower()
     if not given:
         raise AuthenticationFailed(
             f"this integration has a signing secret; the {GRAFANA_SIGNATURE} header is missing"
         )
-    stamp = request.headers.get(GRAFANA_TIMESTAMP, "").strip()
+    stamp = headers.get(GRAFANA_TIMESTAMP, "").strip()
     signed = body
     if stamp:
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE_S:
@@ -182,7 +190,7 @@ async def generic(request: Request, key: str) -> dict[str, Any]:
     mapping = generic_sender.GenericMapping.model_validate(integration.config)
     signals = generic_sender.signals(mapping, document)
     result = await request.app.state.intake.submit(integration.id, signals)
-    return _summary(result, len(signals))
+    return summary(result, len(signals))
 
 
 @router.get("/hooks/heartbeat/{key}", summary="A heartbeat monitor's ping (GET)")

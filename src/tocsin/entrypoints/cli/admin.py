@@ -86,7 +86,7 @@ def serve(
 
 
 def worker(ctx: typer.Context) -> None:
-    """Run a paging worker: escalation steps and page deliveries, beside any number of servers.
+    """Run a worker: alert inbox, escalation steps and page deliveries, beside any servers.
 
     Start as many as you like on PostgreSQL (they share the work without waiting on each
     other) and set TOCSIN_PAGING_EMBEDDED=false on the servers to page from workers only.
