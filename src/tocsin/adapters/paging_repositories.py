@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,6 +20,17 @@ from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.severities import Severity
+
+# Built once; the SET clause comes from the parameters' keys (cheaper than `.values(...)` anew).
+SAVE_ESCALATION = update(orm.escalations).where(
+    orm.escalations.c.id == bindparam("known_id"),
+    orm.escalations.c.version == bindparam("known_version"),
+)
+RECORD_OUTCOME = update(orm.deliveries).where(
+    orm.deliveries.c.id == bindparam("known_id"),
+    orm.deliveries.c.fence == bindparam("known_fence"),
+    orm.deliveries.c.status == DeliveryStatus.SENDING.value,
+)
 
 
 class SqlAlchemyScheduleRepository:
@@ -83,13 +94,11 @@ class SqlAlchemyEscalationRepository:
         return [_escalation(r) for r in self._conn.execute(query).mappings()]
 
     def save(self, escalation: Escalation) -> None:
-        e = orm.escalations
         previous = escalation.version
         escalation.version += 1
         result = self._conn.execute(
-            update(e)
-            .where(e.c.id == escalation.id, e.c.version == previous)
-            .values(**_escalation_row(escalation))
+            SAVE_ESCALATION,
+            {**_escalation_row(escalation), "known_id": escalation.id, "known_version": previous},
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict("the escalation moved on meanwhile; trying again")
@@ -232,15 +241,9 @@ class SqlAlchemyDeliveryRepository:
         return _delivery(row)
 
     def record(self, delivery: Delivery) -> bool:
-        d = orm.deliveries
         result = self._conn.execute(
-            update(d)
-            .where(
-                d.c.id == delivery.id,
-                d.c.fence == delivery.fence,
-                d.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(**_delivery_row(delivery))
+            RECORD_OUTCOME,
+            {**_delivery_row(delivery), "known_id": delivery.id, "known_fence": delivery.fence},
         )
         return result.rowcount == 1
 
