@@ -6,7 +6,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from tocsin.adapters import orm
 from tocsin.domain.actors import Actor
@@ -19,8 +29,24 @@ from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind, TimelineEntry
 from tocsin.domain.war_room import JoinReason, Participant
 
-# Built once: the SET clause comes from the parameters' keys. Building `.values(...)` anew for
-# every changed incident cost more than running the statement.
+# Built once: building statements anew for every incident loaded or changed cost more than
+# running them. The update's SET clause comes from the parameters' keys.
+_ID: BindParameter[int] = bindparam("incident_id")
+LOAD_FOR_CHANGE = select(orm.incidents).where(orm.incidents.c.id == _ID).with_for_update()
+LOAD_SERVICES = (
+    select(orm.services.c.id, orm.services.c.slug)
+    .join(orm.incident_services, orm.incident_services.c.service_id == orm.services.c.id)
+    .where(orm.incident_services.c.incident_id == _ID)
+    .order_by(orm.incident_services.c.position)
+)
+LOAD_ROLES = (
+    select(orm.incident_roles)
+    .where(orm.incident_roles.c.incident_id == _ID)
+    .order_by(orm.incident_roles.c.assigned_at)
+)
+LOAD_PARTICIPANTS = select(orm.incident_participants).where(
+    orm.incident_participants.c.incident_id == _ID
+)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
     orm.incidents.c.id == bindparam("known_id"),
     orm.incidents.c.version == bindparam("known_version"),
@@ -62,32 +88,15 @@ class SqlAlchemyIncidentRepository:
         if incident_id in self._loaded:
             return self._loaded[incident_id][0]
         # Writers to one incident queue here instead of racing to the version check in flush.
-        query = select(orm.incidents).where(orm.incidents.c.id == incident_id).with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        params = {"incident_id": incident_id}
+        row = self._conn.execute(LOAD_FOR_CHANGE, params).mappings().first()
         if row is None:
             raise NotFound(f"no incident {reference(incident_id)}", field="incident")
-        service_rows = self._conn.execute(
-            select(orm.services.c.id, orm.services.c.slug)
-            .join(orm.incident_services, orm.incident_services.c.service_id == orm.services.c.id)
-            .where(orm.incident_services.c.incident_id == incident_id)
-            .order_by(orm.incident_services.c.position)
-        ).all()
-        role_rows = (
-            self._conn.execute(
-                select(orm.incident_roles)
-                .where(orm.incident_roles.c.incident_id == incident_id)
-                .order_by(orm.incident_roles.c.assigned_at)
-            )
-            .mappings()
-            .all()
-        )
+        service_rows = self._conn.execute(LOAD_SERVICES, params).all()
+        role_rows = self._conn.execute(LOAD_ROLES, params).mappings().all()
         participants = {
             r.person_id: Participant(r.person_id, JoinReason(r.reason), r.added_at, r.added_by)
-            for r in self._conn.execute(
-                select(orm.incident_participants).where(
-                    orm.incident_participants.c.incident_id == incident_id
-                )
-            )
+            for r in self._conn.execute(LOAD_PARTICIPANTS, params)
         }
         incident = Incident(
             id=row["id"],
