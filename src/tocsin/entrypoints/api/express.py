@@ -11,7 +11,6 @@ functions, so what is accepted is the same.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -97,13 +96,13 @@ def _webhook(
 def _pagerduty(
     state: Any, body: bytes
 ) -> tuple[int, tuple[AlertSignal, ...], Callable[[Any], Response]]:
-    event = pagerduty.parse(body, pagerduty.AlertEvent)
+    event, document = pagerduty.parse(body, pagerduty.AlertEvent)
     integration = state.tocsin.alerts.known_integration(event.routing_key)
     if integration is None or integration.kind != IntegrationKind.PAGERDUTY.value:
         raise Fallback
     if not state.pagerduty_limiter.allow(event.routing_key):
         raise Fallback
-    signal = pagerduty.signal(event, json.loads(body))
+    signal = pagerduty.signal(event, document)
     return integration.id, (signal,), lambda _: pagerduty.accepted(signal.dedup_key)
 
 

@@ -246,14 +246,14 @@ E = TypeVar("E", pagerduty.AlertEvent, pagerduty.ChangeEvent)
 
 async def _pagerduty_event(
     request: Request, model: type[E], kinds: tuple[IntegrationKind, ...]
-) -> tuple[E, IntegrationView, bytes] | Response:
+) -> tuple[E, IntegrationView, dict[str, Any]] | Response:
     """The event and its integration, or the response PagerDuty would give instead."""
     try:
         body = await read_body(request, pagerduty.MAX_BYTES)
     except TooLarge as exc:
         return pagerduty.invalid([exc.detail], status=413)
     try:
-        event = pagerduty.parse(body, model)
+        event, document = pagerduty.parse(body, model)
     except pagerduty.InvalidEvent as exc:
         return pagerduty.invalid(exc.problems)
     integration = await _find(_tocsin(request), event.routing_key)
@@ -262,7 +262,7 @@ async def _pagerduty_event(
         return pagerduty.invalid([f"'routing_key': no {names} integration has this key"])
     if not request.app.state.pagerduty_limiter.allow(event.routing_key):
         return pagerduty.throttled()
-    return event, integration, body
+    return event, integration, document
 
 
 @router.post("/v2/enqueue", summary="PagerDuty Events API v2: alert events", status_code=202)
@@ -270,8 +270,8 @@ async def pagerduty_enqueue(request: Request) -> Response:
     found = await _pagerduty_event(request, pagerduty.AlertEvent, (IntegrationKind.PAGERDUTY,))
     if isinstance(found, Response):
         return found
-    event, integration, body = found
-    signal = pagerduty.signal(event, json.loads(body))
+    event, integration, document = found
+    signal = pagerduty.signal(event, document)
     await request.app.state.intake.submit(integration.id, (signal,))
     return pagerduty.accepted(signal.dedup_key)
 

@@ -81,8 +81,9 @@ class InvalidEvent(Exception):
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(body: bytes, model: type[M]) -> M:
-    """Validate a body; InvalidEvent lists every problem in PagerDuty's words."""
+def parse(body: bytes, model: type[M]) -> tuple[M, dict[str, Any]]:
+    """Validate a body: the event and the document as sent. InvalidEvent lists every problem
+    in PagerDuty's words."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -90,7 +91,7 @@ def parse(body: bytes, model: type[M]) -> M:
     if not isinstance(document, dict):
         raise InvalidEvent(["the body must be a JSON object"])
     try:
-        return model.model_validate(document)
+        return model.model_validate(document), document
     except ValidationError as exc:
         raise InvalidEvent([_problem(err) for err in exc.errors()]) from None
 
