@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,21 @@ def test_declare_work_and_read_an_incident(cli: Cli) -> None:
     )
     cli("incident", "role", "1", "sme", "carol")
     assert "Subject Matter Expert" not in cli("incident", "role", "1", "sme", "--relieve")
-    assert "Added #8 (decision) ★" in cli(
-        "incident", "note", "1", "Roll back now", "--kind", "decision", "--key-moment"
+    added = cli("incident", "note", "1", "Roll back now", "--kind", "decision", "--key-moment")
+    found = re.search(r"Added #(\d+) \(decision\) ★", added)
+    assert found, added
+    seq = int(found[1])
+    fixed = cli(
+        "incident",
+        "note",
+        "1",
+        "Actually roll forward",
+        "--kind",
+        "decision",
+        "--corrects",
+        str(seq),
     )
-    cli("incident", "note", "1", "Actually roll forward", "--kind", "decision", "--corrects", "8")
+    assert f"Added #{seq + 1} (decision)" in fixed
     cli("incident", "timestamp", "1", "impact_started", "2026-03-29T00:00:00+01:00")
     cli(
         "incident",
@@ -99,10 +111,11 @@ def test_declare_work_and_read_an_incident(cli: Cli) -> None:
     assert [s["slug"] for s in shown["services"]] == ["checkout", "payments"]
     bodies = [e["body"] for e in shown["timeline"]]
     assert "Incident Commander handed over from Alice Martin to Bob Chen" in bodies
-    assert {e["author"] for e in shown["timeline"]} == {"Dana (cli)"}
-    assert [e["seq"] for e in cli.json("incident", "timeline", "1", "--key-moments")] == [8]
+    # Declaring paged the team at once; everything else is Dana's.
+    assert {e["author"] for e in shown["timeline"]} == {"Dana (cli)", "Tocsin paging"}
+    assert [e["seq"] for e in cli.json("incident", "timeline", "1", "--key-moments")] == [seq]
     text = cli("incident", "show", "1")
-    assert "corrected by #9" in text and "Bob Chen (bob)" in text
+    assert f"corrected by #{seq + 1}" in text and "Bob Chen (bob)" in text
 
 
 def test_list_filters_and_json(cli: Cli) -> None:

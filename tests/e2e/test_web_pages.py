@@ -410,15 +410,17 @@ def test_roles_are_assigned_handed_over_and_relieved(web: Browser) -> None:
 
 def test_notes_can_correct_earlier_entries(web: Browser, clock: FakeClock) -> None:
     declare(web.core)
+    before = web.entries(1)  # the declaration and the first escalation step's pages
+    note, fix = before + 1, before + 2
     web.post("/incidents/1/timeline", {"kind": "observation", "body": "Errors started 00:10"})
     web.post(
         "/incidents/1/timeline",
-        {"kind": "observation", "body": "Errors started 00:05, not 00:10", "corrects": "#2"},
+        {"kind": "observation", "body": "Errors started 00:05, not 00:10", "corrects": f"#{note}"},
     )
     timeline = text_of(web.client.get("/incidents/1/panels/timeline").text)
-    assert "#3 Observation Alice Martin" in timeline
-    assert "corrects #2" in timeline
-    assert "corrected by #3" in timeline
+    assert f"#{fix} Observation Alice Martin" in timeline
+    assert f"corrects #{note}" in timeline
+    assert f"corrected by #{fix}" in timeline
     late = web.post(
         "/incidents/1/timeline",
         {"kind": "action", "body": "Rolled back", "occurred_at": "2026-03-29T01:30"},
@@ -435,9 +437,9 @@ def test_notes_can_correct_earlier_entries(web: Browser, clock: FakeClock) -> No
     assert earlier.status_code == 200
     assert "Rolled back" not in earlier.text  # the form comes back empty, ready for the next
     assert "00:20 UTC" in web.read("/incidents/1/panels/timeline")
-    missing = web.post("/incidents/1/timeline", {"kind": "decision", "body": "x", "corrects": "9"})
+    missing = web.post("/incidents/1/timeline", {"kind": "decision", "body": "x", "corrects": "99"})
     assert missing.status_code == 404
-    assert web.entries(1) == 4
+    assert web.entries(1) == before + 3
 
 
 def test_key_moments_are_marked_and_unmarked(web: Browser) -> None:

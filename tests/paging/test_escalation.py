@@ -7,6 +7,7 @@ fake receiver, and each test ends by running more cycles and asserting nothing e
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,10 +22,12 @@ from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
+from tocsin.domain.errors import NotFound
 from tocsin.domain.paging import SendFailed
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
+from tocsin.entrypoints import paging as worker
 from tocsin.entrypoints.paging import paging_cycle
 from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.loader import default_policy_text, load_policy
@@ -432,4 +435,38 @@ def test_a_failing_update_reminder_never_keeps_pages_from_going_out(
     pager.expect("alice:email")  # P3 pages by email only
     pager.at(hours=2)
     pager.expect("bob:email")
+    pager.expect_nothing_more()
+
+
+def test_sends_are_recorded_together_and_one_unrecordable_holds_up_none(
+    pager: Pager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker records finished sends in one transaction; if that fails, each is recorded
+    alone, so one outcome that cannot be recorded delays the others by no retry."""
+    monkeypatch.setattr(worker, "RECORD_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(worker, "_record_deadline", lambda tocsin: time.monotonic() + 0.2)
+    incident = pager.declare(Severity.P2)  # alice and bob, by email
+    claimed = pager.core.handle(commands.ClaimDeliveries(10, 60))
+    assert len(claimed) == 2
+    sent = [commands.DeliveryOutcome(d.id or 0, d.fence) for d in claimed]
+    unknown = commands.DeliveryOutcome(987654, 1)
+
+    async def record_all() -> list[BaseException | None]:
+        recorder = worker.Recorder(pager.core)
+        running = asyncio.create_task(recorder.run())
+        try:
+            return await asyncio.gather(
+                *(recorder.record(o) for o in (*sent, unknown)), return_exceptions=True
+            )
+        finally:
+            running.cancel()
+
+    results = asyncio.run(record_all())
+    assert results[:2] == [None, None]
+    assert isinstance(results[2], NotFound)
+    shown = pager.core.paging.for_incident(incident).deliveries
+    assert sorted(d.status for d in shown) == ["sent", "sent"]
+    pager.cycle(2)
+    pager.expect()  # recorded as sent, so not sent again
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()

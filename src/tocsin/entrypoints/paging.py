@@ -47,12 +47,14 @@ async def run_paging(tocsin: Tocsin) -> None:
     """Until cancelled: run paging cycles as soon as there may be work, or when the next step
     or page falls due; sends run beside the cycles, so a slow receiver delays no step."""
     sending: set[asyncio.Task[None]] = set()
+    recorder = Recorder(tocsin)
+    recording = asyncio.create_task(recorder.run())
     with tocsin.watch_paging() as wake:
         try:
             while True:
                 wake.clear()
                 try:
-                    busy = await paging_cycle(tocsin, sending)
+                    busy = await paging_cycle(tocsin, sending, recorder)
                     if len(sending) >= BATCH:  # as many sends in flight as allowed: wait for one
                         await asyncio.wait(
                             sending, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
@@ -68,7 +70,7 @@ async def run_paging(tocsin: Tocsin) -> None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), pause)
         finally:
-            for task in sending:
+            for task in (*sending, recording):
                 task.cancel()
 
 
@@ -80,11 +82,29 @@ async def _until_due(tocsin: Tocsin) -> float:
     return min(POLL_SECONDS, max(0.0, (due - tocsin.clock.now()).total_seconds()))
 
 
-async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None = None) -> bool:
+async def paging_cycle(
+    tocsin: Tocsin,
+    sending: set[asyncio.Task[None]] | None = None,
+    recorder: Recorder | None = None,
+) -> bool:
+    """Fire due steps, claim due pages, then send stakeholder reports and reminders that fell
+    due; True when there may be more to do at once. They share one loop on purpose: run side
+    by side they contend for the database and the interpreter, and pages came out later."""
+    pages = await page_cycle(tocsin, sending, recorder)
+    updates = await update_cycle(tocsin)
+    return pages or updates
+
+
+async def page_cycle(
+    tocsin: Tocsin,
+    sending: set[asyncio.Task[None]] | None = None,
+    recorder: Recorder | None = None,
+) -> bool:
     """Fire due steps and claim due pages; True when there may be more to do at once.
 
-    With `sending`, pages are sent in tasks kept there (at most BATCH at a time) and the cycle
-    returns without waiting for them; without it, the cycle sends and records them all first.
+    With `sending` and `recorder`, pages are sent in tasks kept there (at most BATCH at a
+    time) and the cycle returns without waiting for them; without, the cycle sends them all and
+    records their outcomes first.
     """
     moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
     room = BATCH - len(sending) if sending is not None else BATCH
@@ -92,32 +112,37 @@ async def paging_cycle(tocsin: Tocsin, sending: set[asyncio.Task[None]] | None =
     if room > 0:
         claim = commands.ClaimDeliveries(room, tocsin.settings.paging_lease_seconds)
         claimed = await run_in_threadpool(tocsin.handle, claim)
-    if sending is None:
-        await asyncio.gather(*(_deliver(tocsin, d) for d in claimed))
+    if sending is None or recorder is None:
+        outcomes = await asyncio.gather(*(_send(tocsin, d) for d in claimed))
+        await _record(tocsin, tuple(outcomes), _record_deadline(tocsin))
     else:
         for delivery in claimed:
-            task = asyncio.create_task(_deliver_logged(tocsin, delivery))
+            task = asyncio.create_task(_deliver(tocsin, delivery, recorder))
             sending.add(task)
             task.add_done_callback(sending.discard)
-    # Stakeholder-update reminders and reports come after the pages, which are more urgent; a
-    # failure there (a broken row) is logged and never keeps pages from going out.
-    try:
-        reminded = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH))
-        moved = max(moved, reminded)
-    except Exception:
-        log.exception("stakeholder update reminders failed; paging goes on")
     return moved >= BATCH or (room > 0 and len(claimed) >= room)
 
 
-async def _deliver_logged(tocsin: Tocsin, delivery: Delivery) -> None:
+async def update_cycle(tocsin: Tocsin) -> bool:
+    """Send stakeholder reports and reminders that fell due; True when there may be more. A
+    failure here (a broken row) is logged, and never keeps pages from going out."""
+    try:
+        moved: int = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(BATCH))
+    except Exception:
+        log.exception("stakeholder update reminders failed; paging goes on")
+        return False
+    return moved >= BATCH
+
+
+async def _deliver(tocsin: Tocsin, delivery: Delivery, recorder: Recorder) -> None:
     """A send in the background; if its outcome cannot be recorded, its lease retries it."""
     try:
-        await _deliver(tocsin, delivery)
+        await recorder.record(await _send(tocsin, delivery))
     except Exception:
         log.exception("could not record delivery %s; it is sent again after its lease", delivery.id)
 
 
-async def _deliver(tocsin: Tocsin, delivery: Delivery) -> None:
+async def _send(tocsin: Tocsin, delivery: Delivery) -> commands.DeliveryOutcome:
     error, permanent = "", False
     try:
         await run_in_threadpool(tocsin.notifier.send, delivery)
@@ -126,21 +151,87 @@ async def _deliver(tocsin: Tocsin, delivery: Delivery) -> None:
     except Exception as exc:  # a sender bug must not lose the page: retry it like a timeout
         log.exception("sending delivery %s failed unexpectedly", delivery.id)
         error = f"{type(exc).__name__}: {exc}"
-    record = commands.RecordDelivery(delivery.id or 0, delivery.fence, error, permanent)
-    await _record(
-        tocsin, record, deadline=time.monotonic() + tocsin.settings.paging_lease_seconds / 2
-    )
+    return commands.DeliveryOutcome(delivery.id or 0, delivery.fence, error, permanent)
 
 
-async def _record(tocsin: Tocsin, record: commands.RecordDelivery, deadline: float) -> None:
-    """Record the outcome, retrying while the database is away: a sent page that goes
-    unrecorded until its lease runs out is sent again (with the same idempotency key)."""
+class Recorder:
+    """Records the outcomes of finished sends together: one transaction, and one durable
+    commit, for every page that finished meanwhile instead of one each. At a hundred pages a
+    second those commits, queued behind one write lock on SQLite, were what held pages up."""
+
+    def __init__(self, tocsin: Tocsin) -> None:
+        self._tocsin = tocsin
+        self._waiting: list[tuple[commands.DeliveryOutcome, asyncio.Future[None]]] = []
+        self._ready = asyncio.Event()
+        self._alone: set[asyncio.Task[None]] = set()
+
+    async def record(self, outcome: commands.DeliveryOutcome) -> None:
+        """Returns once the outcome is recorded; raises if it could not be."""
+        recorded = asyncio.get_running_loop().create_future()
+        self._waiting.append((outcome, recorded))
+        self._ready.set()
+        await recorded
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                batch, self._waiting = self._waiting, []
+                await self._record_batch(batch)
+        finally:
+            for task in self._alone:
+                task.cancel()
+
+    async def _record_batch(
+        self, batch: list[tuple[commands.DeliveryOutcome, asyncio.Future[None]]]
+    ) -> None:
+        outcomes = tuple(outcome for outcome, _ in batch)
+        try:
+            # Retrying only alone: one outcome that cannot be recorded must not hold up the rest.
+            deadline = _record_deadline(self._tocsin) if len(batch) == 1 else time.monotonic()
+            await _record(self._tocsin, outcomes, deadline)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            log.warning("recording %d deliveries together failed; recording each", len(batch))
+            for single in batch:
+                task = asyncio.create_task(self._record_batch([single]))
+                self._alone.add(task)
+                task.add_done_callback(self._alone.discard)
+            return
+        for _, recorded in batch:
+            _settle(recorded, None)
+
+
+def _settle(recorded: asyncio.Future[None], error: Exception | None) -> None:
+    if recorded.done():  # its send task was cancelled
+        return
+    if error is None:
+        recorded.set_result(None)
+    else:
+        recorded.set_exception(error)
+
+
+def _record_deadline(tocsin: Tocsin) -> float:
+    """A sent page unrecorded until its lease runs out is sent again (same idempotency key):
+    recording keeps trying for half the lease."""
+    return time.monotonic() + tocsin.settings.paging_lease_seconds / 2
+
+
+async def _record(
+    tocsin: Tocsin, outcomes: tuple[commands.DeliveryOutcome, ...], deadline: float
+) -> None:
+    """Record outcomes in one transaction, retrying while the database is away."""
+    if not outcomes:
+        return
     while True:
         try:
-            await run_in_threadpool(tocsin.handle, record)
+            await run_in_threadpool(tocsin.handle, commands.RecordDeliveries(outcomes))
             return
         except Exception:
             if time.monotonic() >= deadline:
                 raise
-            log.warning("recording delivery %s failed; retrying", record.delivery_id)
+            log.warning("recording %d deliveries failed; retrying", len(outcomes))
             await asyncio.sleep(RECORD_RETRY_SECONDS)

@@ -55,7 +55,8 @@ from tocsin.domain.commands.paging import (
     AcknowledgeByLink,
     AcknowledgeIncident,
     ClaimDeliveries,
-    RecordDelivery,
+    DeliveryOutcome,
+    RecordDeliveries,
     RunEscalations,
 )
 from tocsin.domain.commands.runbooks import (
@@ -101,6 +102,7 @@ __all__ = [
     "CreateSilence",
     "CreateUser",
     "DeclareIncident",
+    "DeliveryOutcome",
     "ExpireSilence",
     "ImportCatalog",
     "ImportRunbooks",
@@ -119,7 +121,7 @@ __all__ = [
     "RecordActionRun",
     "RecordChange",
     "RecordCheckAttempt",
-    "RecordDelivery",
+    "RecordDeliveries",
     "RelieveRole",
     "RequestActionRun",
     "RetryInboxItem",

@@ -37,8 +37,18 @@ class ClaimDeliveries(Command):
 
 
 @dataclass(frozen=True)
-class RecordDelivery(Command):
+class DeliveryOutcome:
+    """How sending one claimed delivery went."""
+
     delivery_id: int
     fence: int
     error: str = ""  # empty when sent
     permanent: bool = False  # the next contact method is tried instead of retrying
+
+
+@dataclass(frozen=True)
+class RecordDeliveries(Command):
+    """Record sends that finished, in one transaction; returns each delivery's new status
+    (None where the worker's claim had gone stale)."""
+
+    outcomes: tuple[DeliveryOutcome, ...]

@@ -56,7 +56,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.RunEscalations: escalations.run_escalations,
     commands.AcknowledgeByLink: deliveries.acknowledge_by_link,
     commands.ClaimDeliveries: deliveries.claim_deliveries,
-    commands.RecordDelivery: deliveries.record_delivery,
+    commands.RecordDeliveries: deliveries.record_deliveries,
     # workflow: stages, checklists, tasks
     commands.MoveStage: workflows.move_stage,
     commands.TickChecklistItem: workflows.tick_checklist_item,
@@ -84,9 +84,9 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
 EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
     events.Event: [incidents.announce_change],
     events.IncidentDeclared: [
-        escalations.start_escalation,
         workflows.start_workflow,  # every incident runs one from declaration
         communications.announce_declaration,
+        escalations.start_escalation,  # last: its first step pages about the finished incident
     ],
     events.IncidentSeverityChanged: [
         escalations.follow_severity,

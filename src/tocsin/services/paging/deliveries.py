@@ -52,7 +52,11 @@ def acknowledge_by_link(cmd: commands.AcknowledgeByLink, ctx: Context) -> int:
     return link.incident_id
 
 
-def record_delivery(cmd: commands.RecordDelivery, ctx: Context) -> DeliveryStatus | None:
+def record_deliveries(cmd: commands.RecordDeliveries, ctx: Context) -> list[DeliveryStatus | None]:
+    return [_record(outcome, ctx) for outcome in cmd.outcomes]
+
+
+def _record(cmd: commands.DeliveryOutcome, ctx: Context) -> DeliveryStatus | None:
     """The delivery's new status, or None when this worker's claim had gone stale."""
     now = ctx.clock.now()
     delivery = ctx.uow.deliveries.get(cmd.delivery_id)

@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 
 # ----- event handlers: escalation follows the incident --------------------------------------
 def start_escalation(event: events.IncidentDeclared, ctx: Context) -> None:
+    """Steps due at once fire in the declaring transaction, so the first page waits for no
+    paging cycle; later steps are left to the engine."""
     now = ctx.clock.now()
-    ctx.uow.escalations.add(Escalation.start(event.incident_id, event.severity, now))
+    escalation = Escalation.start(event.incident_id, event.severity, now)
+    Stepper(ctx, ctx.uow.incidents.get(event.incident_id), escalation, now).run()
+    ctx.uow.escalations.add(escalation)
     ctx.uow.wake_paging()
 
 
