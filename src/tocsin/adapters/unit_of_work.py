@@ -49,6 +49,10 @@ from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
+NOTIFY_EACH = text(
+    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
+)
+
 
 class SqlAlchemyUnitOfWork:
     """Nothing reaches the database until `commit`; leaving without it rolls everything back."""
@@ -159,12 +163,11 @@ class SqlAlchemyUnitOfWork:
         self.services.flush()
         self.tokens.flush()
         if self._conn.dialect.name == "postgresql":
-            # Delivered to every listening server process when, and only if, this commits.
-            for incident_id in sorted(self._announced):
-                self._conn.execute(
-                    text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": CHANNEL, "payload": str(incident_id)},
-                )
+            # Delivered to every listening server process when, and only if, this commits; one
+            # round trip for all, as a batch of claims or records touches many incidents.
+            if self._announced:
+                payloads = [str(incident_id) for incident_id in sorted(self._announced)]
+                self._conn.execute(NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
             if self._paging:
                 self._conn.execute(text(f"NOTIFY {PAGING_CHANNEL}"))
         self._tx.commit()
