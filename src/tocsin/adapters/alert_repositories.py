@@ -185,31 +185,43 @@ def _alert(row: Any) -> Alert:
     )
 
 
+# Statements the applier runs for every alert, built once: building them per call cost more
+# than running them.
+_g = orm.alert_groups
+GROUP_ADD_SQLITE = sqlite_insert(_g).on_conflict_do_nothing()
+GROUP_ADD_POSTGRES = postgresql_insert(_g).on_conflict_do_nothing()
+GROUP_INCIDENT = select(_g.c.incident_id).where(_g.c.key == bindparam("key"))
+GROUP_LOCK_POSTGRES = GROUP_INCIDENT.with_for_update()
+GROUP_POINT = (
+    update(_g)
+    .where(_g.c.key == bindparam("known_key"))
+    .values(incident_id=bindparam("joined_incident"), updated_at=bindparam("when"))
+)
+_s = orm.silences
+ACTIVE_SILENCES = select(_s).where(
+    _s.c.starts_at <= bindparam("now"), _s.c.ends_at > bindparam("now"), _s.c.expired_at.is_(None)
+)
+
+
 class SqlAlchemyAlertGroupRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def lock(self, key: str, now: datetime) -> int | None:
         """The incident the group's alerts join, with the group held until the transaction ends."""
-        g = orm.alert_groups
-        dialect_insert = (
-            postgresql_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        )
+        postgres = self._conn.dialect.name == "postgresql"
         self._conn.execute(
-            dialect_insert(g)
-            .values(key=key, incident_id=None, updated_at=now)
-            .on_conflict_do_nothing()
+            GROUP_ADD_POSTGRES if postgres else GROUP_ADD_SQLITE,
+            {"key": key, "incident_id": None, "updated_at": now},
         )
-        query = select(g.c.incident_id).where(g.c.key == key)
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        found: int | None = self._conn.scalar(query)
+        found: int | None = self._conn.scalar(
+            GROUP_LOCK_POSTGRES if postgres else GROUP_INCIDENT, {"key": key}
+        )
         return found
 
     def point(self, key: str, incident_id: int, now: datetime) -> None:
-        g = orm.alert_groups
         self._conn.execute(
-            update(g).where(g.c.key == key).values(incident_id=incident_id, updated_at=now)
+            GROUP_POINT, {"known_key": key, "joined_incident": incident_id, "when": now}
         )
 
     def declared(self, incident_id: int) -> bool:
@@ -240,10 +252,7 @@ class SqlAlchemySilenceRepository:
         return _silence(row)
 
     def active(self, now: datetime) -> list[Silence]:
-        s = orm.silences
-        rows = self._conn.execute(
-            select(s).where(s.c.starts_at <= now, s.c.ends_at > now, s.c.expired_at.is_(None))
-        ).mappings()
+        rows = self._conn.execute(ACTIVE_SILENCES, {"now": now}).mappings()
         return [_silence(row) for row in rows]
 
     def save(self, silence: Silence) -> None:

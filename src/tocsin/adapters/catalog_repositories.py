@@ -6,10 +6,19 @@ import copy
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from tocsin.adapters import orm
 from tocsin.domain.catalog import ContactKind, ContactMethod, Membership, Person, Service, Team
+
+# Lookups the applier and the paging engine run for every incident, built once.
+PERSON_BY_HANDLE = select(orm.people).where(orm.people.c.handle == bindparam("handle"))
+SERVICE_BY_SLUG = select(orm.services).where(orm.services.c.slug == bindparam("slug"))
+SERVICE_DEPENDENCIES = (
+    select(orm.service_dependencies.c.depends_on_id)
+    .where(orm.service_dependencies.c.service_id == bindparam("service_id"))
+    .order_by(orm.service_dependencies.c.position)
+)
 
 T = TypeVar("T", Person, Team, Service)
 
@@ -66,11 +75,7 @@ class SqlAlchemyPersonRepository(_Tracked[Person]):
         cached = self._cached(handle)
         if cached is not None:
             return cached
-        row = (
-            self._conn.execute(select(orm.people).where(orm.people.c.handle == handle))
-            .mappings()
-            .first()
-        )
+        row = self._conn.execute(PERSON_BY_HANDLE, {"handle": handle}).mappings().first()
         return None if row is None else self._remember(handle, person_from_row(row))
 
     def get_many(self, ids: list[int]) -> dict[int, Person]:
@@ -153,18 +158,10 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
         cached = self._cached(slug)
         if cached is not None:
             return cached
-        row = (
-            self._conn.execute(select(orm.services).where(orm.services.c.slug == slug))
-            .mappings()
-            .first()
-        )
+        row = self._conn.execute(SERVICE_BY_SLUG, {"slug": slug}).mappings().first()
         if row is None:
             return None
-        deps = self._conn.scalars(
-            select(orm.service_dependencies.c.depends_on_id)
-            .where(orm.service_dependencies.c.service_id == row["id"])
-            .order_by(orm.service_dependencies.c.position)
-        ).all()
+        deps = self._conn.scalars(SERVICE_DEPENDENCIES, {"service_id": row["id"]}).all()
         service = Service(
             slug=row["slug"],
             name=row["name"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from tocsin.adapters import orm
 from tocsin.domain.communications import (
@@ -15,6 +15,41 @@ from tocsin.domain.communications import (
     StakeholderUpdate,
     UpdatePromise,
     UpdateTemplate,
+)
+
+# What the update cycle runs for every incident, built once.
+_p, _s = orm.update_promises, orm.scheduled_updates
+OPEN_PROMISE = (
+    select(_p)
+    .where(_p.c.incident_id == bindparam("incident_id"), _p.c.outcome.is_(None))
+    .order_by(_p.c.id.desc())
+    .limit(1)
+)
+OPEN_PROMISE_FOR_UPDATE = OPEN_PROMISE.with_for_update()
+PROMISED = (
+    select(_p.c.incident_id, _p.c.next_check_at.label("at"))
+    .where(_p.c.next_check_at <= bindparam("now"))
+    .order_by(_p.c.next_check_at, _p.c.id)
+    .limit(bindparam("limit"))
+)
+SCHEDULED_DUE = (
+    select(_s.c.incident_id, _s.c.due_at.label("at"))
+    .where(_s.c.done_at.is_(None), _s.c.due_at <= bindparam("now"))
+    .order_by(_s.c.due_at, _s.c.id)
+    .limit(bindparam("limit"))
+)
+REPORTS_DUE = (
+    select(_s)
+    .where(
+        _s.c.incident_id == bindparam("incident_id"),
+        _s.c.done_at.is_(None),
+        _s.c.due_at <= bindparam("now"),
+    )
+    .order_by(_s.c.id)
+)
+REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
+REPORT_DONE = (
+    update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
 )
 
 
@@ -43,16 +78,8 @@ class SqlAlchemyCommunicationRepository:
         ).scalar_one()
 
     def open_promise(self, incident_id: int) -> UpdatePromise | None:
-        p = orm.update_promises
-        query = (
-            select(p)
-            .where(p.c.incident_id == incident_id, p.c.outcome.is_(None))
-            .order_by(p.c.id.desc())
-            .limit(1)
-        )
-        if self._postgres:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = OPEN_PROMISE_FOR_UPDATE if self._postgres else OPEN_PROMISE
+        row = self._conn.execute(query, {"incident_id": incident_id}).mappings().first()
         return None if row is None else _promise(row)
 
     def add_promise(self, promise: UpdatePromise) -> None:
@@ -68,20 +95,8 @@ class SqlAlchemyCommunicationRepository:
     def due(self, now: datetime, limit: int) -> list[int]:
         """Incidents with a scheduled update or a promise to act on; not locked here: the caller
         locks the incident, then its rows, in the order every writer takes them."""
-        p, s = orm.update_promises, orm.scheduled_updates
-        promised = (
-            select(p.c.incident_id, p.c.next_check_at.label("at"))
-            .where(p.c.next_check_at <= now)
-            .order_by(p.c.next_check_at, p.c.id)
-            .limit(limit)
-        )
-        scheduled = (
-            select(s.c.incident_id, s.c.due_at.label("at"))
-            .where(s.c.done_at.is_(None), s.c.due_at <= now)
-            .order_by(s.c.due_at, s.c.id)
-            .limit(limit)
-        )
-        rows = [*self._conn.execute(scheduled), *self._conn.execute(promised)]
+        values = {"now": now, "limit": limit}
+        rows = [*self._conn.execute(SCHEDULED_DUE, values), *self._conn.execute(PROMISED, values)]
         return list(dict.fromkeys(r.incident_id for r in sorted(rows, key=lambda r: r.at)))[:limit]
 
     def schedule(self, scheduled: ScheduledUpdate) -> None:
@@ -98,14 +113,8 @@ class SqlAlchemyCommunicationRepository:
         ).scalar_one()
 
     def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
-        s = orm.scheduled_updates
-        query = (
-            select(s)
-            .where(s.c.incident_id == incident_id, s.c.done_at.is_(None), s.c.due_at <= now)
-            .order_by(s.c.id)
-        )
-        if self._postgres:
-            query = query.with_for_update()
+        query = REPORTS_DUE_FOR_UPDATE if self._postgres else REPORTS_DUE
+        found = self._conn.execute(query, {"incident_id": incident_id, "now": now}).mappings()
         return [
             ScheduledUpdate(
                 incident_id=r["incident_id"],
@@ -115,14 +124,11 @@ class SqlAlchemyCommunicationRepository:
                 done_at=r["done_at"],
                 id=r["id"],
             )
-            for r in self._conn.execute(query).mappings()
+            for r in found
         ]
 
     def done(self, scheduled: ScheduledUpdate) -> None:
-        s = orm.scheduled_updates
-        self._conn.execute(
-            update(s).where(s.c.id == scheduled.id).values(done_at=scheduled.done_at)
-        )
+        self._conn.execute(REPORT_DONE, {"report_id": scheduled.id, "when_done": scheduled.done_at})
 
 
 def _promise_row(promise: UpdatePromise) -> dict[str, Any]:

@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 # Any constant shared by every process: the advisory lock that makes one applier at a time.
 APPLIER_LOCK = 7452317
+_box = orm.alert_inbox
+PENDING = (
+    select(_box).where(_box.c.failed_at.is_(None)).order_by(_box.c.id).limit(bindparam("limit"))
+)
+REMOVE = delete(_box).where(_box.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def encode(signals: tuple[AlertSignal, ...]) -> list[dict[str, Any]]:
@@ -103,10 +108,7 @@ class SqlAlchemyAlertInbox:
         return bool(taken)
 
     def pending(self, limit: int, now: datetime) -> list[InboxItem]:
-        box = orm.alert_inbox
-        rows = self._conn.execute(
-            select(box).where(box.c.failed_at.is_(None)).order_by(box.c.id).limit(limit)
-        ).mappings()
+        rows = self._conn.execute(PENDING, {"limit": limit}).mappings()
         items = []
         for r in rows.all():
             try:
@@ -119,7 +121,7 @@ class SqlAlchemyAlertInbox:
 
     def remove(self, ids: list[int]) -> None:
         if ids:
-            self._conn.execute(delete(orm.alert_inbox).where(orm.alert_inbox.c.id.in_(ids)))
+            self._conn.execute(REMOVE, {"ids": ids})
 
     def set_aside(self, item_id: int, error: str, now: datetime) -> None:
         self._conn.execute(

@@ -47,6 +47,8 @@ LOAD_ROLES = (
 LOAD_PARTICIPANTS = select(orm.incident_participants).where(
     orm.incident_participants.c.incident_id == _ID
 )
+NEXT_ID_POSTGRES = text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
+NEXT_ID_SQLITE = select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
     orm.incidents.c.id == bindparam("known_id"),
     orm.incidents.c.version == bindparam("known_version"),
@@ -64,11 +66,9 @@ class SqlAlchemyIncidentRepository:
 
     def next_id(self) -> int:
         if self._conn.dialect.name == "postgresql":
-            value = self._conn.scalar(
-                text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
-            )
+            value = self._conn.scalar(NEXT_ID_POSTGRES)
         else:  # SQLite writers hold the database lock, so max + 1 cannot be taken twice
-            value = self._conn.scalar(select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1))
+            value = self._conn.scalar(NEXT_ID_SQLITE)
         self._last_id = max(int(value), self._last_id + 1)
         return self._last_id
 

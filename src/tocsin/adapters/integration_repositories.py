@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from tocsin.adapters import orm
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.errors import NotFound
 from tocsin.domain.integrations import Heartbeat, Integration, IntegrationKind
+
+INTEGRATION_BY_ID = select(orm.integrations).where(orm.integrations.c.id == bindparam("id"))
 
 
 class SqlAlchemyIntegrationRepository:
@@ -29,7 +31,8 @@ class SqlAlchemyIntegrationRepository:
         return self._one(orm.integrations.c.name == name)
 
     def get(self, integration_id: int) -> Integration:
-        found = self._one(orm.integrations.c.id == integration_id)
+        row = self._conn.execute(INTEGRATION_BY_ID, {"id": integration_id}).mappings().first()
+        found = None if row is None else _integration(row)
         if found is None:
             raise NotFound(f"no integration {integration_id}", field="integration")
         return found

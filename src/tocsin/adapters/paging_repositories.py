@@ -32,6 +32,25 @@ RECORD_OUTCOME = update(orm.deliveries).where(
     orm.deliveries.c.status == DeliveryStatus.SENDING.value,
 )
 
+_d = orm.deliveries
+_DUE = or_(
+    and_(_d.c.status == DeliveryStatus.PENDING.value, _d.c.due_at <= bindparam("now")),
+    and_(_d.c.status == DeliveryStatus.SENDING.value, _d.c.lease_until <= bindparam("now")),
+)
+CLAIM_DUE = select(_d).where(_DUE).order_by(_d.c.due_at, _d.c.id).limit(bindparam("limit"))
+CLAIM_DUE_POSTGRES = CLAIM_DUE.with_for_update(skip_locked=True)
+TAKE_LEASE = (
+    update(_d)
+    .where(_d.c.id.in_(bindparam("claimed_ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.SENDING.value,
+        fence=_d.c.fence + 1,
+        attempts=_d.c.attempts + 1,
+        lease_until=bindparam("leased_until"),
+    )
+)
+DELIVERY_BY_ID = select(_d).where(_d.c.id == bindparam("id"))
+
 
 class SqlAlchemyScheduleRepository:
     def __init__(self, conn: Connection) -> None:
@@ -201,27 +220,14 @@ class SqlAlchemyDeliveryRepository:
         return int(result.rowcount)
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
-        d = orm.deliveries
-        due = or_(
-            and_(d.c.status == DeliveryStatus.PENDING.value, d.c.due_at <= now),
-            and_(d.c.status == DeliveryStatus.SENDING.value, d.c.lease_until <= now),
-        )
-        query = select(d).where(due).order_by(d.c.due_at, d.c.id).limit(limit)
-        if self._postgres:
-            query = query.with_for_update(skip_locked=True)
-        claimed = [_delivery(row) for row in self._conn.execute(query).mappings().all()]
+        query = CLAIM_DUE_POSTGRES if self._postgres else CLAIM_DUE
+        rows = self._conn.execute(query, {"now": now, "limit": limit}).mappings().all()
+        claimed = [_delivery(row) for row in rows]
         if not claimed:
             return []
         lease_until = now + lease
         self._conn.execute(
-            update(d)
-            .where(d.c.id.in_([c.id for c in claimed]))
-            .values(
-                status=DeliveryStatus.SENDING.value,
-                fence=d.c.fence + 1,
-                attempts=d.c.attempts + 1,
-                lease_until=lease_until,
-            )
+            TAKE_LEASE, {"claimed_ids": [c.id for c in claimed], "leased_until": lease_until}
         )
         for delivery in claimed:  # as the statement just wrote them
             delivery.status = DeliveryStatus.SENDING
@@ -231,11 +237,7 @@ class SqlAlchemyDeliveryRepository:
         return claimed
 
     def get(self, delivery_id: int) -> Delivery:
-        row = (
-            self._conn.execute(select(orm.deliveries).where(orm.deliveries.c.id == delivery_id))
-            .mappings()
-            .first()
-        )
+        row = self._conn.execute(DELIVERY_BY_ID, {"id": delivery_id}).mappings().first()
         if row is None:
             raise NotFound(f"no delivery {delivery_id}", field="delivery")
         return _delivery(row)
