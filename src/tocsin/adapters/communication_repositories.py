@@ -48,6 +48,10 @@ REPORTS_DUE = (
     .order_by(_s.c.id)
 )
 REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
+INSERT_UPDATE = orm.stakeholder_updates.insert().returning(orm.stakeholder_updates.c.id)
+INSERT_PROMISE = _p.insert().returning(_p.c.id)
+SAVE_PROMISE = update(_p).where(_p.c.id == bindparam("promise_id"))  # SET from the keys
+INSERT_REPORT = _s.insert().returning(_s.c.id)
 REPORT_DONE = (
     update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
 )
@@ -59,22 +63,20 @@ class SqlAlchemyCommunicationRepository:
         self._postgres = conn.dialect.name == "postgresql"
 
     def add_update(self, update: StakeholderUpdate) -> None:
-        s = orm.stakeholder_updates
         update.id = self._conn.execute(
-            s.insert()
-            .values(
-                incident_id=update.incident_id,
-                template=update.template.value,
-                audiences=[a.value for a in update.audiences],
-                subject=update.subject[:255],
-                body=update.body,
-                summary=update.summary,
-                author=update.author[:120],
-                author_user_id=update.author_user_id,
-                sent_at=update.sent_at,
-                next_update_at=update.next_update_at,
-            )
-            .returning(s.c.id)
+            INSERT_UPDATE,
+            {
+                "incident_id": update.incident_id,
+                "template": update.template.value,
+                "audiences": [a.value for a in update.audiences],
+                "subject": update.subject[:255],
+                "body": update.body,
+                "summary": update.summary,
+                "author": update.author[:120],
+                "author_user_id": update.author_user_id,
+                "sent_at": update.sent_at,
+                "next_update_at": update.next_update_at,
+            },
         ).scalar_one()
 
     def open_promise(self, incident_id: int) -> UpdatePromise | None:
@@ -83,14 +85,10 @@ class SqlAlchemyCommunicationRepository:
         return None if row is None else _promise(row)
 
     def add_promise(self, promise: UpdatePromise) -> None:
-        p = orm.update_promises
-        promise.id = self._conn.execute(
-            p.insert().returning(p.c.id), _promise_row(promise)
-        ).scalar_one()
+        promise.id = self._conn.execute(INSERT_PROMISE, _promise_row(promise)).scalar_one()
 
     def save_promise(self, promise: UpdatePromise) -> None:
-        p = orm.update_promises
-        self._conn.execute(update(p).where(p.c.id == promise.id).values(**_promise_row(promise)))
+        self._conn.execute(SAVE_PROMISE, {**_promise_row(promise), "promise_id": promise.id})
 
     def due(self, now: datetime, limit: int) -> list[int]:
         """Incidents with a scheduled update or a promise to act on; not locked here: the caller
@@ -100,9 +98,8 @@ class SqlAlchemyCommunicationRepository:
         return list(dict.fromkeys(r.incident_id for r in sorted(rows, key=lambda r: r.at)))[:limit]
 
     def schedule(self, scheduled: ScheduledUpdate) -> None:
-        s = orm.scheduled_updates
         scheduled.id = self._conn.execute(
-            s.insert().returning(s.c.id),
+            INSERT_REPORT,
             {
                 "incident_id": scheduled.incident_id,
                 "template": scheduled.template.value,

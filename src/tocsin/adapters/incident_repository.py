@@ -47,6 +47,10 @@ LOAD_ROLES = (
 LOAD_PARTICIPANTS = select(orm.incident_participants).where(
     orm.incident_participants.c.incident_id == _ID
 )
+INSERT_INCIDENT = insert(orm.incidents)
+INSERT_PARTICIPANTS = insert(orm.incident_participants)
+INSERT_MESSAGES = insert(orm.war_room_messages)
+INSERT_ENTRIES = insert(orm.timeline_entries)
 NEXT_ID_POSTGRES = text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
 NEXT_ID_SQLITE = select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
@@ -147,7 +151,7 @@ class SqlAlchemyIncidentRepository:
         """
         for incident in self._new.values():
             incident.version = 1
-            self._conn.execute(insert(orm.incidents), _row(incident, now))
+            self._conn.execute(INSERT_INCIDENT, _row(incident, now))
             self._write_services(incident, replace=False)
             self._write_roles(incident, replace=False)
             self._write_entries(incident)
@@ -210,7 +214,7 @@ class SqlAlchemyIncidentRepository:
     def _write_war_room(self, incident: Incident) -> None:
         if incident.new_participants:
             self._conn.execute(
-                insert(orm.incident_participants),
+                INSERT_PARTICIPANTS,
                 [
                     {
                         "incident_id": incident.id,
@@ -225,7 +229,7 @@ class SqlAlchemyIncidentRepository:
             incident.new_participants.clear()
         if incident.new_messages:
             self._conn.execute(
-                insert(orm.war_room_messages),
+                INSERT_MESSAGES,
                 [
                     {
                         "incident_id": m.incident_id,
@@ -242,9 +246,7 @@ class SqlAlchemyIncidentRepository:
 
     def _write_entries(self, incident: Incident) -> None:
         if incident.new_entries:
-            self._conn.execute(
-                insert(orm.timeline_entries), [_entry_row(e) for e in incident.new_entries]
-            )
+            self._conn.execute(INSERT_ENTRIES, [_entry_row(e) for e in incident.new_entries])
             incident.new_entries.clear()
 
 

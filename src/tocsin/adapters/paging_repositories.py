@@ -50,6 +50,26 @@ TAKE_LEASE = (
     )
 )
 DELIVERY_BY_ID = select(_d).where(_d.c.id == bindparam("id"))
+ADD_DELIVERY_SQLITE = (
+    sqlite_insert(_d)
+    .on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
+    .returning(_d.c.id)
+)
+ADD_DELIVERY_POSTGRES = (
+    postgresql_insert(_d)
+    .on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
+    .returning(_d.c.id)
+)
+INSERT_ACK_LINK = orm.ack_links.insert()
+_e = orm.escalations
+INSERT_ESCALATION = _e.insert().returning(_e.c.id)
+STEPS_DUE = (
+    select(_e)
+    .where(_e.c.state == EscalationState.ACTIVE.value, _e.c.next_step_at <= bindparam("now"))
+    .order_by(_e.c.next_step_at)
+    .limit(bindparam("limit"))
+)
+STEPS_DUE_POSTGRES = STEPS_DUE.with_for_update(skip_locked=True)
 
 
 class SqlAlchemyScheduleRepository:
@@ -90,7 +110,7 @@ class SqlAlchemyEscalationRepository:
     def add(self, escalation: Escalation) -> None:
         escalation.version = 1
         escalation.id = self._conn.execute(
-            orm.escalations.insert().returning(orm.escalations.c.id), _escalation_row(escalation)
+            INSERT_ESCALATION, _escalation_row(escalation)
         ).scalar_one()
 
     def for_incident(self, incident_id: int) -> Escalation | None:
@@ -101,16 +121,9 @@ class SqlAlchemyEscalationRepository:
         return None if row is None else _escalation(row)
 
     def claim_due(self, now: datetime, limit: int) -> list[Escalation]:
-        e = orm.escalations
-        query = (
-            select(e)
-            .where(e.c.state == EscalationState.ACTIVE.value, e.c.next_step_at <= now)
-            .order_by(e.c.next_step_at)
-            .limit(limit)
-        )
-        if self._postgres:
-            query = query.with_for_update(skip_locked=True)
-        return [_escalation(r) for r in self._conn.execute(query).mappings()]
+        query = STEPS_DUE_POSTGRES if self._postgres else STEPS_DUE
+        rows = self._conn.execute(query, {"now": now, "limit": limit}).mappings()
+        return [_escalation(r) for r in rows]
 
     def save(self, escalation: Escalation) -> None:
         previous = escalation.version
@@ -161,14 +174,8 @@ class SqlAlchemyDeliveryRepository:
         self._postgres = conn.dialect.name == "postgresql"
 
     def add(self, delivery: Delivery) -> bool:
-        d = orm.deliveries
-        dialect_insert = postgresql_insert if self._postgres else sqlite_insert
-        found = self._conn.execute(
-            dialect_insert(d)
-            .on_conflict_do_nothing(index_elements=[d.c.idempotency_key])
-            .returning(d.c.id),
-            _delivery_row(delivery),  # apart from the statement, which is then compiled once
-        ).scalar()
+        statement = ADD_DELIVERY_POSTGRES if self._postgres else ADD_DELIVERY_SQLITE
+        found = self._conn.execute(statement, _delivery_row(delivery)).scalar()
         if found is None:
             return False
         delivery.id = found
@@ -285,7 +292,7 @@ class SqlAlchemyAckLinkRepository:
         self._conn = conn
 
     def add(self, link: AckLink) -> None:
-        self._conn.execute(orm.ack_links.insert(), vars(link))
+        self._conn.execute(INSERT_ACK_LINK, vars(link))
 
     def get(self, token_hash: str) -> AckLink | None:
         a = orm.ack_links

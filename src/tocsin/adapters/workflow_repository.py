@@ -13,6 +13,11 @@ from tocsin.domain.incidents import reference
 from tocsin.domain.tasks import Task
 from tocsin.domain.workflows import IncidentWorkflow
 
+# Built once, with the parameters apart: building them for every incident cost more than
+# running them.
+INSERT_WORKFLOW = insert(orm.incident_workflows)
+INSERT_TASKS = insert(orm.incident_tasks)
+
 
 class SqlAlchemyWorkflowRepository:
     """Each save checks the version it loaded; the incident's row lock already orders writers."""
@@ -23,11 +28,10 @@ class SqlAlchemyWorkflowRepository:
 
     def add(self, workflow: IncidentWorkflow) -> None:
         workflow.version = 1
-        # Parameters apart from the statement: it is compiled once, not for every incident.
-        self._conn.execute(insert(orm.incident_workflows), workflow_row(workflow))
+        self._conn.execute(INSERT_WORKFLOW, workflow_row(workflow))
         if workflow.tasks:
             self._conn.execute(
-                insert(orm.incident_tasks),
+                INSERT_TASKS,
                 [task_row(workflow.incident_id, t) for t in workflow.tasks],
             )
         self._remember(workflow)
