@@ -13,6 +13,7 @@ from tocsin.domain.catalog import ContactKind, ContactMethod, Membership, Person
 
 # Lookups the applier and the paging engine run for every incident, built once.
 PERSON_BY_HANDLE = select(orm.people).where(orm.people.c.handle == bindparam("handle"))
+PEOPLE_BY_ID = select(orm.people).where(orm.people.c.id.in_(bindparam("ids", expanding=True)))
 SERVICE_BY_SLUG = select(orm.services).where(orm.services.c.slug == bindparam("slug"))
 SERVICE_DEPENDENCIES = (
     select(orm.service_dependencies.c.depends_on_id)
@@ -79,7 +80,7 @@ class SqlAlchemyPersonRepository(_Tracked[Person]):
         return None if row is None else self._remember(handle, person_from_row(row))
 
     def get_many(self, ids: list[int]) -> dict[int, Person]:
-        rows = self._conn.execute(select(orm.people).where(orm.people.c.id.in_(ids))).mappings()
+        rows = self._conn.execute(PEOPLE_BY_ID, {"ids": list(ids)}).mappings()
         return {row["id"]: person_from_row(row) for row in rows}
 
     def _row(self, entity: Person) -> dict[str, Any]:
