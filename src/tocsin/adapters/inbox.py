@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 # Any constant shared by every process: the advisory lock that makes one applier at a time.
 APPLIER_LOCK = 7452317
+# Built once: the applier runs them for every batch.
 _box = orm.alert_inbox
 PENDING = (
     select(_box).where(_box.c.failed_at.is_(None)).order_by(_box.c.id).limit(bindparam("limit"))

@@ -32,10 +32,9 @@ class SqlAlchemyIntegrationRepository:
 
     def get(self, integration_id: int) -> Integration:
         row = self._conn.execute(INTEGRATION_BY_ID, {"id": integration_id}).mappings().first()
-        found = None if row is None else _integration(row)
-        if found is None:
+        if row is None:
             raise NotFound(f"no integration {integration_id}", field="integration")
-        return found
+        return _integration(row)
 
     def save(self, integration: Integration) -> None:
         self._conn.execute(
