@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     Connection,
+    Insert,
     bindparam,
     delete,
     func,
@@ -48,6 +49,10 @@ LOAD_PARTICIPANTS = select(orm.incident_participants).where(
     orm.incident_participants.c.incident_id == _ID
 )
 INSERT_INCIDENT = insert(orm.incidents)
+INSERT_SERVICES = insert(orm.incident_services)
+INSERT_ROLES = insert(orm.incident_roles)
+DELETE_SERVICES = delete(orm.incident_services).where(orm.incident_services.c.incident_id == _ID)
+DELETE_ROLES = delete(orm.incident_roles).where(orm.incident_roles.c.incident_id == _ID)
 INSERT_PARTICIPANTS = insert(orm.incident_participants)
 INSERT_MESSAGES = insert(orm.war_room_messages)
 INSERT_ENTRIES = insert(orm.timeline_entries)
@@ -147,19 +152,18 @@ class SqlAlchemyIncidentRepository:
         """Insert new incidents and update `changed` ones; refuse if changed meanwhile.
 
         Every domain method that changes an incident records an event, so the unit of work
-        knows which loaded incidents changed from the events it collected.
+        knows which loaded incidents changed from the events it collected. Rows for the same
+        table go in one statement for all incidents: a batch of alerts declares many at once.
         """
+        rows: dict[Insert, list[dict[str, Any]]] = {}
         for incident in self._new.values():
             incident.version = 1
-            self._conn.execute(INSERT_INCIDENT, _row(incident, now))
-            self._write_services(incident, replace=False)
-            self._write_roles(incident, replace=False)
-            self._write_entries(incident)
-            self._write_war_room(incident)
+            rows.setdefault(INSERT_INCIDENT, []).append(_row(incident, now))
+            self._collect(rows, incident, services=True, roles=True)
         self._new.clear()
         for incident, version, services, roles in self._loaded.values():
             if incident.id not in changed:
-                self._write_war_room(incident)  # someone paged joined without changing it
+                self._collect(rows, incident)  # someone paged joined without changing it
                 continue
             incident.version = version + 1
             result = self._conn.execute(
@@ -171,83 +175,72 @@ class SqlAlchemyIncidentRepository:
                     f"{incident.reference} was changed by someone else; try again"
                 )
             if incident.services != services:
-                self._write_services(incident, replace=True)
+                self._conn.execute(DELETE_SERVICES, {"incident_id": incident.id})
             if incident.roles != roles:
-                self._write_roles(incident, replace=True)
-            self._write_entries(incident)
-            self._write_war_room(incident)
+                self._conn.execute(DELETE_ROLES, {"incident_id": incident.id})
+            self._collect(
+                rows,
+                incident,
+                services=incident.services != services,
+                roles=incident.roles != roles,
+            )
         self._loaded.clear()
+        for statement, values in rows.items():  # incidents first: the others point at them
+            if values:
+                self._conn.execute(statement, values)
 
-    def _write_services(self, incident: Incident, *, replace: bool) -> None:
-        table = orm.incident_services
-        if replace:
-            self._conn.execute(delete(table).where(table.c.incident_id == incident.id))
-        if incident.services:
-            self._conn.execute(
-                insert(table),
-                [
-                    {"incident_id": incident.id, "service_id": s.id, "position": i}
-                    for i, s in enumerate(incident.services)
-                ],
+    @staticmethod
+    def _collect(
+        rows: dict[Insert, list[dict[str, Any]]],
+        incident: Incident,
+        *,
+        services: bool = False,
+        roles: bool = False,
+    ) -> None:
+        """Add the rows `incident` needs written: its services and roles when asked, and its new
+        timeline entries, participants and war-room messages."""
+        if services:
+            rows.setdefault(INSERT_SERVICES, []).extend(
+                {"incident_id": incident.id, "service_id": s.id, "position": i}
+                for i, s in enumerate(incident.services)
             )
-
-    def _write_roles(self, incident: Incident, *, replace: bool) -> None:
-        table = orm.incident_roles
-        if replace:
-            self._conn.execute(delete(table).where(table.c.incident_id == incident.id))
-        if incident.roles:
-            self._conn.execute(
-                insert(table),
-                [
-                    {
-                        "incident_id": incident.id,
-                        "role": a.role.value,
-                        "person_id": a.person_id,
-                        "person_name": a.person_name,
-                        "assigned_at": a.assigned_at,
-                        "assigned_by": a.assigned_by,
-                    }
-                    for a in incident.roles
-                ],
+        if roles:
+            rows.setdefault(INSERT_ROLES, []).extend(
+                {
+                    "incident_id": incident.id,
+                    "role": a.role.value,
+                    "person_id": a.person_id,
+                    "person_name": a.person_name,
+                    "assigned_at": a.assigned_at,
+                    "assigned_by": a.assigned_by,
+                }
+                for a in incident.roles
             )
-
-    def _write_war_room(self, incident: Incident) -> None:
-        if incident.new_participants:
-            self._conn.execute(
-                INSERT_PARTICIPANTS,
-                [
-                    {
-                        "incident_id": incident.id,
-                        "person_id": p.person_id,
-                        "reason": p.reason.value,
-                        "added_at": p.added_at,
-                        "added_by": p.added_by,
-                    }
-                    for p in incident.new_participants
-                ],
-            )
-            incident.new_participants.clear()
-        if incident.new_messages:
-            self._conn.execute(
-                INSERT_MESSAGES,
-                [
-                    {
-                        "incident_id": m.incident_id,
-                        "author": m.author,
-                        "author_user_id": m.author_user_id,
-                        "body": m.body,
-                        "posted_at": m.posted_at,
-                        "via": m.via,
-                    }
-                    for m in incident.new_messages
-                ],
-            )
-            incident.new_messages.clear()
-
-    def _write_entries(self, incident: Incident) -> None:
-        if incident.new_entries:
-            self._conn.execute(INSERT_ENTRIES, [_entry_row(e) for e in incident.new_entries])
-            incident.new_entries.clear()
+        rows.setdefault(INSERT_ENTRIES, []).extend(_entry_row(e) for e in incident.new_entries)
+        incident.new_entries.clear()
+        rows.setdefault(INSERT_PARTICIPANTS, []).extend(
+            {
+                "incident_id": incident.id,
+                "person_id": p.person_id,
+                "reason": p.reason.value,
+                "added_at": p.added_at,
+                "added_by": p.added_by,
+            }
+            for p in incident.new_participants
+        )
+        incident.new_participants.clear()
+        rows.setdefault(INSERT_MESSAGES, []).extend(
+            {
+                "incident_id": m.incident_id,
+                "author": m.author,
+                "author_user_id": m.author_user_id,
+                "body": m.body,
+                "posted_at": m.posted_at,
+                "via": m.via,
+            }
+            for m in incident.new_messages
+        )
+        incident.new_messages.clear()
 
 
 class SqlAlchemyTimelineRepository:
