@@ -174,16 +174,12 @@ class SqlAlchemyIncidentRepository:
                 raise ConcurrencyConflict(
                     f"{incident.reference} was changed by someone else; try again"
                 )
-            if incident.services != services:
+            new_services, new_roles = incident.services != services, incident.roles != roles
+            if new_services:
                 self._conn.execute(DELETE_SERVICES, {"incident_id": incident.id})
-            if incident.roles != roles:
+            if new_roles:
                 self._conn.execute(DELETE_ROLES, {"incident_id": incident.id})
-            self._collect(
-                rows,
-                incident,
-                services=incident.services != services,
-                roles=incident.roles != roles,
-            )
+            self._collect(rows, incident, services=new_services, roles=new_roles)
         self._loaded.clear()
         for statement, values in rows.items():  # incidents first: the others point at them
             if values:
