@@ -23,17 +23,21 @@ class CuttableProxy:
     def cut(self, seconds: float) -> None:
         """Drop every connection and refuse new ones for `seconds`."""
         self._up.clear()
-        with self._lock:
-            for sock in list(self._open):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self._open.clear()
+        self._drop_all()
         time.sleep(seconds)
         self._up.set()
 
     def close(self) -> None:
+        """Stop accepting and drop every connection, so the database sees its clients leave
+        (a killed worker's transaction must not stay open behind the proxy)."""
         self._listener.close()
+        self._drop_all()
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            for sock in list(self._open):
+                _drop(sock)
+            self._open.clear()
 
     def _accept(self) -> None:
         while True:
@@ -58,6 +62,15 @@ class CuttableProxy:
         with contextlib.suppress(OSError):
             while chunk := source.recv(65536):
                 sink.sendall(chunk)
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.close()
+        with self._lock:
+            for sock in (source, sink):
+                _drop(sock)
+                self._open.discard(sock)
+
+
+def _drop(sock: socket.socket) -> None:
+    """Shut down before closing: a bare close leaves the other thread's recv blocked, and the
+    connection open, on Linux."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
