@@ -152,6 +152,11 @@ class _Incidents:
             self.loaded[incident_id] = copy.deepcopy(self.uow.store.incidents[incident_id])
         return self.loaded[incident_id]
 
+    def load(self, incident_ids: list[int]) -> None:
+        for incident_id in incident_ids:
+            if incident_id in self.uow.store.incidents:
+                self._get(incident_id)
+
     def seen(self) -> Iterator[Incident]:
         yield from self.loaded.values()
 

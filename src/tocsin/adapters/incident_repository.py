@@ -33,20 +33,24 @@ from tocsin.domain.war_room import JoinReason, Participant
 # Built once: building statements anew for every incident loaded or changed cost more than
 # running them. The update's SET clause comes from the parameters' keys.
 _ID: BindParameter[int] = bindparam("incident_id")
-LOAD_FOR_CHANGE = select(orm.incidents).where(orm.incidents.c.id == _ID).with_for_update()
+_IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
+# Several incidents load at once, locked in id order as every writer takes them.
+LOAD_FOR_CHANGE = (
+    select(orm.incidents).where(orm.incidents.c.id.in_(_IDS)).order_by(orm.incidents.c.id)
+).with_for_update()
 LOAD_SERVICES = (
-    select(orm.services.c.id, orm.services.c.slug)
+    select(orm.incident_services.c.incident_id, orm.services.c.id, orm.services.c.slug)
     .join(orm.incident_services, orm.incident_services.c.service_id == orm.services.c.id)
-    .where(orm.incident_services.c.incident_id == _ID)
+    .where(orm.incident_services.c.incident_id.in_(_IDS))
     .order_by(orm.incident_services.c.position)
 )
 LOAD_ROLES = (
     select(orm.incident_roles)
-    .where(orm.incident_roles.c.incident_id == _ID)
+    .where(orm.incident_roles.c.incident_id.in_(_IDS))
     .order_by(orm.incident_roles.c.assigned_at)
 )
 LOAD_PARTICIPANTS = select(orm.incident_participants).where(
-    orm.incident_participants.c.incident_id == _ID
+    orm.incident_participants.c.incident_id.in_(_IDS)
 )
 INSERT_INCIDENT = insert(orm.incidents)
 INSERT_SERVICES = insert(orm.incident_services)
@@ -94,54 +98,49 @@ class SqlAlchemyIncidentRepository:
     def _get(self, incident_id: int) -> Incident:
         if incident_id in self._new:
             return self._new[incident_id]
-        if incident_id in self._loaded:
-            return self._loaded[incident_id][0]
-        # Writers to one incident queue here instead of racing to the version check in flush.
-        params = {"incident_id": incident_id}
-        row = self._conn.execute(LOAD_FOR_CHANGE, params).mappings().first()
-        if row is None:
+        if incident_id not in self._loaded:
+            self.load([incident_id])
+        if incident_id not in self._loaded:
             raise NotFound(f"no incident {reference(incident_id)}", field="incident")
-        service_rows = self._conn.execute(LOAD_SERVICES, params).all()
-        role_rows = self._conn.execute(LOAD_ROLES, params).mappings().all()
-        participants = {
-            r.person_id: Participant(r.person_id, JoinReason(r.reason), r.added_at, r.added_by)
-            for r in self._conn.execute(LOAD_PARTICIPANTS, params)
-        }
-        incident = Incident(
-            id=row["id"],
-            title=row["title"],
-            severity=Severity(row["severity"]),
-            status=Status(row["status"]),
-            created_by=row["created_by"],
-            summary=row["summary"],
-            services=[ServiceRef(r.id, r.slug) for r in service_rows],
-            user_impact=row["user_impact"],
-            business_impact=row["business_impact"],
-            customer_facing=row["customer_facing"],
-            detection_source=DetectionSource(row["detection_source"]),
-            stamps=_stamps_from_row(row),
-            roles=[
+        return self._loaded[incident_id][0]
+
+    def load(self, incident_ids: list[int]) -> None:
+        """Load and lock these incidents in four statements, however many there are; `get`
+        then hands them out. Ids of incidents that do not exist are passed over."""
+        wanted = sorted({i for i in incident_ids if i not in self._new and i not in self._loaded})
+        if not wanted:
+            return
+        # Writers to one incident queue here instead of racing to the version check in flush.
+        params = {"incident_ids": wanted}
+        rows = self._conn.execute(LOAD_FOR_CHANGE, params).mappings().all()
+        if not rows:
+            return
+        services: dict[int, list[ServiceRef]] = {}
+        for r in self._conn.execute(LOAD_SERVICES, params):
+            services.setdefault(r.incident_id, []).append(ServiceRef(r.id, r.slug))
+        roles: dict[int, list[RoleAssignment]] = {}
+        for r in self._conn.execute(LOAD_ROLES, params):
+            roles.setdefault(r.incident_id, []).append(
                 RoleAssignment(
-                    Role(r["role"]),
-                    r["person_id"],
-                    r["person_name"],
-                    r["assigned_at"],
-                    r["assigned_by"],
+                    Role(r.role), r.person_id, r.person_name, r.assigned_at, r.assigned_by
                 )
-                for r in role_rows
-            ],
-            private=row["private"],
-            participants=participants,
-            version=row["version"],
-            timeline_seq=row["timeline_seq"],
-        )
-        self._loaded[incident_id] = (
-            incident,
-            incident.version,
-            list(incident.services),
-            list(incident.roles),
-        )
-        return incident
+            )
+        participants: dict[int, dict[int, Participant]] = {}
+        for r in self._conn.execute(LOAD_PARTICIPANTS, params):
+            participants.setdefault(r.incident_id, {})[r.person_id] = Participant(
+                r.person_id, JoinReason(r.reason), r.added_at, r.added_by
+            )
+        for row in rows:
+            found = row["id"]
+            incident = _incident(
+                row, services.get(found, []), roles.get(found, []), participants.get(found, {})
+            )
+            self._loaded[found] = (
+                incident,
+                incident.version,
+                list(incident.services),
+                list(incident.roles),
+            )
 
     def seen(self) -> Iterator[Incident]:
         yield from self._new.values()
@@ -323,6 +322,33 @@ def _row(incident: Incident, now: datetime) -> dict[str, Any]:
     for milestone in Milestone:
         row[milestone.field] = incident.stamp(milestone)
     return row
+
+
+def _incident(
+    row: Any,
+    services: list[ServiceRef],
+    roles: list[RoleAssignment],
+    participants: dict[int, Participant],
+) -> Incident:
+    return Incident(
+        id=row["id"],
+        title=row["title"],
+        severity=Severity(row["severity"]),
+        status=Status(row["status"]),
+        created_by=row["created_by"],
+        summary=row["summary"],
+        services=services,
+        user_impact=row["user_impact"],
+        business_impact=row["business_impact"],
+        customer_facing=row["customer_facing"],
+        detection_source=DetectionSource(row["detection_source"]),
+        stamps=_stamps_from_row(row),
+        roles=roles,
+        private=row["private"],
+        participants=participants,
+        version=row["version"],
+        timeline_seq=row["timeline_seq"],
+    )
 
 
 def _stamps_from_row(row: Any) -> dict[Milestone, Stamp]:

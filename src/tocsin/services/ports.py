@@ -47,6 +47,10 @@ class IncidentRepository(Protocol):
         """Load for change; NotFound naming the reference, also when `actor` may not see it."""
         ...
 
+    def load(self, incident_ids: list[int]) -> None:
+        """Load several for change at once (`get` hands them out); unknown ids are passed over."""
+        ...
+
     def seen(self) -> Iterator[Incident]: ...
 
 

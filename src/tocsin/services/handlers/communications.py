@@ -89,16 +89,22 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
     """Remind the Communications Lead of updates falling due and record missed ones."""
     now = ctx.clock.now()
     moved = 0
-    for incident_id in ctx.uow.communications.due(now, cmd.limit):
-        incident = ctx.uow.incidents.get(incident_id)  # the incident first, as senders lock
+    due = ctx.uow.communications.due(now, cmd.limit)
+    ctx.uow.incidents.load(due)  # the incidents first, as senders lock; all in one go
+    for incident_id in due:
+        incident = ctx.uow.incidents.get(incident_id)
+        sent = False
         for report in ctx.uow.communications.scheduled_due(incident_id, now):
             moved += 1
             if incident.status.is_open and not incident.private:
                 names = tuple(a.value for a in report.audiences)
                 draft = _draft(ctx, incident, report.template.value, names, "", (), now)
                 _send(ctx, incident, draft, TOCSIN, now)
+                sent = True
             report.done_at = now
             ctx.uow.communications.done(report)
+        if sent:
+            continue  # the promise that update made is checked in a later run, when due
         promise = ctx.uow.communications.open_promise(incident_id)
         if promise is None or promise.next_check_at is None or promise.next_check_at > now:
             continue  # another worker got there first
