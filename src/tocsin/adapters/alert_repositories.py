@@ -189,9 +189,13 @@ def _alert(row: Any) -> Alert:
 # than running them.
 _g = orm.alert_groups
 GROUP_ADD_SQLITE = sqlite_insert(_g).on_conflict_do_nothing()
-GROUP_ADD_POSTGRES = postgresql_insert(_g).on_conflict_do_nothing()
 GROUP_INCIDENT = select(_g.c.incident_id).where(_g.c.key == bindparam("key"))
-GROUP_LOCK_POSTGRES = GROUP_INCIDENT.with_for_update()
+# One round trip: a new group's row is made, an existing one is locked by the no-op update
+# (as FOR UPDATE would) and its incident returned.
+_upsert = postgresql_insert(_g)
+GROUP_LOCK_POSTGRES = _upsert.on_conflict_do_update(
+    index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id}
+).returning(_g.c.incident_id)
 GROUP_POINT = (
     update(_g)
     .where(_g.c.key == bindparam("known_key"))
@@ -209,14 +213,12 @@ class SqlAlchemyAlertGroupRepository:
 
     def lock(self, key: str, now: datetime) -> int | None:
         """The incident the group's alerts join, with the group held until the transaction ends."""
-        postgres = self._conn.dialect.name == "postgresql"
-        self._conn.execute(
-            GROUP_ADD_POSTGRES if postgres else GROUP_ADD_SQLITE,
-            {"key": key, "incident_id": None, "updated_at": now},
-        )
-        found: int | None = self._conn.scalar(
-            GROUP_LOCK_POSTGRES if postgres else GROUP_INCIDENT, {"key": key}
-        )
+        row = {"key": key, "incident_id": None, "updated_at": now}
+        if self._conn.dialect.name == "postgresql":
+            locked: int | None = self._conn.scalar(GROUP_LOCK_POSTGRES, row)
+            return locked
+        self._conn.execute(GROUP_ADD_SQLITE, row)  # SQLite: this writer holds the only lock
+        found: int | None = self._conn.scalar(GROUP_INCIDENT, {"key": key})
         return found
 
     def point(self, key: str, incident_id: int, now: datetime) -> None:

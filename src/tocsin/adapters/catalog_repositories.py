@@ -33,9 +33,11 @@ class _Tracked(Generic[T]):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._entities: dict[str, tuple[T, T]] = {}
+        self._absent: set[str] = set()  # looked up in this transaction and not found
 
     def _remember(self, key: str, entity: T) -> T:
         self._entities[key] = (entity, copy.deepcopy(entity))
+        self._absent.discard(key)
         return entity
 
     def _cached(self, key: str) -> T | None:
@@ -156,11 +158,14 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
     key_column = "slug"
 
     def find(self, slug: str) -> Service | None:
+        """Remembered for the transaction, also when there is none: every alert of a batch
+        names its service, often one not in the catalog."""
         cached = self._cached(slug)
-        if cached is not None:
+        if cached is not None or slug in self._absent:
             return cached
         row = self._conn.execute(SERVICE_BY_SLUG, {"slug": slug}).mappings().first()
         if row is None:
+            self._absent.add(slug)
             return None
         deps = self._conn.scalars(SERVICE_DEPENDENCIES, {"service_id": row["id"]}).all()
         service = Service(
