@@ -48,6 +48,11 @@ PENDING = (
     select(_box).where(_box.c.failed_at.is_(None)).order_by(_box.c.id).limit(bindparam("limit"))
 )
 REMOVE = delete(_box).where(_box.c.id.in_(bindparam("ids", expanding=True)))
+LAST_ID = select(func.coalesce(func.max(_box.c.id), 0))
+NEXT_IDS_POSTGRES = text(
+    "SELECT nextval(pg_get_serial_sequence('alert_inbox', 'id')) FROM generate_series(1, :n)"
+)
+NOTIFY_INBOX = text(f"NOTIFY {INBOX_CHANNEL}")
 
 
 def encode(signals: tuple[AlertSignal, ...]) -> list[dict[str, Any]]:
@@ -204,9 +209,10 @@ class InboxWriter:
                 ids = _new_ids(conn, len(rows))
                 for row, inbox_id in zip(rows, ids, strict=True):
                     row["id"] = inbox_id
-                conn.execute(_insert_statement(conn.dialect.name), rows)
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text(f"NOTIFY {INBOX_CHANNEL}"))
+                postgres = conn.dialect.name == "postgresql"
+                conn.execute(INSERT_POSTGRES if postgres else INSERT_SQLITE, rows)
+                if postgres:
+                    conn.execute(NOTIFY_INBOX)
         except Exception as exc:  # the senders are told to retry; nothing was written
             log.exception("could not write %d deliveries to the alert inbox", len(batch))
             for *_, done in batch:
@@ -220,16 +226,9 @@ class InboxWriter:
 def _new_ids(conn: Connection, count: int) -> list[int]:
     """Ids for `count` deliveries, taken before inserting so one executemany stores them all."""
     if conn.dialect.name == "postgresql":
-        taken = conn.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('alert_inbox', 'id'))"
-                " FROM generate_series(1, :n)"
-            ),
-            {"n": count},
-        ).scalars()
-        return sorted(taken)
+        return sorted(conn.execute(NEXT_IDS_POSTGRES, {"n": count}).scalars())
     # SQLite: this transaction holds the only write lock, so nobody else is numbering.
-    last = conn.execute(select(func.coalesce(func.max(orm.alert_inbox.c.id), 0))).scalar_one()
+    last = conn.execute(LAST_ID).scalar_one()
     return list(range(last + 1, last + 1 + count))
 
 
@@ -244,3 +243,7 @@ def _insert_statement(dialect: str) -> Insert:
         received_at=bindparam("received_at", type_=orm.alert_inbox.c.received_at.type),
         signals=signals,
     )
+
+
+INSERT_SQLITE = _insert_statement("sqlite")
+INSERT_POSTGRES = _insert_statement("postgresql")
