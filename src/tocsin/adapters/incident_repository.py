@@ -34,7 +34,7 @@ from tocsin.domain.war_room import JoinReason, Participant
 # running them. The update's SET clause comes from the parameters' keys.
 _ID: BindParameter[int] = bindparam("incident_id")
 _IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
-# Several incidents load at once, locked in id order as every writer takes them.
+# Several incidents load at once, their rows locked in id order.
 LOAD_FOR_CHANGE = (
     select(orm.incidents).where(orm.incidents.c.id.in_(_IDS)).order_by(orm.incidents.c.id)
 ).with_for_update()
