@@ -12,6 +12,7 @@ from sqlalchemy import func, inspect, select
 
 from tests.fakes import FakeClock
 from tocsin.adapters import orm
+from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
@@ -251,3 +252,42 @@ def test_text_search_follows_edits_and_takes_text_literally(tocsin: Tocsin) -> N
     assert found("frankfurt") == [first]
     tocsin.handle(c.UpdateIncident(second, ALICE, summary="Frankfurt replicas lag"))
     assert found("frankfurt") == [second, first]
+
+
+def test_incidents_loaded_together_keep_their_own_services_roles_and_people(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    """The update cycle loads every due incident at once; each must come back as it is alone."""
+    first = catalog.handle(
+        c.DeclareIncident("Checkout down", Severity.P3, ALICE, services=("checkout", "payments"))
+    )
+    second = catalog.handle(c.DeclareIncident("Search slow", Severity.P4, ALICE, services=()))
+    third = catalog.handle(
+        c.DeclareIncident("Ledger drift", Severity.P3, ALICE, services=("payments",))
+    )
+    catalog.handle(c.AssignRole(first, Role.INCIDENT_COMMANDER, "alice", ALICE))
+    catalog.handle(c.AssignRole(third, Role.INCIDENT_COMMANDER, "bob", ALICE))
+    catalog.handle(c.AssignRole(third, Role.SUBJECT_MATTER_EXPERT, "carol", ALICE))
+
+    def loaded(ids: list[int]) -> list[tuple[object, ...]]:
+        with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+            uow.incidents.load(ids)
+            return [
+                (
+                    i.title,
+                    [s.slug for s in i.services],
+                    [(r.role, r.person_id) for r in i.roles],
+                    sorted(i.participants),
+                    i.version,
+                )
+                for i in (uow.incidents.get(n) for n in (first, second, third))
+            ]
+
+    together = loaded([third, 999, first, second])
+    assert together == loaded([])  # each loaded alone by `get`
+    assert [t[1] for t in together] == [["checkout", "payments"], [], ["payments"]]
+    assert [len(t[2]) for t in together] == [1, 0, 2]
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        uow.incidents.load([999])
+        with pytest.raises(NotFound):
+            uow.incidents.get(999)
