@@ -269,7 +269,9 @@ def test_incidents_loaded_together_keep_their_own_services_roles_and_people(
     catalog.handle(c.AssignRole(third, Role.INCIDENT_COMMANDER, "bob", ALICE))
     catalog.handle(c.AssignRole(third, Role.SUBJECT_MATTER_EXPERT, "carol", ALICE))
 
-    def loaded(ids: list[int]) -> list[tuple[object, ...]]:
+    def loaded(
+        ids: list[int],
+    ) -> list[tuple[str, list[str], list[tuple[Role, int | None]], list[int], int]]:
         with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
             uow.incidents.load(ids)
             return [
