@@ -428,8 +428,9 @@ class _Deliveries:
             d.lease_until = now + lease
         return [copy.copy(d) for d in due]
 
-    def get(self, delivery_id: int) -> Delivery:
-        return copy.copy(self.store.deliveries[delivery_id])
+    def get_many(self, delivery_ids: list[int]) -> dict[int, Delivery]:
+        found = self.store.deliveries
+        return {i: copy.copy(found[i]) for i in delivery_ids if i in found}
 
     def record(self, delivery: Delivery) -> bool:
         stored = self.store.deliveries[delivery.id or 0]
@@ -443,8 +444,9 @@ class _AckLinks:
     def __init__(self, store: _Store) -> None:
         self.store = store
 
-    def add(self, link: AckLink) -> None:
-        self.store.ack_links[link.token_hash] = link
+    def add_all(self, links: list[AckLink]) -> None:
+        for link in links:
+            self.store.ack_links[link.token_hash] = link
 
     def get(self, token_hash: str) -> AckLink | None:
         return self.store.ack_links.get(token_hash)

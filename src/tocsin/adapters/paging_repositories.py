@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tocsin.adapters import orm
 from tocsin.adapters.catalog_repositories import person_from_row
 from tocsin.domain.catalog import Membership, Person, Team
-from tocsin.domain.errors import ConcurrencyConflict, NotFound
+from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
 from tocsin.domain.schedules import Schedule, parse_schedule
 from tocsin.domain.severities import Severity
@@ -49,7 +49,7 @@ TAKE_LEASE = (
         lease_until=bindparam("leased_until"),
     )
 )
-DELIVERY_BY_ID = select(_d).where(_d.c.id == bindparam("id"))
+DELIVERIES_BY_ID = select(_d).where(_d.c.id.in_(bindparam("ids", expanding=True)))
 ADD_DELIVERY_SQLITE = (
     sqlite_insert(_d)
     .on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
@@ -243,11 +243,9 @@ class SqlAlchemyDeliveryRepository:
             delivery.lease_until = lease_until
         return claimed
 
-    def get(self, delivery_id: int) -> Delivery:
-        row = self._conn.execute(DELIVERY_BY_ID, {"id": delivery_id}).mappings().first()
-        if row is None:
-            raise NotFound(f"no delivery {delivery_id}", field="delivery")
-        return _delivery(row)
+    def get_many(self, delivery_ids: list[int]) -> dict[int, Delivery]:
+        rows = self._conn.execute(DELIVERIES_BY_ID, {"ids": delivery_ids}).mappings()
+        return {row["id"]: _delivery(row) for row in rows}
 
     def record(self, delivery: Delivery) -> bool:
         result = self._conn.execute(
@@ -291,8 +289,9 @@ class SqlAlchemyAckLinkRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def add(self, link: AckLink) -> None:
-        self._conn.execute(INSERT_ACK_LINK, vars(link))
+    def add_all(self, links: list[AckLink]) -> None:
+        if links:
+            self._conn.execute(INSERT_ACK_LINK, [vars(link) for link in links])
 
     def get(self, token_hash: str) -> AckLink | None:
         a = orm.ack_links

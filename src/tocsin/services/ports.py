@@ -232,7 +232,9 @@ class DeliveryRepository(Protocol):
         """Take due deliveries (and ones whose worker's lease ran out), raising their fence."""
         ...
 
-    def get(self, delivery_id: int) -> Delivery: ...
+    def get_many(self, delivery_ids: list[int]) -> dict[int, Delivery]:
+        """By id; ids of no delivery are left out."""
+        ...
 
     def record(self, delivery: Delivery) -> bool:
         """Store an outcome; False when the claim went stale (its fence moved on)."""
@@ -240,7 +242,9 @@ class DeliveryRepository(Protocol):
 
 
 class AckLinkRepository(Protocol):
-    def add(self, link: AckLink) -> None: ...
+    def add_all(self, links: list[AckLink]) -> None:
+        """Store them all at once: every page of a claimed batch has its own."""
+        ...
 
     def get(self, token_hash: str) -> AckLink | None:
         """The link, held until commit so it cannot be used twice at once."""

@@ -29,11 +29,13 @@ def claim_deliveries(cmd: commands.ClaimDeliveries, ctx: Context) -> list[Delive
     """Due deliveries under a lease; each page to a person carries a fresh acknowledgement link."""
     now = ctx.clock.now()
     claimed = ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
+    links = []
     for delivery in claimed:
         if delivery.person_id is not None and delivery.step is not None:  # pages, not reminders
             token, link = AckLink.mint(delivery.incident_id, delivery.person_id, now)
-            ctx.uow.ack_links.add(link)
+            links.append(link)
             delivery.ack_token = token
+    ctx.uow.ack_links.add_all(links)
     return claimed
 
 
@@ -53,13 +55,18 @@ def acknowledge_by_link(cmd: commands.AcknowledgeByLink, ctx: Context) -> int:
 
 
 def record_deliveries(cmd: commands.RecordDeliveries, ctx: Context) -> list[DeliveryStatus | None]:
-    return [_record(outcome, ctx) for outcome in cmd.outcomes]
+    found = ctx.uow.deliveries.get_many([outcome.delivery_id for outcome in cmd.outcomes])
+    missing = [o.delivery_id for o in cmd.outcomes if o.delivery_id not in found]
+    if missing:
+        raise NotFound(f"no delivery {missing[0]}", field="delivery")
+    return [_record(outcome, found[outcome.delivery_id], ctx) for outcome in cmd.outcomes]
 
 
-def _record(cmd: commands.DeliveryOutcome, ctx: Context) -> DeliveryStatus | None:
+def _record(
+    cmd: commands.DeliveryOutcome, delivery: Delivery, ctx: Context
+) -> DeliveryStatus | None:
     """The delivery's new status, or None when this worker's claim had gone stale."""
     now = ctx.clock.now()
-    delivery = ctx.uow.deliveries.get(cmd.delivery_id)
     if delivery.fence != cmd.fence or delivery.status is not DeliveryStatus.SENDING:
         return None
     if not cmd.error:
