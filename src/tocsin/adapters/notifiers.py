@@ -12,6 +12,9 @@ import json
 import os
 import re
 import smtplib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -54,26 +57,49 @@ class Notifier:
         self._paging = paging
         self._smtp = smtp
         self._base_url = base_url
-        # One client for every page: a new one per page costs a TLS context (~20 ms of CPU).
-        self._http = httpx.Client(timeout=TIMEOUT_SECONDS)
+        # One TLS context for every page: making one costs ~20 ms of CPU.
+        self._tls = httpx.create_ssl_context()
+        self._idle: list[httpx.Client] = []  # most recently used last: its connection is warm
+        self._clients: list[httpx.Client] = []
+        self._clients_lock = threading.Lock()
 
     def close(self) -> None:
-        self._http.close()
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
+
+    @contextmanager
+    def _client(self) -> Iterator[httpx.Client]:
+        """A client no other send is using. With one client shared by every sending thread,
+        they queued on its connection pool's lock (28% of the samples of the process sending
+        1,000 pages a second); there are at most as many clients as sends ever ran at once."""
+        try:
+            client = self._idle.pop()
+        except IndexError:
+            client = httpx.Client(timeout=TIMEOUT_SECONDS, verify=self._tls)
+            with self._clients_lock:
+                self._clients.append(client)
+        try:
+            yield client
+        finally:
+            self._idle.append(client)
 
     def send(self, delivery: Delivery) -> None:
         if delivery.ack_token:
             link = f"{self._base_url}/ack/{delivery.ack_token}"
             delivery = replace(delivery, body=f"{delivery.body}\nAcknowledge in one click: {link}")
-        self._send(delivery)
+        with self._client() as http:
+            self._send(delivery, http)
 
     def ack_url(self, delivery: Delivery) -> str | None:
         return f"{self._base_url}/ack/{delivery.ack_token}" if delivery.ack_token else None
 
-    def _send(self, delivery: Delivery) -> None:
+    def _send(self, delivery: Delivery, http: httpx.Client) -> None:
         if delivery.method == "email":
             send_email(self._smtp, delivery)
         elif delivery.method == "webhook":
-            send_webhook(self._http, delivery.address, None, delivery, self.ack_url(delivery))
+            send_webhook(http, delivery.address, None, delivery, self.ack_url(delivery))
         elif delivery.method == "destination":
             destination = self._paging.destinations.get(delivery.address)
             if destination is None:
@@ -82,10 +108,10 @@ class Notifier:
                 )
             if destination.webhook:
                 secret = expand(destination.secret) if destination.secret else None
-                send_webhook(self._http, expand(destination.webhook), secret, delivery, None)
+                send_webhook(http, expand(destination.webhook), secret, delivery, None)
             elif destination.pagerduty:
                 routing_key = expand(destination.pagerduty)
-                send_pagerduty(self._http, expand(destination.url), routing_key, delivery)
+                send_pagerduty(http, expand(destination.url), routing_key, delivery)
             else:
                 send_apprise(expand(destination.apprise or ""), delivery)
         else:
