@@ -116,8 +116,9 @@ class SqlAlchemyIncidentRepository:
         wanted = sorted({i for i in incident_ids if i not in self._new and i not in self._loaded})
         if not wanted:
             return
-        incidents, service_refs, role_rows, people = LOAD_MANY if len(wanted) > 1 else LOAD_ONE
-        params = {"incident_ids": wanted, "incident_id": wanted[0]}
+        many = len(wanted) > 1
+        incidents, service_refs, role_rows, people = LOAD_MANY if many else LOAD_ONE
+        params = {"incident_ids": wanted} if many else {"incident_id": wanted[0]}
         # Writers to one incident queue here instead of racing to the version check in flush.
         rows = self._conn.execute(incidents, params).mappings().all()
         if not rows:

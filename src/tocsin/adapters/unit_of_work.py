@@ -52,6 +52,7 @@ from tocsin.services.ports import Clock
 NOTIFY_EACH = text(
     "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
 )
+NOTIFY_PAGING = text(f"NOTIFY {PAGING_CHANNEL}")
 
 
 class SqlAlchemyUnitOfWork:
@@ -169,7 +170,7 @@ class SqlAlchemyUnitOfWork:
                 payloads = [str(incident_id) for incident_id in sorted(self._announced)]
                 self._conn.execute(NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
             if self._paging:
-                self._conn.execute(text(f"NOTIFY {PAGING_CHANNEL}"))
+                self._conn.execute(NOTIFY_PAGING)
         self._tx.commit()
         for incident_id in self._announced:
             self._hub.publish(incident_id)

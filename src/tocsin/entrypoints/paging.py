@@ -23,9 +23,8 @@ from tocsin.entrypoints.intake import InboxApplier
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 BATCH = 50
-# Reports per cycle: few, so pages of incidents declared meanwhile are claimed between them.
-# Fifty initial reports took PostgreSQL ~150 ms, and first pages waited that long (p99 312 ->
-# ~110 ms at 100 new incidents/s).
+# Reports per cycle: few, so pages of incidents declared meanwhile are claimed between them
+# (fifty initial reports kept new pages waiting ~150 ms on PostgreSQL).
 UPDATE_BATCH = 5
 RECORD_RETRY_SECONDS = 0.25
 
