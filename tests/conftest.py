@@ -131,6 +131,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def postgres_url(_postgres_migrated: str) -> str:
+    """The session's migrated PostgreSQL database (tests using it empty what they rely on)."""
+    return _postgres_migrated
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'tocsin.db'}"
 

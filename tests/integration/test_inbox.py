@@ -6,8 +6,12 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from tests.conftest import CATALOG, make_tocsin
+from tests.fakes import FakeClock
+from tests.paging.proxy import CuttableProxy
 from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
@@ -65,8 +69,39 @@ def test_concurrent_deliveries_share_commits_and_are_durable_when_answered(catal
     assert len(alerts) == 60 and len({a.incident_id for a in alerts}) == 1
 
 
-def test_a_failed_write_is_reported_to_the_sender(catalog: Tocsin) -> None:
+def test_a_failed_write_is_reported_to_the_sender_and_the_next_one_is_stored(
+    catalog: Tocsin,
+) -> None:
     future = catalog.inbox.submit(4242, (signal(1),))  # no such integration: foreign key refuses
     with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
         future.result(timeout=30)
     assert inbox_rows(catalog) == 0
+
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    catalog.inbox.submit(integration.id, (signal(2),)).result(timeout=30)
+    assert inbox_rows(catalog) == 1
+
+
+@pytest.mark.postgres
+def test_deliveries_are_stored_without_an_error_once_the_database_is_back(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    """The writer's connection dies with the database; the first delivery after it returns
+    is stored on a new connection, not refused."""
+    parsed = make_url(postgres_url)
+    proxy = CuttableProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
+    core = make_tocsin(parsed.set(port=proxy.port).render_as_string(hide_password=False), clock)
+    try:
+        core.handle(CATALOG)
+        integration = core.handle(
+            c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+        )
+        core.inbox.submit(integration.id, (signal(1),)).result(timeout=30)
+        proxy.cut(0.2)
+        core.inbox.submit(integration.id, (signal(2),)).result(timeout=30)
+        assert inbox_rows(core) == 2
+    finally:
+        core.close()
+        proxy.close()

@@ -65,11 +65,6 @@ def start_worker(url: str, policy: Path, log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-@pytest.fixture
-def postgres_url(_postgres_migrated: str) -> str:
-    return _postgres_migrated
-
-
 def paging_core(url: str, policy: Path, receiver: Receiver) -> Tocsin:
     """The test's own Tocsin (it declares; the workers page), everyone paged by webhook."""
     core = make_tocsin(url, SystemClock(), load_policy_file(policy))

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Insert,
     Text,
     bindparam,
     cast,
@@ -31,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
@@ -49,10 +49,6 @@ PENDING = (
 )
 REMOVE = delete(_box).where(_box.c.id.in_(bindparam("ids", expanding=True)))
 LAST_ID = select(func.coalesce(func.max(_box.c.id), 0))
-NEXT_IDS_POSTGRES = text(
-    "SELECT nextval(pg_get_serial_sequence('alert_inbox', 'id')) FROM generate_series(1, :n)"
-)
-NOTIFY_INBOX = text(f"NOTIFY {INBOX_CHANNEL}")
 
 
 def encode(signals: tuple[AlertSignal, ...]) -> list[dict[str, Any]]:
@@ -160,6 +156,7 @@ class InboxWriter:
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._conn: Connection | None = None  # PostgreSQL: the writer thread's own
 
     def submit(self, integration_id: int, signals: tuple[AlertSignal, ...]) -> Future[int]:
         """A future that completes with the inbox id once the delivery is committed."""
@@ -185,6 +182,9 @@ class InboxWriter:
         while True:
             first = self._queue.get()
             if first is None:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
                 return
             batch = [first]
             while len(batch) < MAX_BATCH:
@@ -205,14 +205,7 @@ class InboxWriter:
             for i, s, _ in batch
         ]
         try:
-            with self._database.write_lock, self._database.writer.begin() as conn:
-                ids = _new_ids(conn, len(rows))
-                for row, inbox_id in zip(rows, ids, strict=True):
-                    row["id"] = inbox_id
-                postgres = conn.dialect.name == "postgresql"
-                conn.execute(INSERT_POSTGRES if postgres else INSERT_SQLITE, rows)
-                if postgres:
-                    conn.execute(NOTIFY_INBOX)
+            ids = self._store(rows)
         except Exception as exc:  # the senders are told to retry; nothing was written
             log.exception("could not write %d deliveries to the alert inbox", len(batch))
             for *_, done in batch:
@@ -222,28 +215,66 @@ class InboxWriter:
             done.set_result(inbox_id)
         self._on_commit()
 
+    def _store(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Commit the rows; their inbox ids, in order.
 
-def _new_ids(conn: Connection, count: int) -> list[int]:
-    """Ids for `count` deliveries, taken before inserting so one executemany stores them all."""
-    if conn.dialect.name == "postgresql":
-        return sorted(conn.execute(NEXT_IDS_POSTGRES, {"n": count}).scalars())
-    # SQLite: this transaction holds the only write lock, so nobody else is numbering.
-    last = conn.execute(LAST_ID).scalar_one()
-    return list(range(last + 1, last + 1 + count))
+        The writer keeps its connection (no pool checkout and ping per batch). One that fails is
+        dropped; if it had died while idle (the database restarted), the batch is tried once
+        more on a new one. Should the first try have committed after all, the applier
+        deduplicates the repeat as it does any sender's retry.
+        """
+        try:
+            return self._store_once(rows)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self._store_once(rows)
+
+    def _store_once(self, rows: list[dict[str, Any]]) -> list[int]:
+        if self._conn is None:
+            self._conn = self._database.writer.connect()
+            if self._conn.dialect.name == "postgresql":
+                self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            if self._conn.dialect.name == "postgresql":
+                return self._store_postgres(self._conn, rows)
+            return self._store_sqlite(self._conn, rows)
+        except Exception:
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+            raise
+
+    def _store_sqlite(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        with self._database.write_lock, conn.begin():
+            # This transaction holds the only write lock, so nobody else is numbering.
+            last = conn.execute(LAST_ID).scalar_one()
+            for number, row in enumerate(rows, start=last + 1):
+                row["id"] = number
+            conn.execute(INSERT_SQLITE, rows)
+        return [row["id"] for row in rows]
+
+    @staticmethod
+    def _store_postgres(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """One statement, committed on its own: a single round trip stores, numbers the
+        deliveries in arrival order, and wakes the appliers of every process."""
+        return [row[0] for row in conn.execute(INSERT_POSTGRES, rows)]
 
 
-def _insert_statement(dialect: str) -> Insert:
+def _values(signals: Any) -> dict[str, Any]:
     """The signals arrive as JSON text, serialised once, and are stored as they are."""
-    signals: Any = bindparam("signals", type_=Text)
-    if dialect == "postgresql":
-        signals = cast(signals, JSONB)
-    return insert(orm.alert_inbox).values(
-        id=bindparam("id"),
-        integration_id=bindparam("integration_id"),
-        received_at=bindparam("received_at", type_=orm.alert_inbox.c.received_at.type),
-        signals=signals,
-    )
+    return {
+        "integration_id": bindparam("integration_id"),
+        "received_at": bindparam("received_at", type_=_box.c.received_at.type),
+        "signals": signals,
+    }
 
 
-INSERT_SQLITE = _insert_statement("sqlite")
-INSERT_POSTGRES = _insert_statement("postgresql")
+INSERT_SQLITE = insert(_box).values(id=bindparam("id"), **_values(bindparam("signals", type_=Text)))
+# Rows come back in the order given, and their ids follow it; a notification repeated in one
+# transaction is delivered once.
+INSERT_POSTGRES = (
+    insert(_box)
+    .values(**_values(cast(bindparam("signals", type_=Text), JSONB)))
+    .returning(_box.c.id, func.pg_notify(INBOX_CHANNEL, ""), sort_by_parameter_order=True)
+)
