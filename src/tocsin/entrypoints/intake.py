@@ -2,7 +2,7 @@
 
 A webhook request is answered once its delivery is durable in the inbox; it then waits (briefly)
 for the applier so the sender and anyone reading right after see the alerts and incidents. In an
-alert storm (another answer already waiting, or more than `BUSY_PER_SECOND` deliveries a second
+alert storm (another answer already waiting, or more than `BUSY_PER_SECOND` alerts a second
 to this process) answers stop waiting: senders holding their connections for the applier would
 cap intake at the applier's pace.
 The applier runs in every server process: whoever takes the inbox's lock applies it, in arrival
@@ -27,7 +27,10 @@ from tocsin.domain.alerts import AlertSignal, IntakeResult
 from tocsin.domain.errors import InboxItemFailed, Unavailable
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 200  # deliveries in one pass at most
+# A pass holds SQLite's write lock, and answers and pages wait behind it: deliveries of many
+# alerts each are applied a few at a time.
+ALERTS_PER_PASS = 200
 POLL_SECONDS = 1.0  # deliveries another process committed while its applier was down
 BUSY_PER_SECOND = 100
 GATHER_AFTER = 8  # alerts in one pass: more are likely on the way
@@ -59,8 +62,9 @@ class InboxApplier:
         self._finished: dict[int, IntakeResult] = {}
         self._in_flight: set[int] = set()
         self._second = 0
-        self._arrivals = 0  # deliveries submitted in `_second`
+        self._arrivals = 0  # alerts submitted in `_second`
         self._busy_until = 0
+        self._per_pass = BATCH  # deliveries, fitted to how many alerts the last ones carried
 
     async def submit(
         self, integration_id: int, signals: tuple[AlertSignal, ...]
@@ -77,7 +81,7 @@ class InboxApplier:
         try:
             if inbox_id in self._finished:
                 return self._finished.pop(inbox_id)
-            if self._busy() or not self._wait_seconds:
+            if self._busy(len(signals)) or not self._wait_seconds:
                 return None
             outcome: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
             self._waiters[inbox_id] = outcome
@@ -94,13 +98,13 @@ class InboxApplier:
         if accepted.exception() is None:
             self._in_flight.add(accepted.result())
 
-    def _busy(self) -> bool:
-        """Count a delivery; whether answers should stop waiting for the applier: another
-        answer is already waiting, or deliveries arrive faster than `BUSY_PER_SECOND`."""
+    def _busy(self, alerts: int) -> bool:
+        """Count a delivery's alerts; whether answers should stop waiting for the applier:
+        another answer is already waiting, or alerts arrive faster than `BUSY_PER_SECOND`."""
         second = int(time.monotonic())
         if second != self._second:
             self._second, self._arrivals = second, 0
-        self._arrivals += 1
+        self._arrivals += alerts
         if self._arrivals > BUSY_PER_SECOND:
             self._busy_until = second + 1
         return bool(self._waiters) or second <= self._busy_until
@@ -125,9 +129,10 @@ class InboxApplier:
         """Apply until the inbox is empty; how many alerts the last pass applied."""
         quarantine: tuple[tuple[int, str], ...] = ()
         while True:
+            limit = self._per_pass
             try:
                 results = await run_in_threadpool(
-                    self._tocsin.handle, commands.ProcessInbox(BATCH, quarantine)
+                    self._tocsin.handle, commands.ProcessInbox(limit, quarantine)
                 )
             except InboxItemFailed as failed:
                 log.error("delivery %d set aside: %s", failed.item_id, failed.detail)
@@ -136,8 +141,11 @@ class InboxApplier:
             quarantine = ()
             for inbox_id, result in results.items():
                 self._publish(inbox_id, result)
-            if len(results) < BATCH:
-                return sum(len(result.dedup_keys) for result in results.values())
+            alerts = sum(len(result.dedup_keys) for result in results.values())
+            if alerts:
+                self._per_pass = max(1, min(BATCH, ALERTS_PER_PASS * len(results) // alerts))
+            if len(results) < limit:
+                return alerts
 
     def _publish(self, inbox_id: int, result: IntakeResult) -> None:
         waiter = self._waiters.get(inbox_id)
