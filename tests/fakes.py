@@ -114,6 +114,9 @@ class _Repo:
             self.loaded[key] = copy.deepcopy(self.items[key])
         return self.loaded.get(key)
 
+    def find_many(self, keys: Collection[str]) -> dict[str, Any]:
+        return {key: found for key in keys if (found := self.find(key)) is not None}
+
     def save(self, entity: Any) -> None:
         self.loaded[self._key(entity)] = entity
 

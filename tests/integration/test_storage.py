@@ -293,3 +293,17 @@ def test_incidents_loaded_together_keep_their_own_services_roles_and_people(
         uow.incidents.load([999])
         with pytest.raises(NotFound):
             uow.incidents.get(999)
+
+
+def test_services_looked_up_together_come_back_as_each_does_alone(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    """An inbox pass looks up the services its alerts name in one query."""
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        together = uow.services.find_many(["checkout", "nowhere", "payments"])
+        assert uow.services.find("nowhere") is None
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        alone = {slug: uow.services.find(slug) for slug in ("checkout", "payments")}
+    assert together == alone
+    checkout, payments = together["checkout"], together["payments"]
+    assert (checkout.tier, checkout.dependency_ids) == (1, [payments.id])

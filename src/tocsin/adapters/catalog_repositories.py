@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -14,11 +15,14 @@ from tocsin.domain.catalog import ContactKind, ContactMethod, Membership, Person
 # Lookups the applier and the paging engine run for every incident, built once.
 PERSON_BY_HANDLE = select(orm.people).where(orm.people.c.handle == bindparam("handle"))
 PEOPLE_BY_ID = select(orm.people).where(orm.people.c.id.in_(bindparam("ids", expanding=True)))
-SERVICE_BY_SLUG = select(orm.services).where(orm.services.c.slug == bindparam("slug"))
+SERVICES_BY_SLUG = select(orm.services).where(
+    orm.services.c.slug.in_(bindparam("slugs", expanding=True))
+)
+_deps = orm.service_dependencies
 SERVICE_DEPENDENCIES = (
-    select(orm.service_dependencies.c.depends_on_id)
-    .where(orm.service_dependencies.c.service_id == bindparam("service_id"))
-    .order_by(orm.service_dependencies.c.position)
+    select(_deps.c.service_id, _deps.c.depends_on_id)
+    .where(_deps.c.service_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_deps.c.service_id, _deps.c.position)
 )
 
 T = TypeVar("T", Person, Team, Service)
@@ -163,22 +167,22 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
         cached = self._cached(slug)
         if cached is not None or slug in self._absent:
             return cached
-        row = self._conn.execute(SERVICE_BY_SLUG, {"slug": slug}).mappings().first()
-        if row is None:
-            self._absent.add(slug)
-            return None
-        deps = self._conn.scalars(SERVICE_DEPENDENCIES, {"service_id": row["id"]}).all()
-        service = Service(
-            slug=row["slug"],
-            name=row["name"],
-            description=row["description"],
-            team_id=row["team_id"],
-            tier=row["tier"],
-            dependency_ids=list(deps),
-            runbook_urls=list(row["runbook_urls"]),
-            id=row["id"],
-        )
-        return self._remember(slug, service)
+        return self.find_many((slug,)).get(slug)
+
+    def find_many(self, slugs: Collection[str]) -> dict[str, Service]:
+        wanted = [s for s in slugs if self._cached(s) is None and s not in self._absent]
+        if wanted:
+            rows = self._conn.execute(SERVICES_BY_SLUG, {"slugs": wanted}).mappings().all()
+            deps: dict[int, list[int]] = {row["id"]: [] for row in rows}
+            if deps:
+                for service_id, depends_on in self._conn.execute(
+                    SERVICE_DEPENDENCIES, {"ids": list(deps)}
+                ):
+                    deps[service_id].append(depends_on)
+            for row in rows:
+                self._remember(row["slug"], _service(row, deps[row["id"]]))
+            self._absent.update(set(wanted) - {row["slug"] for row in rows})
+        return {s: found for s in slugs if (found := self._cached(s)) is not None}
 
     def _row(self, entity: Service) -> dict[str, Any]:
         return {
@@ -202,6 +206,19 @@ class SqlAlchemyServiceRepository(_Tracked[Service]):
                     for i, dep in enumerate(entity.dependency_ids)
                 ],
             )
+
+
+def _service(row: Any, dependency_ids: list[int]) -> Service:
+    return Service(
+        slug=row["slug"],
+        name=row["name"],
+        description=row["description"],
+        team_id=row["team_id"],
+        tier=row["tier"],
+        dependency_ids=dependency_ids,
+        runbook_urls=list(row["runbook_urls"]),
+        id=row["id"],
+    )
 
 
 def person_from_row(row: Any) -> Person:

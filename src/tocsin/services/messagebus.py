@@ -79,10 +79,12 @@ class MessageBus:
         raise AssertionError("unreachable")
 
     def _drain_events(self, ctx: Context) -> None:
+        # Round by round: the events the handlers raise are collected after the whole round,
+        # as collecting looks at every incident the transaction has touched.
         pending = list(ctx.uow.collect_new_events())
         while pending:
-            event = pending.pop(0)
-            for cls in type(event).__mro__:  # handlers of a base class see every subclass
-                for handler in self._event_handlers.get(cls, []):
-                    handler(event, ctx)
-            pending.extend(ctx.uow.collect_new_events())
+            for event in pending:
+                for cls in type(event).__mro__:  # handlers of a base class see every subclass
+                    for handler in self._event_handlers.get(cls, []):
+                        handler(event, ctx)
+            pending = list(ctx.uow.collect_new_events())

@@ -77,6 +77,10 @@ class ServiceRepository(Protocol):
 
     def find(self, slug: str) -> Service | None: ...
 
+    def find_many(self, slugs: Collection[str]) -> dict[str, Service]:
+        """Those of `slugs` in the catalog, looked up together; `find` then has them."""
+        ...
+
 
 class UserRepository(Protocol):
     def add(self, user: User) -> None: ...

@@ -44,6 +44,7 @@ def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     intake = Intake(ctx, ctx.clock.now())
     intake.start(ctx.uow.integrations.get(cmd.integration_id))
     intake.prefetch(cmd.integration_id, [s.dedup_key for s in cmd.signals])
+    intake.route_ahead(cmd.signals)
     for signal in cmd.signals:
         intake.receive(signal)
     return intake.result
@@ -64,6 +65,8 @@ class Intake:
     # The newest alert of each (integration, key) seen by this transaction, or None: loaded in
     # bulk, then kept current as this transaction opens and changes alerts.
     _newest: dict[tuple[int, str], Alert | None] = field(default_factory=dict)
+    # Routes worked out ahead for the delivery being applied, by id() of its signals.
+    _routes: dict[int, Route] = field(default_factory=dict)
 
     def start(self, integration: Integration) -> None:
         """The next delivery, from `integration`: its own result starts empty."""
@@ -78,6 +81,22 @@ class Intake:
         found = self.ctx.uow.alerts.newest(integration_id, missing)
         for key in missing:
             self._newest[(integration_id, key)] = found.get(key)
+
+    def route_ahead(self, signals: Iterable[AlertSignal]) -> None:
+        """Route the delivery's new alerts before applying them, so that the services they
+        name are looked up in one query rather than one each."""
+        integration_id = self.integration.id or 0
+        self._routes = {
+            id(s): self._bare_route(s)
+            for s in signals
+            if not (found := self._newest.get((integration_id, s.dedup_key))) or not found.is_open
+        }
+        slugs = {r.service for r in self._routes.values() if r.service}
+        slugs -= self._tiers.keys()
+        found_services = self.ctx.uow.services.find_many(slugs)
+        for slug in slugs:
+            service = found_services.get(slug)
+            self._tiers[slug] = service.tier if service else None
 
     def _newest_alert(self, dedup_key: str) -> Alert | None:
         integration_id = self.integration.id or 0
@@ -151,13 +170,17 @@ class Intake:
         return self.ctx.policy.alerts.source_severity(signal.labels)
 
     def _route(self, signal: AlertSignal) -> Route:
-        rules = self.ctx.policy.alerts
-        source_severity = signal.source_severity or rules.source_severity(signal.labels)
-        route = rules.route(signal.labels, source_severity, self.integration.service)
+        route = self._routes.get(id(signal)) or self._bare_route(signal)
         if route.service is not None:
-            floor = rules.floor_for_tier(route.severity, self._tier(route.service))
+            floor = self.ctx.policy.alerts.floor_for_tier(route.severity, self._tier(route.service))
             route = replace(route, severity=floor)
         return route
+
+    def _bare_route(self, signal: AlertSignal) -> Route:
+        """The route by the policy's rules alone, before the service's tier may raise it."""
+        rules = self.ctx.policy.alerts
+        source_severity = signal.source_severity or rules.source_severity(signal.labels)
+        return rules.route(signal.labels, source_severity, self.integration.service)
 
     def _tier(self, slug: str) -> int | None:
         if slug not in self._tiers:
@@ -302,6 +325,7 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
             if item.integration_id not in integrations:
                 integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
             intake.start(integrations[item.integration_id])
+            intake.route_ahead(item.signals)
             for signal in item.signals:
                 intake.receive(signal)
         except ConcurrencyConflict:
