@@ -156,7 +156,7 @@ class InboxWriter:
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._conn: Connection | None = None  # PostgreSQL: the writer thread's own
+        self._conn: Connection | None = None  # the writer thread's own, kept between batches
 
     def submit(self, integration_id: int, signals: tuple[AlertSignal, ...]) -> Future[int]:
         """A future that completes with the inbox id once the delivery is committed."""
