@@ -49,10 +49,11 @@ from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
-NOTIFY_EACH = text(
-    "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
+# Every notification of a transaction in one round trip: (channel, payload) pairs.
+NOTIFY_ALL = text(
+    "SELECT pg_notify(channel, payload) "
+    "FROM unnest(CAST(:channels AS text[]), CAST(:payloads AS text[])) AS n(channel, payload)"
 )
-NOTIFY_PAGING = text(f"NOTIFY {PAGING_CHANNEL}")
 
 
 class SqlAlchemyUnitOfWork:
@@ -163,14 +164,14 @@ class SqlAlchemyUnitOfWork:
         self.teams.flush()
         self.services.flush()
         self.tokens.flush()
-        if self._conn.dialect.name == "postgresql":
+        if self._conn.dialect.name == "postgresql" and (self._announced or self._paging):
             # Delivered to every listening server process when, and only if, this commits; one
             # round trip for all, as a batch of claims or records touches many incidents.
-            if self._announced:
-                payloads = [str(incident_id) for incident_id in sorted(self._announced)]
-                self._conn.execute(NOTIFY_EACH, {"channel": CHANNEL, "payloads": payloads})
+            notes = [(CHANNEL, str(incident_id)) for incident_id in sorted(self._announced)]
             if self._paging:
-                self._conn.execute(NOTIFY_PAGING)
+                notes.append((PAGING_CHANNEL, ""))
+            channels, payloads = zip(*notes, strict=True)
+            self._conn.execute(NOTIFY_ALL, {"channels": list(channels), "payloads": list(payloads)})
         self._tx.commit()
         for incident_id in self._announced:
             self._hub.publish(incident_id)
