@@ -37,6 +37,8 @@ from sqlalchemy.engine import make_url
 from processes import find_tool, rss_kb, start_server, start_worker
 from seed import open_tocsin
 from tocsin.adapters import orm
+from tocsin.bootstrap import Tocsin, bootstrap
+from tocsin.config import load_settings
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
@@ -181,9 +183,15 @@ def create_integration(url: str) -> str:
         tocsin.close()
 
 
+def reading(url: str) -> Tocsin:
+    """Tocsin on the server's database for reading only: no migration, which would wait for
+    SQLite's write lock behind a server busy applying alerts."""
+    return bootstrap(load_settings(database_url=url))
+
+
 def stored(url: str) -> tuple[int, int]:
     """(alerts, incidents) in the database."""
-    tocsin = open_tocsin(url)
+    tocsin = reading(url)
     try:
         with tocsin.database.reader.connect() as conn:
             alerts = conn.scalar(select(func.count()).select_from(orm.alerts)) or 0
@@ -195,7 +203,7 @@ def stored(url: str) -> tuple[int, int]:
 
 def drain(url: str, timeout: float = 900.0) -> float:
     """Seconds until every accepted delivery has been applied (the inbox holds none)."""
-    tocsin = open_tocsin(url)
+    tocsin = reading(url)
     started = time.perf_counter()
     try:
         while True:
@@ -217,7 +225,7 @@ def time_to_incident(port: int, key: str, samples: int, url: str) -> list[float]
     followed by polling the database for it.
     """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    tocsin = open_tocsin(url)
+    tocsin = reading(url)
     times = []
     for n in range(samples):
         fingerprint = f"fresh{n:011d}"
