@@ -371,6 +371,9 @@ class _Deliveries:
     def __init__(self, store: _Store) -> None:
         self.store = store
 
+    def queue(self, delivery: Delivery) -> None:
+        self.add(delivery)
+
     def add(self, delivery: Delivery) -> bool:
         keys = {d.idempotency_key for d in self.store.deliveries.values()}
         if delivery.idempotency_key in keys:

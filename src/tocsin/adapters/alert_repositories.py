@@ -1,4 +1,4 @@
-"""Alerts, alert groups and silences in SQL; writes go straight to the transaction."""
+"""Alerts, alert groups and silences in SQL."""
 
 from __future__ import annotations
 
@@ -208,11 +208,17 @@ ACTIVE_SILENCES = select(_s).where(
 
 
 class SqlAlchemyAlertGroupRepository:
+    """Groups pointed at a new incident are written together, at commit or before the next
+    read of them: a pass of the alert inbox declares many incidents."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._points: dict[str, dict[str, Any]] = {}
 
     def lock(self, key: str, now: datetime) -> int | None:
         """The incident the group's alerts join, with the group held until the transaction ends."""
+        if key in self._points:
+            self.flush()
         row = {"key": key, "incident_id": None, "updated_at": now}
         if self._conn.dialect.name == "postgresql":
             locked: int | None = self._conn.scalar(GROUP_LOCK_POSTGRES, row)
@@ -222,11 +228,16 @@ class SqlAlchemyAlertGroupRepository:
         return found
 
     def point(self, key: str, incident_id: int, now: datetime) -> None:
-        self._conn.execute(
-            GROUP_POINT, {"known_key": key, "joined_incident": incident_id, "when": now}
-        )
+        """Point the group, locked by `lock` in this transaction, at the incident."""
+        self._points[key] = {"known_key": key, "joined_incident": incident_id, "when": now}
+
+    def flush(self) -> None:
+        if self._points:
+            points, self._points = list(self._points.values()), {}
+            self._conn.execute(GROUP_POINT, points)
 
     def declared(self, incident_id: int) -> bool:
+        self.flush()
         g = orm.alert_groups
         return (
             self._conn.scalar(select(g.c.key).where(g.c.incident_id == incident_id).limit(1))

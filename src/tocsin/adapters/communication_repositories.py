@@ -51,7 +51,8 @@ REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
 INSERT_UPDATE = orm.stakeholder_updates.insert().returning(orm.stakeholder_updates.c.id)
 INSERT_PROMISE = _p.insert().returning(_p.c.id)
 SAVE_PROMISE = update(_p).where(_p.c.id == bindparam("promise_id"))  # SET from the keys
-INSERT_REPORT = _s.insert().returning(_s.c.id)
+# Scheduled updates go in together, their ids back in the order given.
+INSERT_REPORTS = _s.insert().returning(_s.c.id, sort_by_parameter_order=True)
 REPORT_DONE = (
     update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
 )
@@ -61,6 +62,9 @@ class SqlAlchemyCommunicationRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        # Scheduled updates are inserted with the next read of them, or at commit: a pass of
+        # the alert inbox schedules one for every incident it declares.
+        self._scheduled: list[ScheduledUpdate] = []
 
     def add_update(self, update: StakeholderUpdate) -> None:
         update.id = self._conn.execute(
@@ -93,23 +97,33 @@ class SqlAlchemyCommunicationRepository:
     def due(self, now: datetime, limit: int) -> list[int]:
         """Incidents with a scheduled update or a promise to act on; not locked here: the caller
         locks the incident, then its rows, in the order every writer takes them."""
+        self.flush()
         values = {"now": now, "limit": limit}
         rows = [*self._conn.execute(SCHEDULED_DUE, values), *self._conn.execute(PROMISED, values)]
         return list(dict.fromkeys(r.incident_id for r in sorted(rows, key=lambda r: r.at)))[:limit]
 
     def schedule(self, scheduled: ScheduledUpdate) -> None:
-        scheduled.id = self._conn.execute(
-            INSERT_REPORT,
+        self._scheduled.append(scheduled)
+
+    def flush(self) -> None:
+        if not self._scheduled:
+            return
+        scheduled, self._scheduled = self._scheduled, []
+        rows = [
             {
-                "incident_id": scheduled.incident_id,
-                "template": scheduled.template.value,
-                "audiences": [a.value for a in scheduled.audiences],
-                "due_at": scheduled.due_at,
-                "done_at": scheduled.done_at,
-            },
-        ).scalar_one()
+                "incident_id": s.incident_id,
+                "template": s.template.value,
+                "audiences": [a.value for a in s.audiences],
+                "due_at": s.due_at,
+                "done_at": s.done_at,
+            }
+            for s in scheduled
+        ]
+        for s, row in zip(scheduled, self._conn.execute(INSERT_REPORTS, rows), strict=True):
+            s.id = row.id
 
     def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+        self.flush()
         query = REPORTS_DUE_FOR_UPDATE if self._postgres else REPORTS_DUE
         found = self._conn.execute(query, {"incident_id": incident_id, "now": now}).mappings()
         return [
@@ -125,6 +139,7 @@ class SqlAlchemyCommunicationRepository:
         ]
 
     def done(self, scheduled: ScheduledUpdate) -> None:
+        self.flush()  # it may be one of those not yet inserted
         self._conn.execute(REPORT_DONE, {"report_id": scheduled.id, "when_done": scheduled.done_at})
 
 

@@ -1,4 +1,8 @@
-"""Schedules, escalations and the delivery outbox in SQL; writes go straight to the transaction.
+"""Schedules, escalations and the delivery outbox in SQL.
+
+New escalations and queued pages are inserted with the next read of their table, or at commit:
+a pass of the alert inbox starts one escalation and queues pages for every incident it
+declares, and one statement per table serves them all.
 
 Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers share the due rows
 without waiting on each other; on SQLite the single writer already serialises them.
@@ -50,19 +54,13 @@ TAKE_LEASE = (
     )
 )
 DELIVERIES_BY_ID = select(_d).where(_d.c.id.in_(bindparam("ids", expanding=True)))
-ADD_DELIVERY_SQLITE = (
-    sqlite_insert(_d)
-    .on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
-    .returning(_d.c.id)
-)
-ADD_DELIVERY_POSTGRES = (
-    postgresql_insert(_d)
-    .on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
-    .returning(_d.c.id)
-)
+QUEUE_SQLITE = sqlite_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
+QUEUE_POSTGRES = postgresql_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
+ADD_DELIVERY_SQLITE = QUEUE_SQLITE.returning(_d.c.id)
+ADD_DELIVERY_POSTGRES = QUEUE_POSTGRES.returning(_d.c.id)
 INSERT_ACK_LINK = orm.ack_links.insert()
 _e = orm.escalations
-INSERT_ESCALATION = _e.insert().returning(_e.c.id)
+INSERT_ESCALATIONS = _e.insert().returning(_e.c.id, sort_by_parameter_order=True)
 STEPS_DUE = (
     select(_e)
     .where(_e.c.state == EscalationState.ACTIVE.value, _e.c.next_step_at <= bindparam("now"))
@@ -106,14 +104,22 @@ class SqlAlchemyEscalationRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self._new: list[Escalation] = []  # inserted, as they then stand, by flush
 
     def add(self, escalation: Escalation) -> None:
         escalation.version = 1
-        escalation.id = self._conn.execute(
-            INSERT_ESCALATION, _escalation_row(escalation)
-        ).scalar_one()
+        self._new.append(escalation)
+
+    def flush(self) -> None:
+        if not self._new:
+            return
+        new, self._new = self._new, []
+        rows = [_escalation_row(e) for e in new]
+        for escalation, row in zip(new, self._conn.execute(INSERT_ESCALATIONS, rows), strict=True):
+            escalation.id = row.id
 
     def for_incident(self, incident_id: int) -> Escalation | None:
+        self.flush()
         query = select(orm.escalations).where(orm.escalations.c.incident_id == incident_id)
         if self._postgres:
             query = query.with_for_update()
@@ -121,11 +127,14 @@ class SqlAlchemyEscalationRepository:
         return None if row is None else _escalation(row)
 
     def claim_due(self, now: datetime, limit: int) -> list[Escalation]:
+        self.flush()
         query = STEPS_DUE_POSTGRES if self._postgres else STEPS_DUE
         rows = self._conn.execute(query, {"now": now, "limit": limit}).mappings()
         return [_escalation(r) for r in rows]
 
     def save(self, escalation: Escalation) -> None:
+        if any(e is escalation for e in self._new):
+            return  # not inserted yet: flush writes it as it then stands
         previous = escalation.version
         escalation.version += 1
         result = self._conn.execute(
@@ -169,11 +178,23 @@ _DELIVERY_COLUMNS = [c.name for c in orm.deliveries.columns if c.name != "id"]
 
 
 class SqlAlchemyDeliveryRepository:
+    """Every method that reads or changes deliveries first inserts the queued ones."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self._queued: list[dict[str, Any]] = []
+
+    def queue(self, delivery: Delivery) -> None:
+        self._queued.append(_delivery_row(delivery))
+
+    def flush(self) -> None:
+        if self._queued:
+            rows, self._queued = self._queued, []
+            self._conn.execute(QUEUE_POSTGRES if self._postgres else QUEUE_SQLITE, rows)
 
     def add(self, delivery: Delivery) -> bool:
+        self.flush()
         statement = ADD_DELIVERY_POSTGRES if self._postgres else ADD_DELIVERY_SQLITE
         found = self._conn.execute(statement, _delivery_row(delivery)).scalar()
         if found is None:
@@ -182,6 +203,7 @@ class SqlAlchemyDeliveryRepository:
         return True
 
     def due_times(self, person_id: int, method: str, since: datetime) -> list[datetime]:
+        self.flush()
         d = orm.deliveries
         rows = self._conn.execute(
             select(d.c.due_at).where(
@@ -194,6 +216,7 @@ class SqlAlchemyDeliveryRepository:
         return [r.due_at for r in rows]
 
     def announced(self, incident_id: int) -> list[str]:
+        self.flush()
         d = orm.deliveries
         rows = self._conn.execute(
             select(d.c.channel)
@@ -204,6 +227,7 @@ class SqlAlchemyDeliveryRepository:
         return sorted(r.channel for r in rows)
 
     def cancel_pending(self, incident_id: int, people_only: bool) -> int:
+        self.flush()
         d = orm.deliveries
         condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)
         condition = and_(condition, d.c.event != "update")  # a stakeholder update still goes out
@@ -215,6 +239,7 @@ class SqlAlchemyDeliveryRepository:
         return int(result.rowcount)
 
     def cancel_to_channels(self, incident_id: int) -> int:
+        self.flush()
         d = orm.deliveries
         condition = and_(
             d.c.incident_id == incident_id,
@@ -227,6 +252,7 @@ class SqlAlchemyDeliveryRepository:
         return int(result.rowcount)
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        self.flush()
         query = CLAIM_DUE_POSTGRES if self._postgres else CLAIM_DUE
         rows = self._conn.execute(query, {"now": now, "limit": limit}).mappings().all()
         claimed = [_delivery(row) for row in rows]
@@ -244,10 +270,12 @@ class SqlAlchemyDeliveryRepository:
         return claimed
 
     def get_many(self, delivery_ids: list[int]) -> dict[int, Delivery]:
+        self.flush()
         rows = self._conn.execute(DELIVERIES_BY_ID, {"ids": delivery_ids}).mappings()
         return {row["id"]: _delivery(row) for row in rows}
 
     def record(self, delivery: Delivery) -> bool:
+        self.flush()
         result = self._conn.execute(
             RECORD_OUTCOME,
             {**_delivery_row(delivery), "known_id": delivery.id, "known_fence": delivery.fence},

@@ -164,6 +164,11 @@ class SqlAlchemyUnitOfWork:
         self.teams.flush()
         self.services.flush()
         self.tokens.flush()
+        self.workflows.flush()
+        self.communications.flush()
+        self.escalations.flush()
+        self.deliveries.flush()
+        self.alert_groups.flush()
         if self._conn.dialect.name == "postgresql" and (self._announced or self._paging):
             # Delivered to every listening server process when, and only if, this commits; one
             # round trip for all, as a batch of claims or records touches many incidents.

@@ -1,4 +1,9 @@
-"""Incident workflows and their tasks in SQL; writes go straight to the transaction."""
+"""Incident workflows and their tasks in SQL.
+
+New workflows stay in memory (reads and saves of them are served there) and are inserted at
+commit, all together: one statement per table for a pass of the alert inbox that declares
+many incidents, instead of two per incident. Changes to loaded ones go straight in.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +30,27 @@ class SqlAlchemyWorkflowRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._loaded: dict[int, list[Task]] = {}
+        self._new: dict[int, IncidentWorkflow] = {}  # inserted, as they then stand, by flush
 
     def add(self, workflow: IncidentWorkflow) -> None:
         workflow.version = 1
-        self._conn.execute(INSERT_WORKFLOW, workflow_row(workflow))
-        if workflow.tasks:
-            self._conn.execute(
-                INSERT_TASKS,
-                [task_row(workflow.incident_id, t) for t in workflow.tasks],
-            )
-        self._remember(workflow)
+        self._new[workflow.incident_id] = workflow
+
+    def flush(self) -> None:
+        if not self._new:
+            return
+        workflows = list(self._new.values())
+        self._new.clear()
+        self._conn.execute(INSERT_WORKFLOW, [workflow_row(w) for w in workflows])
+        tasks = [task_row(w.incident_id, t) for w in workflows for t in w.tasks]
+        if tasks:
+            self._conn.execute(INSERT_TASKS, tasks)
+        for workflow in workflows:
+            self._remember(workflow)
 
     def find(self, incident_id: int) -> IncidentWorkflow | None:
+        if incident_id in self._new:
+            return self._new[incident_id]
         found = load_workflow(self._conn, incident_id)
         if found is not None:
             self._remember(found)
@@ -53,6 +67,8 @@ class SqlAlchemyWorkflowRepository:
         return found
 
     def save(self, workflow: IncidentWorkflow) -> None:
+        if self._new.get(workflow.incident_id) is workflow:
+            return  # not inserted yet: flush writes it as it then stands
         w = orm.incident_workflows
         previous = workflow.version
         workflow.version += 1

@@ -214,8 +214,13 @@ class EscalationRepository(Protocol):
 
 
 class DeliveryRepository(Protocol):
+    def queue(self, delivery: Delivery) -> None:
+        """Queue a delivery, unless one with its idempotency key already exists; written with
+        the next use of the repository or at commit, so it gets no id here."""
+        ...
+
     def add(self, delivery: Delivery) -> bool:
-        """Queue a delivery; False when one with its idempotency key already exists."""
+        """Queue a delivery now; False when one with its idempotency key already exists."""
         ...
 
     def due_times(self, person_id: int, method: str, since: datetime) -> list[datetime]:

@@ -186,7 +186,7 @@ def _send(ctx: Context, incident: Incident, draft: Draft, actor: Actor, now: dat
         comms.add_promise(UpdatePromise.make(incident.id, update.id, draft.next_update_at, before))
     destinations = ctx.policy.communications.destinations(draft.audiences)
     for name in destinations:
-        ctx.uow.deliveries.add(
+        ctx.uow.deliveries.queue(
             Delivery.to_channel(
                 incident.id,
                 name,
@@ -274,7 +274,7 @@ def _remind(ctx: Context, incident: Incident, promise: UpdatePromise, now: datet
         return
     kind, address = contact_plan(person, ctx.policy.notification_channels[incident.severity])[0]
     facts = _facts(ctx, incident)
-    ctx.uow.deliveries.add(
+    ctx.uow.deliveries.queue(
         Delivery(
             incident_id=incident.id,
             channel=kind,

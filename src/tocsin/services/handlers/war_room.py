@@ -39,7 +39,7 @@ def mirror_message(event: events.WarRoomMessagePosted, ctx: Context) -> None:
     text = mirrored_text(incident.reference, event.author, event.body)
     now = ctx.clock.now()
     for name in destinations:
-        ctx.uow.deliveries.add(
+        ctx.uow.deliveries.queue(
             Delivery.to_channel(
                 incident.id,
                 name,

@@ -79,7 +79,7 @@ def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState)
     lead = "Resolved." if event == "resolve" else "Acknowledged: paging stopped."
     now = ctx.clock.now()
     for channel in ctx.uow.deliveries.announced(incident.id):
-        ctx.uow.deliveries.add(
+        ctx.uow.deliveries.queue(
             Delivery.to_channel(
                 incident.id,
                 channel,
@@ -228,7 +228,7 @@ class Stepper:
     ) -> None:
         esc, incident = self.escalation, self.incident
         key = idempotency_key(incident.id, esc.round, index, person.id, kind, address)
-        self.ctx.uow.deliveries.add(
+        self.ctx.uow.deliveries.queue(
             Delivery(
                 incident_id=incident.id,
                 channel=kind,
@@ -267,7 +267,7 @@ class Stepper:
             if channel not in destinations:
                 missing.append(channel)
                 continue
-            self.ctx.uow.deliveries.add(
+            self.ctx.uow.deliveries.queue(
                 Delivery.to_channel(
                     self.incident.id,
                     channel,
