@@ -501,6 +501,9 @@ class _Communications:
         update.id = len(self.store.stakeholder_updates) + 1
         self.store.stakeholder_updates[update.id] = update
 
+    def load_promises(self, incident_ids: list[int]) -> None:
+        return None  # nothing to gain in memory
+
     def open_promise(self, incident_id: int) -> UpdatePromise | None:
         found = [
             p for p in self.store.update_promises.values()
@@ -534,11 +537,11 @@ class _Communications:
         scheduled.id = len(self.store.scheduled_updates) + 1
         self.store.scheduled_updates[scheduled.id] = copy.copy(scheduled)
 
-    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+    def scheduled_due(self, incident_ids: list[int], now: datetime) -> list[ScheduledUpdate]:
         return [
             copy.copy(s)
             for s in self.store.scheduled_updates.values()
-            if s.incident_id == incident_id and s.done_at is None and s.due_at <= now
+            if s.incident_id in incident_ids and s.done_at is None and s.due_at <= now
         ]
 
     def done(self, scheduled: ScheduledUpdate) -> None:

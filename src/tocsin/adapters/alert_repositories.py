@@ -6,12 +6,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from tocsin.adapters import orm
+from tocsin.adapters.ids import IdBlock
 from tocsin.domain.alerts import Alert, AlertStatus, Link
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.matchers import parse_matchers
@@ -52,8 +53,7 @@ class SqlAlchemyAlertRepository:
         self._conn = conn
         self._locks = conn.dialect.name == "postgresql"
         self._unwritten: list[Alert] = []
-        self._ids: list[int] = []
-        self._last_id: int | None = None
+        self._ids = IdBlock(conn, orm.alerts, _IDS_PER_FETCH)
 
     def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
         """The newest alert of each key that has one, locked until the transaction ends."""
@@ -71,7 +71,7 @@ class SqlAlchemyAlertRepository:
         return found
 
     def add(self, alert: Alert) -> None:
-        alert.id = self._next_id()
+        alert.id = self._ids.next()
         self._unwritten.append(alert)
 
     def save(self, alert: Alert) -> None:
@@ -91,24 +91,6 @@ class SqlAlchemyAlertRepository:
             raise ConcurrencyConflict(
                 "an alert was opened concurrently", field="dedup_key"
             ) from exc
-
-    def _next_id(self) -> int:
-        if not self._locks:  # SQLite: this transaction is the only writer until it ends
-            if self._last_id is None:
-                top = self._conn.scalar(select(func.coalesce(func.max(orm.alerts.c.id), 0)))
-                self._last_id = int(top or 0)
-            self._last_id += 1
-            return self._last_id
-        if not self._ids:  # PostgreSQL: a block of ids from the sequence, safe for any writer
-            found = self._conn.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": _IDS_PER_FETCH},
-            ).scalars()
-            self._ids = sorted(found)
-        return self._ids.pop(0)
 
     def open_count(self, incident_id: int) -> int:
         self.flush()

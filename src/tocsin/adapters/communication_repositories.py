@@ -1,4 +1,9 @@
-"""Stakeholder updates and their promises in SQL; due promises are claimed like escalations."""
+"""Stakeholder updates and their promises in SQL; due promises are claimed like escalations.
+
+What a cycle of stakeholder reports writes (updates, promises, scheduled updates done or new)
+is held until the next read of those tables, or commit, and then written one statement per
+table: a cycle sends the reports of many incidents, and a row each cost a round trip each.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from tocsin.adapters import orm
+from tocsin.adapters.ids import IdBlock
 from tocsin.domain.communications import (
     Audience,
     PromiseOutcome,
@@ -19,13 +25,12 @@ from tocsin.domain.communications import (
 
 # What the update cycle runs for every incident, built once.
 _p, _s = orm.update_promises, orm.scheduled_updates
-OPEN_PROMISE = (
+OPEN_PROMISES = (
     select(_p)
-    .where(_p.c.incident_id == bindparam("incident_id"), _p.c.outcome.is_(None))
-    .order_by(_p.c.id.desc())
-    .limit(1)
+    .where(_p.c.incident_id.in_(bindparam("incident_ids", expanding=True)), _p.c.outcome.is_(None))
+    .order_by(_p.c.incident_id, _p.c.id)
 )
-OPEN_PROMISE_FOR_UPDATE = OPEN_PROMISE.with_for_update()
+OPEN_PROMISES_FOR_UPDATE = OPEN_PROMISES.with_for_update()
 PROMISED = (
     select(_p.c.incident_id, _p.c.next_check_at.label("at"))
     .where(_p.c.next_check_at <= bindparam("now"))
@@ -41,35 +46,41 @@ SCHEDULED_DUE = (
 REPORTS_DUE = (
     select(_s)
     .where(
-        _s.c.incident_id == bindparam("incident_id"),
+        _s.c.incident_id.in_(bindparam("incident_ids", expanding=True)),
         _s.c.done_at.is_(None),
         _s.c.due_at <= bindparam("now"),
     )
-    .order_by(_s.c.id)
+    .order_by(_s.c.incident_id, _s.c.id)
 )
 REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
-INSERT_UPDATE = orm.stakeholder_updates.insert().returning(orm.stakeholder_updates.c.id)
-INSERT_PROMISE = _p.insert().returning(_p.c.id)
+INSERT_UPDATES = orm.stakeholder_updates.insert()
+INSERT_PROMISES = _p.insert().returning(_p.c.id, sort_by_parameter_order=True)
 SAVE_PROMISE = update(_p).where(_p.c.id == bindparam("promise_id"))  # SET from the keys
 # Scheduled updates go in together, their ids back in the order given.
 INSERT_REPORTS = _s.insert().returning(_s.c.id, sort_by_parameter_order=True)
-REPORT_DONE = (
+REPORTS_DONE = (
     update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
 )
+_UPDATE_IDS_PER_FETCH = 10
 
 
 class SqlAlchemyCommunicationRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
-        # Scheduled updates are inserted with the next read of them, or at commit: a pass of
-        # the alert inbox schedules one for every incident it declares.
+        self._update_ids = IdBlock(conn, orm.stakeholder_updates, _UPDATE_IDS_PER_FETCH)
+        self._updates: list[dict[str, Any]] = []
+        self._promises: list[UpdatePromise] = []  # new ones, inserted as they then stand
         self._scheduled: list[ScheduledUpdate] = []
+        self._done: dict[int, dict[str, Any]] = {}
+        # Each incident's open promise (or None), once looked up: a cycle asks for many.
+        self._open: dict[int, UpdatePromise | None] = {}
 
     def add_update(self, update: StakeholderUpdate) -> None:
-        update.id = self._conn.execute(
-            INSERT_UPDATE,
+        update.id = self._update_ids.next()
+        self._updates.append(
             {
+                "id": update.id,
                 "incident_id": update.incident_id,
                 "template": update.template.value,
                 "audiences": [a.value for a in update.audiences],
@@ -80,18 +91,33 @@ class SqlAlchemyCommunicationRepository:
                 "author_user_id": update.author_user_id,
                 "sent_at": update.sent_at,
                 "next_update_at": update.next_update_at,
-            },
-        ).scalar_one()
+            }
+        )
+
+    def load_promises(self, incident_ids: list[int]) -> None:
+        """Look up (and lock) the open promises of many incidents at once."""
+        wanted = sorted(set(incident_ids) - self._open.keys())
+        if not wanted:
+            return
+        self.flush()
+        query = OPEN_PROMISES_FOR_UPDATE if self._postgres else OPEN_PROMISES
+        for incident_id in wanted:
+            self._open[incident_id] = None
+        for row in self._conn.execute(query, {"incident_ids": wanted}).mappings():
+            self._open[row["incident_id"]] = _promise(row)  # the newest, as rows come in id order
 
     def open_promise(self, incident_id: int) -> UpdatePromise | None:
-        query = OPEN_PROMISE_FOR_UPDATE if self._postgres else OPEN_PROMISE
-        row = self._conn.execute(query, {"incident_id": incident_id}).mappings().first()
-        return None if row is None else _promise(row)
+        self.load_promises([incident_id])
+        promise = self._open[incident_id]
+        return promise if promise is not None and promise.is_open else None
 
     def add_promise(self, promise: UpdatePromise) -> None:
-        promise.id = self._conn.execute(INSERT_PROMISE, _promise_row(promise)).scalar_one()
+        self._promises.append(promise)
+        self._open[promise.incident_id] = promise
 
     def save_promise(self, promise: UpdatePromise) -> None:
+        if any(p is promise for p in self._promises):
+            return  # not inserted yet: flush writes it as it then stands
         self._conn.execute(SAVE_PROMISE, {**_promise_row(promise), "promise_id": promise.id})
 
     def due(self, now: datetime, limit: int) -> list[int]:
@@ -105,27 +131,10 @@ class SqlAlchemyCommunicationRepository:
     def schedule(self, scheduled: ScheduledUpdate) -> None:
         self._scheduled.append(scheduled)
 
-    def flush(self) -> None:
-        if not self._scheduled:
-            return
-        scheduled, self._scheduled = self._scheduled, []
-        rows = [
-            {
-                "incident_id": s.incident_id,
-                "template": s.template.value,
-                "audiences": [a.value for a in s.audiences],
-                "due_at": s.due_at,
-                "done_at": s.done_at,
-            }
-            for s in scheduled
-        ]
-        for s, row in zip(scheduled, self._conn.execute(INSERT_REPORTS, rows), strict=True):
-            s.id = row.id
-
-    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
+    def scheduled_due(self, incident_ids: list[int], now: datetime) -> list[ScheduledUpdate]:
         self.flush()
         query = REPORTS_DUE_FOR_UPDATE if self._postgres else REPORTS_DUE
-        found = self._conn.execute(query, {"incident_id": incident_id, "now": now}).mappings()
+        found = self._conn.execute(query, {"incident_ids": incident_ids, "now": now}).mappings()
         return [
             ScheduledUpdate(
                 incident_id=r["incident_id"],
@@ -139,8 +148,36 @@ class SqlAlchemyCommunicationRepository:
         ]
 
     def done(self, scheduled: ScheduledUpdate) -> None:
-        self.flush()  # it may be one of those not yet inserted
-        self._conn.execute(REPORT_DONE, {"report_id": scheduled.id, "when_done": scheduled.done_at})
+        if scheduled.id is None:
+            self.flush()  # one of those not yet inserted: it needs its id
+        self._done[scheduled.id or 0] = {"report_id": scheduled.id, "when_done": scheduled.done_at}
+
+    def flush(self) -> None:
+        if self._scheduled:
+            scheduled, self._scheduled = self._scheduled, []
+            rows = [
+                {
+                    "incident_id": s.incident_id,
+                    "template": s.template.value,
+                    "audiences": [a.value for a in s.audiences],
+                    "due_at": s.due_at,
+                    "done_at": s.done_at,
+                }
+                for s in scheduled
+            ]
+            for s, row in zip(scheduled, self._conn.execute(INSERT_REPORTS, rows), strict=True):
+                s.id = row.id
+        if self._updates:  # before the promises that point at them
+            updates, self._updates = self._updates, []
+            self._conn.execute(INSERT_UPDATES, updates)
+        if self._promises:
+            promises, self._promises = self._promises, []
+            rows = [_promise_row(p) for p in promises]
+            for p, row in zip(promises, self._conn.execute(INSERT_PROMISES, rows), strict=True):
+                p.id = row.id
+        if self._done:
+            done, self._done = list(self._done.values()), {}
+            self._conn.execute(REPORTS_DONE, done)
 
 
 def _promise_row(promise: UpdatePromise) -> dict[str, Any]:

@@ -168,19 +168,17 @@ class SqlAlchemyIncidentRepository:
             rows.setdefault(INSERT_INCIDENT, []).append(_row(incident, now))
             self._collect(rows, incident, services=True, roles=True)
         self._new.clear()
+        updated: list[Incident] = []
+        updates: list[dict[str, Any]] = []
         for incident, version, services, roles in self._loaded.values():
             if incident.id not in changed:
                 self._collect(rows, incident)  # someone paged joined without changing it
                 continue
             incident.version = version + 1
-            result = self._conn.execute(
-                UPDATE_IF_UNCHANGED,
-                {**_row(incident, now), "known_id": incident.id, "known_version": version},
+            updated.append(incident)
+            updates.append(
+                {**_row(incident, now), "known_id": incident.id, "known_version": version}
             )
-            if result.rowcount != 1:
-                raise ConcurrencyConflict(
-                    f"{incident.reference} was changed by someone else; try again"
-                )
             new_services, new_roles = incident.services != services, incident.roles != roles
             if new_services:
                 self._conn.execute(DELETE_SERVICES, {"incident_id": incident.id})
@@ -188,6 +186,12 @@ class SqlAlchemyIncidentRepository:
                 self._conn.execute(DELETE_ROLES, {"incident_id": incident.id})
             self._collect(rows, incident, services=new_services, roles=new_roles)
         self._loaded.clear()
+        # One statement for every changed incident; if any changed meanwhile, fewer rows match.
+        if updates and self._conn.execute(UPDATE_IF_UNCHANGED, updates).rowcount != len(updates):
+            names = ", ".join(i.reference for i in updated)
+            if len(updated) == 1:
+                raise ConcurrencyConflict(f"{names} was changed by someone else; try again")
+            raise ConcurrencyConflict(f"one of {names} was changed by someone else; try again")
         for statement, values in rows.items():  # incidents first: the others point at them
             if values:
                 self._conn.execute(statement, values)

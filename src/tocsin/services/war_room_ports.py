@@ -33,6 +33,10 @@ class CommunicationRepository(Protocol):
         """Store it and set its id."""
         ...
 
+    def load_promises(self, incident_ids: list[int]) -> None:
+        """Look up, and lock, the open promises of many incidents in one go."""
+        ...
+
     def open_promise(self, incident_id: int) -> UpdatePromise | None:
         """The incident's unclosed promise, locked for change; None when none is open."""
         ...
@@ -47,8 +51,8 @@ class CommunicationRepository(Protocol):
 
     def schedule(self, scheduled: ScheduledUpdate) -> None: ...
 
-    def scheduled_due(self, incident_id: int, now: datetime) -> list[ScheduledUpdate]:
-        """The incident's scheduled updates not yet sent and due by `now`, locked."""
+    def scheduled_due(self, incident_ids: list[int], now: datetime) -> list[ScheduledUpdate]:
+        """The incidents' scheduled updates not yet sent and due by `now`, locked."""
         ...
 
     def done(self, scheduled: ScheduledUpdate) -> None: ...

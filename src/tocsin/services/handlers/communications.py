@@ -89,12 +89,19 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
     """Remind the Communications Lead of updates falling due and record missed ones."""
     now = ctx.clock.now()
     moved = 0
-    due = ctx.uow.communications.due(now, cmd.limit)
-    ctx.uow.incidents.load(due)  # the incidents first, as senders lock; all in one go
+    comms = ctx.uow.communications
+    due = comms.due(now, cmd.limit)
+    # Everything the cycle reads, in one go for all its incidents: the incidents first, then
+    # their rows, in the order every writer locks them.
+    ctx.uow.incidents.load(due)
+    reports: dict[int, list[ScheduledUpdate]] = {}
+    for report in comms.scheduled_due(due, now) if due else []:
+        reports.setdefault(report.incident_id, []).append(report)
+    comms.load_promises(due)
     for incident_id in due:
         incident = ctx.uow.incidents.get(incident_id)
         sent = False
-        for report in ctx.uow.communications.scheduled_due(incident_id, now):
+        for report in reports.get(incident_id, []):
             moved += 1
             if incident.status.is_open and not incident.private:
                 names = tuple(a.value for a in report.audiences)
@@ -102,10 +109,10 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
                 _send(ctx, incident, draft, TOCSIN, now)
                 sent = True
             report.done_at = now
-            ctx.uow.communications.done(report)
+            comms.done(report)
         if sent:
             continue  # the promise that update made is checked in a later run, when due
-        promise = ctx.uow.communications.open_promise(incident_id)
+        promise = comms.open_promise(incident_id)
         if promise is None or promise.next_check_at is None or promise.next_check_at > now:
             continue  # another worker got there first
         moved += 1
@@ -124,7 +131,7 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
                     now,
                     data={"promise_id": promise.id, "due_at": promise.due_at.isoformat()},
                 )
-        ctx.uow.communications.save_promise(promise)
+        comms.save_promise(promise)
     return moved
 
 
