@@ -135,6 +135,9 @@ class _Incidents:
         self.uow = uow
         self.loaded: dict[int, Incident] = {}
 
+    def reserve_ids(self, count: int) -> None:
+        return None  # numbering in memory costs nothing
+
     def next_id(self) -> int:
         self.uow.store.next_id += 1
         return self.uow.store.next_id
@@ -256,6 +259,9 @@ class _AlertGroups:
 
     def lock(self, key: str, now: datetime) -> int | None:
         return self.store.alert_groups.setdefault(key, None)
+
+    def lock_many(self, keys: list[str], now: datetime) -> dict[str, int | None]:
+        return {key: self.lock(key, now) for key in keys}
 
     def point(self, key: str, incident_id: int, now: datetime) -> None:
         self.store.alert_groups[key] = incident_id
@@ -438,12 +444,10 @@ class _Deliveries:
         found = self.store.deliveries
         return {i: copy.copy(found[i]) for i in delivery_ids if i in found}
 
-    def record(self, delivery: Delivery) -> bool:
+    def record(self, delivery: Delivery) -> None:
         stored = self.store.deliveries[delivery.id or 0]
-        if stored.fence != delivery.fence or stored.status is not DeliveryStatus.SENDING:
-            return False
-        self.store.deliveries[delivery.id or 0] = delivery
-        return True
+        if stored.fence == delivery.fence and stored.status is DeliveryStatus.SENDING:
+            self.store.deliveries[delivery.id or 0] = delivery
 
 
 class _AckLinks:

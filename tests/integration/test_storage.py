@@ -16,8 +16,10 @@ from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
+from tocsin.domain.communications import Audience, ScheduledUpdate, UpdateTemplate
 from tocsin.domain.errors import ChronologyViolation, InvalidTransition, NotFound
 from tocsin.domain.milestones import Milestone
+from tocsin.domain.paging import Delivery
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
@@ -307,3 +309,68 @@ def test_services_looked_up_together_come_back_as_each_does_alone(
     assert together == alone
     checkout, payments = together["checkout"], together["payments"]
     assert (checkout.tier, checkout.dependency_ids) == (1, [payments.id])
+
+
+def test_groups_locked_together_come_back_as_each_does_alone(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    """An inbox pass locks the groups of all its alerts in one statement."""
+    incident_id = catalog.handle(c.DeclareIncident("Checkout down", Severity.P3, ALICE))
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        assert uow.alert_groups.lock("service:checkout", clock.now()) is None
+        uow.alert_groups.point("service:checkout", incident_id, clock.now())
+        uow.commit()
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        together = uow.alert_groups.lock_many(["service:checkout", "service:search"], clock.now())
+        assert uow.alert_groups.lock_many([], clock.now()) == {}
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        alone = {k: uow.alert_groups.lock(k, clock.now()) for k in together}
+    assert together == alone == {"service:checkout": incident_id, "service:search": None}
+
+
+def test_rows_held_back_are_there_for_the_next_read_and_written_once_at_commit(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    """Escalations, pages and scheduled reports are inserted with the next read of their
+    table or at commit; an escalation saved twice meanwhile moves on by one version."""
+    incident_id = catalog.handle(c.DeclareIncident("Checkout down", Severity.P3, ALICE))
+    later = clock.now() + timedelta(days=1)  # not due for the worker of the declaration
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        found = uow.escalations.for_incident(incident_id)
+        assert found is not None
+        found.next_step_at = later
+        uow.escalations.save(found)
+        found.step += 1
+        uow.escalations.save(found)
+        page = Delivery.to_channel(
+            incident_id, "chat", "subject", "body", later, event="trigger", key=("test",)
+        )
+        uow.deliveries.queue(page)
+        uow.deliveries.queue(page)  # the same page decided twice is one row
+        assert uow.deliveries.announced(incident_id).count("chat") == 1
+        report = ScheduledUpdate(incident_id, UpdateTemplate.INITIAL, (Audience.INTERNAL,), later)
+        uow.communications.schedule(report)
+        assert report.id is None
+        assert incident_id in uow.communications.due(later, 10)
+        assert report.id is not None
+        uow.commit()
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        again = uow.escalations.for_incident(incident_id)
+        assert again is not None
+        assert (again.step, again.next_step_at, again.version) == (
+            found.step,
+            later,
+            found.version,
+        )
+        assert again.version == 2
+        assert [r.id for r in uow.communications.scheduled_due([incident_id], later)] == [report.id]
+
+
+def test_incident_ids_drawn_ahead_number_incidents_without_gaps(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    first = catalog.handle(c.DeclareIncident("Before", Severity.P4, ALICE))
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        uow.incidents.reserve_ids(2)
+        assert [uow.incidents.next_id(), uow.incidents.next_id()] == [first + 1, first + 2]
+        assert uow.incidents.next_id() == first + 3  # beyond those drawn ahead

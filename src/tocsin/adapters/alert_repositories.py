@@ -178,6 +178,13 @@ _upsert = postgresql_insert(_g)
 GROUP_LOCK_POSTGRES = _upsert.on_conflict_do_update(
     index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id}
 ).returning(_g.c.incident_id)
+# Many groups at once: one multi-row statement (its rows in the order given, and so locked).
+GROUP_LOCK_MANY_POSTGRES = _upsert.on_conflict_do_update(
+    index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id}
+).returning(_g.c.key, _g.c.incident_id)
+GROUP_INCIDENTS = select(_g.c.key, _g.c.incident_id).where(
+    _g.c.key.in_(bindparam("keys", expanding=True))
+)
 GROUP_POINT = (
     update(_g)
     .where(_g.c.key == bindparam("known_key"))
@@ -208,6 +215,20 @@ class SqlAlchemyAlertGroupRepository:
         self._conn.execute(GROUP_ADD_SQLITE, row)  # SQLite: this writer holds the only lock
         found: int | None = self._conn.scalar(GROUP_INCIDENT, {"key": key})
         return found
+
+    def lock_many(self, keys: list[str], now: datetime) -> dict[str, int | None]:
+        """`lock` for many groups in one statement; they are locked in the order given."""
+        if not keys:
+            return {}
+        if any(key in self._points for key in keys):
+            self.flush()
+        rows = [{"key": key, "incident_id": None, "updated_at": now} for key in keys]
+        if self._conn.dialect.name == "postgresql":
+            found = self._conn.execute(GROUP_LOCK_MANY_POSTGRES, rows)
+        else:
+            self._conn.execute(GROUP_ADD_SQLITE, rows)
+            found = self._conn.execute(GROUP_INCIDENTS, {"keys": keys})
+        return {row.key: row.incident_id for row in found}
 
     def point(self, key: str, incident_id: int, now: datetime) -> None:
         """Point the group, locked by `lock` in this transaction, at the incident."""

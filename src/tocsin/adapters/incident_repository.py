@@ -67,6 +67,9 @@ INSERT_PARTICIPANTS = insert(orm.incident_participants)
 INSERT_MESSAGES = insert(orm.war_room_messages)
 INSERT_ENTRIES = insert(orm.timeline_entries)
 NEXT_ID_POSTGRES = text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
+RESERVE_IDS_POSTGRES = text(
+    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"
+)
 NEXT_ID_SQLITE = select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
     orm.incidents.c.id == bindparam("known_id"),
@@ -82,13 +85,24 @@ class SqlAlchemyIncidentRepository:
         self._loaded: dict[int, tuple[Incident, int, list[Any], list[Any]]] = {}
         self._new: dict[int, Incident] = {}
         self._last_id = 0
+        self._reserved: list[int] = []
+
+    def reserve_ids(self, count: int) -> None:
+        """Draw the ids of `count` incidents about to be declared, in one round trip. Any left
+        unused when the transaction ends are gaps in the numbering, as after a rollback."""
+        if count > 0 and self._conn.dialect.name == "postgresql":
+            found = self._conn.execute(RESERVE_IDS_POSTGRES, {"n": count}).scalars()
+            self._reserved.extend(sorted(found))
 
     def next_id(self) -> int:
-        if self._conn.dialect.name == "postgresql":
+        value: int | None
+        if self._reserved:
+            value = self._reserved.pop(0)
+        elif self._conn.dialect.name == "postgresql":
             value = self._conn.scalar(NEXT_ID_POSTGRES)
         else:  # SQLite writers hold the database lock, so max + 1 cannot be taken twice
             value = self._conn.scalar(NEXT_ID_SQLITE)
-        self._last_id = max(int(value), self._last_id + 1)
+        self._last_id = max(int(value or 0), self._last_id + 1)
         return self._last_id
 
     def add(self, incident: Incident) -> None:

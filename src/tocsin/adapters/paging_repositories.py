@@ -105,18 +105,23 @@ class SqlAlchemyEscalationRepository:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
         self._new: list[Escalation] = []  # inserted, as they then stand, by flush
+        self._saved: dict[int, dict[str, Any]] = {}  # by id: written by flush, version-checked
 
     def add(self, escalation: Escalation) -> None:
         escalation.version = 1
         self._new.append(escalation)
 
     def flush(self) -> None:
-        if not self._new:
-            return
-        new, self._new = self._new, []
-        rows = [_escalation_row(e) for e in new]
-        for escalation, row in zip(new, self._conn.execute(INSERT_ESCALATIONS, rows), strict=True):
-            escalation.id = row.id
+        if self._new:
+            new, self._new = self._new, []
+            rows = [_escalation_row(e) for e in new]
+            returned = self._conn.execute(INSERT_ESCALATIONS, rows)
+            for escalation, row in zip(new, returned, strict=True):
+                escalation.id = row.id
+        if self._saved:
+            saved, self._saved = list(self._saved.values()), {}
+            if self._conn.execute(SAVE_ESCALATION, saved).rowcount != len(saved):
+                raise ConcurrencyConflict("an escalation moved on meanwhile; trying again")
 
     def for_incident(self, incident_id: int) -> Escalation | None:
         self.flush()
@@ -135,14 +140,13 @@ class SqlAlchemyEscalationRepository:
     def save(self, escalation: Escalation) -> None:
         if any(e is escalation for e in self._new):
             return  # not inserted yet: flush writes it as it then stands
-        previous = escalation.version
-        escalation.version += 1
-        result = self._conn.execute(
-            SAVE_ESCALATION,
-            {**_escalation_row(escalation), "known_id": escalation.id, "known_version": previous},
-        )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict("the escalation moved on meanwhile; trying again")
+        known = self._saved.get(escalation.id or 0, {}).get("known_version", escalation.version)
+        escalation.version = known + 1
+        self._saved[escalation.id or 0] = {
+            **_escalation_row(escalation),
+            "known_id": escalation.id,
+            "known_version": known,
+        }
 
 
 def _escalation_row(e: Escalation) -> dict[str, Any]:
@@ -184,6 +188,7 @@ class SqlAlchemyDeliveryRepository:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
         self._queued: list[dict[str, Any]] = []
+        self._outcomes: dict[int, dict[str, Any]] = {}  # by id: recorded by flush
 
     def queue(self, delivery: Delivery) -> None:
         self._queued.append(_delivery_row(delivery))
@@ -192,6 +197,9 @@ class SqlAlchemyDeliveryRepository:
         if self._queued:
             rows, self._queued = self._queued, []
             self._conn.execute(QUEUE_POSTGRES if self._postgres else QUEUE_SQLITE, rows)
+        if self._outcomes:  # a claim gone stale (its fence moved on) matches no row
+            outcomes, self._outcomes = list(self._outcomes.values()), {}
+            self._conn.execute(RECORD_OUTCOME, outcomes)
 
     def add(self, delivery: Delivery) -> bool:
         self.flush()
@@ -274,13 +282,12 @@ class SqlAlchemyDeliveryRepository:
         rows = self._conn.execute(DELIVERIES_BY_ID, {"ids": delivery_ids}).mappings()
         return {row["id"]: _delivery(row) for row in rows}
 
-    def record(self, delivery: Delivery) -> bool:
-        self.flush()
-        result = self._conn.execute(
-            RECORD_OUTCOME,
-            {**_delivery_row(delivery), "known_id": delivery.id, "known_fence": delivery.fence},
-        )
-        return result.rowcount == 1
+    def record(self, delivery: Delivery) -> None:
+        self._outcomes[delivery.id or 0] = {
+            **_delivery_row(delivery),
+            "known_id": delivery.id,
+            "known_fence": delivery.fence,
+        }
 
 
 def _delivery_row(d: Delivery) -> dict[str, Any]:

@@ -39,6 +39,10 @@ class PasswordHasher(Protocol):
 
 
 class IncidentRepository(Protocol):
+    def reserve_ids(self, count: int) -> None:
+        """Draw ahead the ids `next_id` hands out to that many incidents."""
+        ...
+
     def next_id(self) -> int: ...
 
     def add(self, incident: Incident) -> None: ...
@@ -134,6 +138,10 @@ class AlertRepository(Protocol):
 class AlertGroupRepository(Protocol):
     def lock(self, key: str, now: datetime) -> int | None:
         """The incident this group's alerts join, if any; the group is held until commit."""
+        ...
+
+    def lock_many(self, keys: list[str], now: datetime) -> dict[str, int | None]:
+        """`lock` for many groups at once, in the order given."""
         ...
 
     def point(self, key: str, incident_id: int, now: datetime) -> None: ...
@@ -245,8 +253,9 @@ class DeliveryRepository(Protocol):
         """By id; ids of no delivery are left out."""
         ...
 
-    def record(self, delivery: Delivery) -> bool:
-        """Store an outcome; False when the claim went stale (its fence moved on)."""
+    def record(self, delivery: Delivery) -> None:
+        """Store an outcome (with the next use of the repository, or at commit); one whose
+        claim went stale (its fence moved on) changes nothing."""
         ...
 
 

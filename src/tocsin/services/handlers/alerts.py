@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -42,9 +43,11 @@ _STARTS_AT_SENDERS = (IntegrationKind.ALERTMANAGER, IntegrationKind.GRAFANA)
 def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     """Apply every alert of one delivery; the sender hears back only after this commits."""
     intake = Intake(ctx, ctx.clock.now())
-    intake.start(ctx.uow.integrations.get(cmd.integration_id))
+    integration = ctx.uow.integrations.get(cmd.integration_id)
     intake.prefetch(cmd.integration_id, [s.dedup_key for s in cmd.signals])
-    intake.route_ahead(cmd.signals)
+    intake.route(integration, cmd.signals)
+    intake.prepare()
+    intake.start(integration)
     for signal in cmd.signals:
         intake.receive(signal)
     return intake.result
@@ -65,8 +68,10 @@ class Intake:
     # The newest alert of each (integration, key) seen by this transaction, or None: loaded in
     # bulk, then kept current as this transaction opens and changes alerts.
     _newest: dict[tuple[int, str], Alert | None] = field(default_factory=dict)
-    # Routes worked out ahead for the delivery being applied, by id() of its signals.
+    # Routes worked out ahead for the deliveries being applied, by id() of their signals, and
+    # the groups their alerts will join, still to lock.
     _routes: dict[int, Route] = field(default_factory=dict)
+    _joining: set[str] = field(default_factory=set)
 
     def start(self, integration: Integration) -> None:
         """The next delivery, from `integration`: its own result starts empty."""
@@ -82,21 +87,46 @@ class Intake:
         for key in missing:
             self._newest[(integration_id, key)] = found.get(key)
 
-    def route_ahead(self, signals: Iterable[AlertSignal]) -> None:
-        """Route the delivery's new alerts before applying them, so that the services they
-        name are looked up in one query rather than one each."""
-        integration_id = self.integration.id or 0
-        self._routes = {
-            id(s): self._bare_route(s)
-            for s in signals
-            if not (found := self._newest.get((integration_id, s.dedup_key))) or not found.is_open
-        }
-        slugs = {r.service for r in self._routes.values() if r.service}
-        slugs -= self._tiers.keys()
+    def route(self, integration: Integration, signals: tuple[AlertSignal, ...]) -> None:
+        """Before a batch of deliveries is applied (their newest alerts prefetched), route each
+        delivery's new alerts and note the groups of those that will declare or join an
+        incident; `prepare` then does the lookups they need for the whole batch at once."""
+        self.integration = integration
+        for signal in signals:
+            found = self._newest.get((integration.id or 0, signal.dedup_key))
+            if found is not None and found.is_open:
+                continue
+            route = self._routes[id(signal)] = self._bare_route(signal)
+            if (
+                route.declare
+                and signal.action is SignalAction.TRIGGER
+                and not self._old_news(signal, found)
+                and self._silence_matching(signal.labels, route.service) is None
+            ):
+                self._joining.add(group_key(integration.id or 0, route.service, signal.group_key))
+
+    def prepare(self) -> None:
+        """Look up the services the routed alerts name, lock the groups they join, and draw the
+        ids of the incidents they will declare: one statement each for the whole batch, rather
+        than one per alert."""
+        slugs = {r.service for r in self._routes.values() if r.service} - self._tiers.keys()
         found_services = self.ctx.uow.services.find_many(slugs)
         for slug in slugs:
             service = found_services.get(slug)
             self._tiers[slug] = service.tier if service else None
+        unlocked = sorted(self._joining - self._groups.keys())  # one lock order for everyone
+        self._joining.clear()
+        self._groups.update(self.ctx.uow.alert_groups.lock_many(unlocked, self.now))
+        self.ctx.uow.incidents.reserve_ids(sum(1 for k in unlocked if self._groups[k] is None))
+
+    def _old_news(self, signal: AlertSignal, latest: Alert | None) -> bool:
+        """A late copy of an alert already closed, from a sender that stamps its alerts."""
+        return (
+            self.integration.kind in _STARTS_AT_SENDERS
+            and latest is not None
+            and signal.started_at is not None
+            and latest.started_at == signal.started_at
+        )
 
     def _newest_alert(self, dedup_key: str) -> Alert | None:
         integration_id = self.integration.id or 0
@@ -136,12 +166,7 @@ class Intake:
 
     def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
         uow, integration = self.ctx.uow, self.integration
-        if (
-            integration.kind in _STARTS_AT_SENDERS
-            and latest is not None
-            and signal.started_at is not None
-            and latest.started_at == signal.started_at
-        ):
+        if latest is not None and self._old_news(signal, latest):
             latest.receive(signal, self.now)  # a late copy of what we already closed
             uow.alerts.save(latest)
             self.result.duplicates += 1
@@ -188,24 +213,23 @@ class Intake:
             self._tiers[slug] = service.tier if service else None
         return self._tiers[slug]
 
-    def _silence_for(self, alert: Alert) -> Silence | None:
+    def _silence_matching(self, labels: Mapping[str, str], service: str | None) -> Silence | None:
         if self._silences is None:
             self._silences = self.ctx.uow.silences.active(self.now)
-        labels = dict(alert.labels)
-        if alert.service:
-            labels.setdefault("service", alert.service)
+        if service:
+            labels = {"service": service, **labels}
         return next((s for s in self._silences if s.mutes(labels, self.now)), None)
 
     def _declare_if_due(self, alert: Alert) -> None:
         """Join the group's incident or declare one, unless the alert is muted or alert-only."""
         if alert.status is not AlertStatus.FIRING or not alert.declares:
             return
-        silence = self._silence_for(alert)
+        silence = self._silence_matching(alert.labels, alert.service)
         alert.silenced_by = silence.id if silence else None
         if silence is not None:
             return
         uow = self.ctx.uow
-        key = self._group_key(alert)
+        key = group_key(self.integration.id or 0, alert.service, alert.group_key)
         if key not in self._groups:
             self._groups[key] = uow.alert_groups.lock(key, self.now)
         incident_id = self._groups[key]
@@ -255,14 +279,6 @@ class Intake:
         uow.incidents.add(incident)
         return incident
 
-    def _group_key(self, alert: Alert) -> str:
-        if alert.service:
-            return f"service:{alert.service}"
-        if alert.group_key:
-            digest = hashlib.sha256(alert.group_key.encode()).hexdigest()[:40]
-            return f"group:{self.integration.id}:{digest}"
-        return f"integration:{self.integration.id}"
-
     def _raise_reason(self, alert: Alert) -> str:
         return f"alert {alert.title!r} is {alert.source_severity or alert.severity}"
 
@@ -296,6 +312,17 @@ class Intake:
             incident.change_status(target, self.actor, self.now, "every alert has resolved")
 
 
+def group_key(integration_id: int, service: str | None, sender_group: str) -> str:
+    """Alerts of one group join one incident: by service, else by the sender's own grouping
+    (Alertmanager's groupKey), else by integration."""
+    if service:
+        return f"service:{service}"
+    if sender_group:
+        digest = hashlib.sha256(sender_group.encode()).hexdigest()[:40]
+        return f"group:{integration_id}:{digest}"
+    return f"integration:{integration_id}"
+
+
 def retry_inbox_item(cmd: commands.RetryInboxItem, ctx: Context) -> None:
     if not ctx.uow.inbox.retry(cmd.item_id):
         raise NotFound(f"no set-aside delivery {cmd.item_id}", field="item")
@@ -321,17 +348,28 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     for integration_id, keys in keys_by_integration.items():
         intake.prefetch(integration_id, keys)
     for item in items:
-        try:
+        with _failing(item.id):
             if item.integration_id not in integrations:
                 integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
+            intake.route(integrations[item.integration_id], item.signals)
+    intake.prepare()
+    for item in items:
+        with _failing(item.id):
             intake.start(integrations[item.integration_id])
-            intake.route_ahead(item.signals)
             for signal in item.signals:
                 intake.receive(signal)
-        except ConcurrencyConflict:
-            raise
-        except Exception as exc:  # one bad delivery must not hold up the ones behind it
-            raise InboxItemFailed(item.id, f"{type(exc).__name__}: {exc}") from exc
         results[item.id] = intake.result
     inbox.remove(list(results))
     return results
+
+
+@contextmanager
+def _failing(item_id: int) -> Iterator[None]:
+    """Blame a failure on the delivery being applied: one bad delivery must not hold up the
+    ones behind it. A conflict is nobody's fault; the whole pass is tried again."""
+    try:
+        yield
+    except ConcurrencyConflict:
+        raise
+    except Exception as exc:
+        raise InboxItemFailed(item_id, f"{type(exc).__name__}: {exc}") from exc

@@ -101,6 +101,7 @@ def acknowledge_incident(cmd: commands.AcknowledgeIncident, ctx: Context) -> Non
 def run_escalations(cmd: commands.RunEscalations, ctx: Context) -> int:
     now = ctx.clock.now()
     due = ctx.uow.escalations.claim_due(now, cmd.limit)
+    ctx.uow.incidents.load([e.incident_id for e in due])  # all at once, not one by one
     for escalation in due:
         incident = ctx.uow.incidents.get(escalation.incident_id)
         Stepper(ctx, incident, escalation, now).run()
