@@ -32,6 +32,7 @@ from tocsin.entrypoints.paging import paging_cycle
 from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.loader import default_policy_text, load_policy
 from tocsin.policy.paging import BusinessHours, PagingPolicy
+from tocsin.views.paging import DueWork
 
 MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 ME = Actor("Dana")
@@ -165,6 +166,24 @@ def test_p1_walks_the_matrix_on_time(pager: Pager) -> None:
     assert any("CEO (if customer impact): skipped" in line for line in lines)
     paging = [line for line in lines if "update" not in line.lower()]  # not the update contract
     assert paging[-1] == "Every escalation step has fired; nobody acknowledged"
+
+
+def test_the_worker_sees_what_is_due_before_taking_any_lock(pager: Pager) -> None:
+    """Each cycle first reads whether steps, pages or reports are due, and runs only those."""
+    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, False, False)
+    pager.declare(Severity.P1)
+    # The first step fired as the incident was declared: its pages and the report are due.
+    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, True, True)
+    pager.cycle()
+    pager.expect("alice:sms", "alice:email", "bob:email", "erin:email")
+    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, False, False)
+    later = MONDAY + timedelta(minutes=15)
+    assert pager.core.paging.due_now(later).steps
+    pager.at(minutes=15)
+    pager.expect("dave:email", "vera:email")
+    pager.at(minutes=30)
+    pager.expect("carol:email")
+    pager.expect_nothing_more()
 
 
 def test_the_ceo_is_paged_when_customers_are_affected(pager: Pager) -> None:

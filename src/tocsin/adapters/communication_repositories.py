@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from tocsin.adapters import orm
+from tocsin.adapters.due import PROMISE_DUE, REPORT_DUE
 from tocsin.adapters.ids import IdBlock
 from tocsin.domain.communications import (
     Audience,
@@ -33,13 +34,13 @@ OPEN_PROMISES = (
 OPEN_PROMISES_FOR_UPDATE = OPEN_PROMISES.with_for_update()
 PROMISED = (
     select(_p.c.incident_id, _p.c.next_check_at.label("at"))
-    .where(_p.c.next_check_at <= bindparam("now"))
+    .where(PROMISE_DUE)
     .order_by(_p.c.next_check_at, _p.c.id)
     .limit(bindparam("limit"))
 )
 SCHEDULED_DUE = (
     select(_s.c.incident_id, _s.c.due_at.label("at"))
-    .where(_s.c.done_at.is_(None), _s.c.due_at <= bindparam("now"))
+    .where(REPORT_DUE)
     .order_by(_s.c.due_at, _s.c.id)
     .limit(bindparam("limit"))
 )

@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tocsin.adapters import orm
 from tocsin.adapters.catalog_repositories import person_from_row
+from tocsin.adapters.due import PAGE_DUE, STEP_DUE
 from tocsin.domain.catalog import Membership, Person, Team
 from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
@@ -37,11 +38,7 @@ RECORD_OUTCOME = update(orm.deliveries).where(
 )
 
 _d = orm.deliveries
-_DUE = or_(
-    and_(_d.c.status == DeliveryStatus.PENDING.value, _d.c.due_at <= bindparam("now")),
-    and_(_d.c.status == DeliveryStatus.SENDING.value, _d.c.lease_until <= bindparam("now")),
-)
-CLAIM_DUE = select(_d).where(_DUE).order_by(_d.c.due_at, _d.c.id).limit(bindparam("limit"))
+CLAIM_DUE = select(_d).where(PAGE_DUE).order_by(_d.c.due_at, _d.c.id).limit(bindparam("limit"))
 CLAIM_DUE_POSTGRES = CLAIM_DUE.with_for_update(skip_locked=True)
 TAKE_LEASE = (
     update(_d)
@@ -61,12 +58,7 @@ ADD_DELIVERY_POSTGRES = QUEUE_POSTGRES.returning(_d.c.id)
 INSERT_ACK_LINK = orm.ack_links.insert()
 _e = orm.escalations
 INSERT_ESCALATIONS = _e.insert().returning(_e.c.id, sort_by_parameter_order=True)
-STEPS_DUE = (
-    select(_e)
-    .where(_e.c.state == EscalationState.ACTIVE.value, _e.c.next_step_at <= bindparam("now"))
-    .order_by(_e.c.next_step_at)
-    .limit(bindparam("limit"))
-)
+STEPS_DUE = select(_e).where(STEP_DUE).order_by(_e.c.next_step_at).limit(bindparam("limit"))
 STEPS_DUE_POSTGRES = STEPS_DUE.with_for_update(skip_locked=True)
 
 

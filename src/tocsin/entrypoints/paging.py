@@ -19,6 +19,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.paging import Delivery, SendFailed
 from tocsin.entrypoints.intake import InboxApplier
+from tocsin.views.paging import DueWork
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -93,8 +94,9 @@ async def paging_cycle(
     """Fire due steps, claim due pages, then send stakeholder reports and reminders that fell
     due; True when there may be more to do at once. They share one loop on purpose: run side
     by side they contend for the database and the interpreter, and pages came out later."""
-    pages = await page_cycle(tocsin, sending, recorder)
-    updates = await update_cycle(tocsin)
+    due = await run_in_threadpool(tocsin.paging.due_now, tocsin.clock.now())
+    pages = await page_cycle(tocsin, sending, recorder, due) if due.steps or due.pages else False
+    updates = await update_cycle(tocsin) if due.updates else False
     return pages or updates
 
 
@@ -102,17 +104,21 @@ async def page_cycle(
     tocsin: Tocsin,
     sending: set[asyncio.Task[None]] | None = None,
     recorder: Recorder | None = None,
+    due: DueWork | None = None,
 ) -> bool:
-    """Fire due steps and claim due pages; True when there may be more to do at once.
+    """Fire due steps and claim due pages; True when there may be more to do at once. With
+    `due`, only what it says is due (and the pages of steps just fired).
 
     With `sending` and `recorder`, pages are sent in tasks kept there (at most BATCH at a
     time) and the cycle returns without waiting for them; without, the cycle sends them all and
     records their outcomes first.
     """
-    moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
+    moved = 0
+    if due is None or due.steps:
+        moved = await run_in_threadpool(tocsin.handle, commands.RunEscalations(BATCH))
     room = BATCH - len(sending) if sending is not None else BATCH
     claimed: list[Delivery] = []
-    if room > 0:
+    if room > 0 and (due is None or due.pages or moved):
         claim = commands.ClaimDeliveries(room, tocsin.settings.paging_lease_seconds)
         claimed = await run_in_threadpool(tocsin.handle, claim)
     if sending is None or recorder is None:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
+from tocsin.adapters.due import PAGE_DUE, PROMISE_DUE, REPORT_DUE, STEP_DUE
 from tocsin.views.accounts import Principal
 from tocsin.views.visibility import visible
 
@@ -55,6 +56,23 @@ class IncidentPaging:
         return [d for d in self.deliveries if d.status == "dead"]
 
 
+@dataclass(frozen=True)
+class DueWork:
+    """What the paging worker has to do right now."""
+
+    steps: bool
+    pages: bool
+    updates: bool  # stakeholder reports, reminders, deadlines
+
+
+# The very conditions the worker's claims use, asked together in one read.
+DUE_WORK = select(
+    exists().where(STEP_DUE),
+    exists().where(PAGE_DUE),
+    or_(exists().where(REPORT_DUE), exists().where(PROMISE_DUE)),
+)
+
+
 class PagingViews:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -76,6 +94,13 @@ class PagingViews:
                 row["next_step_at"],
             )  # fmt: skip
         return IncidentPaging(escalation, found)
+
+    def due_now(self, now: datetime) -> DueWork:
+        """Whether steps, pages or updates are due: a read, which on SQLite does not queue
+        for the write lock as each of the worker's transactions would, even to find nothing."""
+        with self._db.reader.connect() as conn:
+            steps, pages, updates = conn.execute(DUE_WORK, {"now": now}).one()
+        return DueWork(bool(steps), bool(pages), bool(updates))
 
     def next_due(self) -> datetime | None:
         """When the paging worker next has something to do: a step, page or update reminder."""
