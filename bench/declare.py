@@ -90,7 +90,7 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
             lambda: int(tocsin.handle(commands.RunUpdateReminders(UPDATE_BATCH))), UPDATE_BATCH
         )
 
-    later = tocsin.clock.now() + timedelta(seconds=paging.STEP_S + 1)  # the 10 s steps are due
+    steps_due: list[datetime] = []  # when every 10 s step is due, set once all are declared
 
     def claim_and_record(at: datetime | None = None) -> int:
         at = at or tocsin.clock.now()
@@ -101,8 +101,9 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
         return len(claimed)
 
     def step() -> float:
+        steps_due.append(tocsin.clock.now() + timedelta(seconds=paging.STEP_S + 1))
         return until_done(
-            lambda: int(tocsin.handle_as_of(commands.RunEscalations(PAGE_BATCH), later)),
+            lambda: int(tocsin.handle_as_of(commands.RunEscalations(PAGE_BATCH), steps_due[0])),
             PAGE_BATCH,
         )
 
@@ -116,7 +117,7 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
         ("fire the 10 s step", step),
         (
             "claim + record its page",
-            lambda: until_done(lambda: claim_and_record(later), PAGE_BATCH),
+            lambda: until_done(lambda: claim_and_record(steps_due[0]), PAGE_BATCH),
         ),
     ]
 
