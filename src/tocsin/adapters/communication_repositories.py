@@ -2,7 +2,8 @@
 
 What a cycle of stakeholder reports writes (updates, promises, scheduled updates done or new)
 is held until the next read of those tables, or commit, and then written one statement per
-table: a cycle sends the reports of many incidents, and a row each cost a round trip each.
+table: a cycle sends the reports of many incidents, and writing each row as it came cost a
+round trip per row.
 """
 
 from __future__ import annotations
