@@ -20,6 +20,11 @@ class IdBlock:
         self._ids: list[int] = []
         self._last: int | None = None  # SQLite
 
+    def reserve(self, count: int) -> None:
+        """Draw `count` more ids at once on PostgreSQL, e.g. for rows a batch is about to add."""
+        if count > 0 and self._conn.dialect.name == "postgresql":
+            self._ids = sorted([*self._ids, *self._draw(count)])
+
     def next(self) -> int:
         if self._conn.dialect.name != "postgresql":
             if self._last is None:
@@ -28,12 +33,10 @@ class IdBlock:
             self._last += 1
             return self._last
         if not self._ids:
-            found = self._conn.execute(
-                text(
-                    f"SELECT nextval(pg_get_serial_sequence('{self._table.name}', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": self._per_fetch},
-            ).scalars()
-            self._ids = sorted(found)
+            self._ids = sorted(self._draw(self._per_fetch))
         return self._ids.pop(0)
+
+    def _draw(self, count: int) -> list[int]:
+        sequence = f"pg_get_serial_sequence('{self._table.name}', 'id')"
+        query = text(f"SELECT nextval({sequence}) FROM generate_series(1, :n)")
+        return list(self._conn.execute(query, {"n": count}).scalars())

@@ -13,14 +13,13 @@ from sqlalchemy import (
     Select,
     bindparam,
     delete,
-    func,
     insert,
     select,
-    text,
     update,
 )
 
 from tocsin.adapters import orm
+from tocsin.adapters.ids import IdBlock
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef, reference
@@ -28,7 +27,7 @@ from tocsin.domain.milestones import Milestone, Source, Stamp
 from tocsin.domain.roles import Role, RoleAssignment
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
-from tocsin.domain.timeline import EntryKind, TimelineEntry
+from tocsin.domain.timeline import TimelineEntry
 from tocsin.domain.war_room import JoinReason, Participant
 
 # Built once: building statements anew for every incident loaded or changed cost more than
@@ -66,11 +65,6 @@ DELETE_ROLES = delete(orm.incident_roles).where(orm.incident_roles.c.incident_id
 INSERT_PARTICIPANTS = insert(orm.incident_participants)
 INSERT_MESSAGES = insert(orm.war_room_messages)
 INSERT_ENTRIES = insert(orm.timeline_entries)
-NEXT_ID_POSTGRES = text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")
-RESERVE_IDS_POSTGRES = text(
-    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"
-)
-NEXT_ID_SQLITE = select(func.coalesce(func.max(orm.incidents.c.id), 0) + 1)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
     orm.incidents.c.id == bindparam("known_id"),
     orm.incidents.c.version == bindparam("known_version"),
@@ -84,26 +78,16 @@ class SqlAlchemyIncidentRepository:
         self._conn = conn
         self._loaded: dict[int, tuple[Incident, int, list[Any], list[Any]]] = {}
         self._new: dict[int, Incident] = {}
-        self._last_id = 0
-        self._reserved: list[int] = []
+        # One at a time unless drawn ahead: incident numbers are shown, so gaps are avoided.
+        self._ids = IdBlock(conn, orm.incidents, per_fetch=1)
 
     def reserve_ids(self, count: int) -> None:
         """Draw the ids of `count` incidents about to be declared, in one round trip. Any left
         unused when the transaction ends are gaps in the numbering, as after a rollback."""
-        if count > 0 and self._conn.dialect.name == "postgresql":
-            found = self._conn.execute(RESERVE_IDS_POSTGRES, {"n": count}).scalars()
-            self._reserved.extend(sorted(found))
+        self._ids.reserve(count)
 
     def next_id(self) -> int:
-        value: int | None
-        if self._reserved:
-            value = self._reserved.pop(0)
-        elif self._conn.dialect.name == "postgresql":
-            value = self._conn.scalar(NEXT_ID_POSTGRES)
-        else:  # SQLite writers hold the database lock, so max + 1 cannot be taken twice
-            value = self._conn.scalar(NEXT_ID_SQLITE)
-        self._last_id = max(int(value or 0), self._last_id + 1)
-        return self._last_id
+        return self._ids.next()
 
     def add(self, incident: Incident) -> None:
         self._new[incident.id] = incident
@@ -262,62 +246,6 @@ class SqlAlchemyIncidentRepository:
             for m in incident.new_messages
         )
         incident.new_messages.clear()
-
-
-class SqlAlchemyTimelineRepository:
-    """Loads single entries (to correct or flag them); only the key-moment flag is ever updated."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._loaded: dict[tuple[int, int], tuple[TimelineEntry, bool]] = {}
-
-    def get(self, incident_id: int, seq: int) -> TimelineEntry:
-        key = (incident_id, seq)
-        if key in self._loaded:
-            return self._loaded[key][0]
-        table = orm.timeline_entries
-        row = (
-            self._conn.execute(
-                select(table).where(table.c.incident_id == incident_id, table.c.seq == seq)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no entry #{seq} on {reference(incident_id)}'s timeline", field="seq")
-        entry = TimelineEntry(
-            incident_id=row["incident_id"],
-            seq=row["seq"],
-            kind=EntryKind(row["kind"]),
-            body=row["body"],
-            author=row["author"],
-            author_user_id=row["author_user_id"],
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            corrects_seq=row["corrects_seq"],
-            data=row["data"],
-            key_moment=row["key_moment"],
-            key_moment_by=row["key_moment_by"],
-            key_moment_at=row["key_moment_at"],
-            id=row["id"],
-        )
-        self._loaded[key] = (entry, entry.key_moment)
-        return entry
-
-    def flush(self) -> None:
-        table = orm.timeline_entries
-        for entry, was_key_moment in self._loaded.values():
-            if entry.key_moment != was_key_moment:
-                self._conn.execute(
-                    update(table)
-                    .where(table.c.id == entry.id)
-                    .values(
-                        key_moment=entry.key_moment,
-                        key_moment_by=entry.key_moment_by,
-                        key_moment_at=entry.key_moment_at,
-                    )
-                )
-        self._loaded.clear()
 
 
 def _row(incident: Incident, now: datetime) -> dict[str, Any]:

@@ -24,10 +24,7 @@ from tocsin.adapters.catalog_repositories import (
 from tocsin.adapters.communication_repositories import SqlAlchemyCommunicationRepository
 from tocsin.adapters.database import Database
 from tocsin.adapters.inbox import SqlAlchemyAlertInbox
-from tocsin.adapters.incident_repository import (
-    SqlAlchemyIncidentRepository,
-    SqlAlchemyTimelineRepository,
-)
+from tocsin.adapters.incident_repository import SqlAlchemyIncidentRepository
 from tocsin.adapters.integration_repositories import (
     SqlAlchemyChangeEventRepository,
     SqlAlchemyHeartbeatRepository,
@@ -45,6 +42,7 @@ from tocsin.adapters.runbook_repositories import (
     SqlAlchemyActionRepository,
     SqlAlchemyRunbookRepository,
 )
+from tocsin.adapters.timeline_repository import SqlAlchemyTimelineRepository
 from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
