@@ -31,6 +31,7 @@ from tocsin.entrypoints.api import actions as actions_api
 from tocsin.entrypoints.api import runbooks as runbooks_api
 from tocsin.entrypoints.api.express import ExpressIntake
 from tocsin.entrypoints.api.ratelimit import RateLimiter
+from tocsin.entrypoints.heap import freeze_startup_heap
 from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
 from tocsin.entrypoints.paging import run_paging
 from tocsin.entrypoints.web import pages
@@ -62,6 +63,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
             background.append(asyncio.create_task(app.state.intake.run()))
         if core.settings.paging_embedded:
             background.append(asyncio.create_task(run_paging(core)))
+        freeze_startup_heap()
         try:
             yield
         finally:

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.paging import Delivery, SendFailed
+from tocsin.entrypoints.heap import freeze_startup_heap
 from tocsin.entrypoints.intake import InboxApplier
 from tocsin.views.paging import DueWork
 
@@ -37,6 +38,7 @@ async def run_worker(tocsin: Tocsin) -> None:
         asyncio.create_task(tocsin.relay_changes()),
         asyncio.create_task(InboxApplier(tocsin, wait_seconds=0.0).run()),
     ]
+    freeze_startup_heap()
     try:
         await run_paging(tocsin)
     finally:
