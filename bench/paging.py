@@ -8,17 +8,22 @@ cycles, Grafana OnCall waits a 10 s countdown plus Celery), so figures are set a
 Each alert names a new `service`, so each declares a P1 incident whose path pages alice at once
 and bob 10 s later, both by webhook to a receiver in its own process (bench/receivers.py).
 Alerts go out at a fixed rate as Alertmanager v4 notifications (bench/senders.py): one alert per
-request at 10 and 100/s, 10 per request at 1,000/s. Sent = its request is written out;
-received = the page's body is in; one machine, one clock (time.time()). A 10 s step is late by
-page received - (escalation started_at + 10 s); its delivery row says when the step fired
-(created_at) and how long the page then waited to be sent (sent_at - due_at).
+request at 10 and 100/s, 10 per request at 1,000/s. A rate written `1000/10` is an alert
+storm: 1,000 alerts/s of which one in 10 opens an incident (100 P1 incidents/s) and the other
+nine are new alerts (own `instance` label) about a service opened 100 ms earlier, which join its
+incident and page nobody; the first page is measured for the alerts that open incidents, while
+the whole storm is applied. Plain `1000` is the harshest reading: every alert a new incident.
+Sent = its request is written out; received = the page's body is in; one machine, one clock
+(time.time()). A 10 s step is late by page received - (escalation started_at + 10 s); its
+delivery row says when the step fired (created_at) and how long the page then waited to be sent
+(sent_at - due_at).
 
 The kill test runs `tocsin serve` with TOCSIN_PAGING_EMBEDDED=false beside one `tocsin worker`,
 SIGKILLs the worker 2 s before the first 10 s steps are due, starts it again 3 s later, and
 measures how late the steps due meanwhile are.
 
-Usage: python bench/paging.py [--dialect sqlite,postgresql] [--duration 10] [--rates 10,100,1000]
-                              [--skip-kill] [--workers N]
+Usage: python bench/paging.py [--dialect sqlite,postgresql] [--duration 10]
+                              [--rates 10,100,1000,1000/10] [--skip-kill] [--workers N]
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 import processes
@@ -106,10 +111,12 @@ class Bench:
     def log(self, name: str) -> Path:
         return self.data_dir / f"paging-{name}-{self.dialect}.log"
 
-    def send(self, server: Server, run: str, rate: float, seconds: float) -> Sent:
+    def send(
+        self, server: Server, run: str, rate: float, seconds: float, new_every: int = 1
+    ) -> Sent:
         url = f"http://127.0.0.1:{server.port}/hooks/alertmanager/{self.key}"
         batch = PER_REQUEST if rate >= BATCHED_FROM else 1
-        return asyncio.run(send_alerts(url, run, rate, seconds, batch))
+        return asyncio.run(send_alerts(url, run, rate, seconds, batch, new_every))
 
 
 # ----- set-up --------------------------------------------------------------------------------
@@ -192,6 +199,19 @@ def measure(tocsin: Tocsin, sent: Sent, pages: list[Page], run: str) -> Timing:
     )
 
 
+def joined_stored(tocsin: Tocsin, run: str) -> int:
+    """How many of a storm's joining alerts are stored, attached to the incident their service
+    opened (not one of their own)."""
+    a, i = orm.alerts, orm.incidents
+    query = (
+        select(func.count())
+        .select_from(a.join(i, i.c.id == a.c.incident_id))
+        .where(a.c.title.like(f"storm {run}-%"), i.c.title.like(f"bench {run}-%"))
+    )
+    with tocsin.database.reader.connect() as conn:
+        return int(conn.scalar(query) or 0)
+
+
 def figures(values: Sequence[float], unit: str = "ms") -> str:
     if not values:
         return "no values"
@@ -232,17 +252,21 @@ def report_problems(*logs: Path) -> None:
 
 
 # ----- the runs ------------------------------------------------------------------------------
-def rate_run(bench: Bench, server: Server, rate: int, seconds: float) -> list[Row]:
+def rate_run(
+    bench: Bench, server: Server, rate: int, seconds: float, new_every: int = 1
+) -> list[Row]:
     per = f"{PER_REQUEST} alerts per request" if rate >= BATCHED_FROM else "1 alert per request"
-    print(f"   {rate} alerts/s for {seconds:g} s, {per}:", flush=True)
-    run = f"{bench.dialect}-{rate}"  # alert titles are "bench RUN-000042"
+    storm = f", one in {new_every} opening an incident" if new_every > 1 else ""
+    print(f"   {rate} alerts/s for {seconds:g} s, {per}{storm}:", flush=True)
+    run = f"{bench.dialect}-{rate}" + (f"-{new_every}" if new_every > 1 else "")
     before, started = cpu(bench, server), time.time()
-    sent = bench.send(server, run, rate, seconds)
+    sent = bench.send(server, run, rate, seconds, new_every)
     errors = f": {sent.errors[0]}" if sent.errors else ""
+    joined = f" ({len(sent.at)} opening incidents)" if sent.joined else ""
     print(
-        f"      sent {len(sent.at)} alerts at {sent.achieved:.1f}/s (latest request "
-        f"{sent.lag_ms:.0f} ms behind schedule) over {sent.connections} connections, "
-        f"HTTP errors {len(sent.errors)}{errors}",
+        f"      sent {len(sent.at) + sent.joined} alerts{joined} at {sent.achieved:.1f}/s "
+        f"(latest request {sent.lag_ms:.0f} ms behind schedule) over {sent.connections} "
+        f"connections, HTTP errors {len(sent.errors)}{errors}",
         flush=True,
     )
     pages = bench.receiver.wait(f"bench {run}-", len(sent.at), steps=2)
@@ -266,6 +290,13 @@ def rate_run(bench: Bench, server: Server, rate: int, seconds: float) -> list[Ro
         f"         step fired (created_at - due) {figures(t.fired_s, 's')}; page queued "
         f"(sent_at - due_at) {figures(t.waited_s, 's')}"
     )
+    if sent.joined:
+        strays = sum(1 for p in bench.receiver.pages() if p.title.startswith(f"storm {run}-"))
+        print(
+            f"      alerts joining an open incident: {joined_stored(bench.tocsin, run)}/"
+            f"{sent.joined} stored with their service's incident; incidents they opened "
+            f"instead: {strays} paged"
+        )
     times = sorted(p.received_at for p in pages)
     rate_in = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
     print(
@@ -276,10 +307,13 @@ def rate_run(bench: Bench, server: Server, rate: int, seconds: float) -> list[Ro
     note = f"{t.alerts - t.missing[0]}/{t.alerts} paged, sent at {sent.achieved:.0f}/s"
     if rate >= BATCHED_FROM:
         note += f" in {PER_REQUEST}s"
+    if new_every > 1:
+        note += f", 1 in {new_every} opening"
     late_note = f"{t.alerts - t.missing[1]}/{t.alerts} paged, doubled {t.doubled}"
+    label = f"{rate}/s" + (" storm" if new_every > 1 else "")
     return [
-        Row(bench.dialect, f"first page @ {rate}/s", t.first_ms, "ms", target, note),
-        Row(bench.dialect, f"10 s step late @ {rate}/s", t.late_s, "s", TARGET_LATE_S, late_note),
+        Row(bench.dialect, f"first page @ {label}", t.first_ms, "ms", target, note),
+        Row(bench.dialect, f"10 s step late @ {label}", t.late_s, "s", TARGET_LATE_S, late_note),
     ]
 
 
@@ -362,7 +396,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dialect", default="sqlite,postgresql")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per rate")
-    parser.add_argument("--rates", default="10,100,1000", help="alerts/s, comma-separated")
+    parser.add_argument(
+        "--rates",
+        default="10,100,1000,1000/10",
+        help="alerts/s, comma-separated; RATE/N: a storm where one alert in N opens an incident",
+    )
     parser.add_argument("--skip-kill", action="store_true", help="no kill -9 test")
     parser.add_argument(
         "--workers",
@@ -391,8 +429,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                     server.wait_ready()
                     for n in range(args.workers):
                         workers.append(start_worker(bench, bench.log(f"rate-worker-{n + 1}"))[0])
-                    for rate in [int(r) for r in args.rates.split(",") if r.strip()]:
-                        rows += rate_run(bench, server, rate, args.duration)
+                    for spec in [r.strip() for r in args.rates.split(",") if r.strip()]:
+                        rate, _, every = spec.partition("/")
+                        rows += rate_run(bench, server, int(rate), args.duration, int(every or 1))
                 finally:
                     for worker in workers:
                         worker.send_signal(signal.SIGINT)

@@ -21,21 +21,24 @@ IDLE_S = 4.0
 
 @dataclass
 class Sent:
-    at: dict[str, float]  # alert title → time.time() its request started out
-    achieved: float  # alerts/s
+    at: dict[str, float]  # title of an alert opening an incident → when its request went out
+    joined: int  # alerts sent about a service already open, joining its incident
+    achieved: float  # alerts/s, those joining included
     lag_ms: float  # how far the latest request started behind its schedule
     connections: int
     errors: list[str]
 
 
-def notification(titles: list[str]) -> bytes:
-    """One alert per title, each naming a new service so that each declares a P1 incident."""
+def notification(titles: list[str], services: list[str] | None = None) -> bytes:
+    """One alert per title, each naming its own new service so that each declares a P1
+    incident, unless `services` names the (already open) service each alert is about."""
     started = datetime.now(UTC).isoformat()
+    services = services or [title.replace(" ", "-") for title in titles]
     alerts = [
         {"status": "firing", "annotations": {"summary": title}, "startsAt": started,
-         "labels": {"alertname": "PagingBench", "service": title.replace(" ", "-"),
+         "labels": {"alertname": "PagingBench", "service": service, "instance": title,
                     "severity": "critical"}}
-        for title in titles
+        for title, service in zip(titles, services, strict=True)
     ]  # fmt: skip
     document = {
         "version": "4", "groupKey": '{}:{alertname="PagingBench"}', "status": "firing",
@@ -83,22 +86,46 @@ class Connections:
             writer.close()
 
 
-async def send_alerts(url: str, run: str, rate: float, seconds: float, batch: int = 1) -> Sent:
-    """`rate` alerts/s for `seconds` to `url`, `batch` per request, titled "bench RUN-000042"."""
+def storm_alert(run: str, number: int, new_every: int, batch: int, lag: int) -> tuple[str, str]:
+    """(title, service) of the alert numbered `number`: every `new_every`-th opens a service's
+    incident, titled "bench RUN-000042"; the rest, titled "storm RUN-000043", are new alerts
+    about a service opened at least `lag` alerts earlier, and join its incident. Requests race
+    over several connections: an opener sent just before could arrive after its joiners and
+    they would open the incident themselves. Until `lag` alerts are out, a joiner names the
+    opener of its own request when there is one, else the first."""
+    block = number - number % new_every
+    if number == block:
+        return f"bench {run}-{number:06d}", f"bench-{run}-{number:06d}"
+    if number >= lag:
+        opener = (number - lag) - (number - lag) % new_every
+    else:
+        opener = block if block // batch == number // batch else 0
+    return f"storm {run}-{number:06d}", f"bench-{run}-{opener:06d}"
+
+
+async def send_alerts(
+    url: str, run: str, rate: float, seconds: float, batch: int = 1, new_every: int = 1
+) -> Sent:
+    """`rate` alerts/s for `seconds` to `url`, `batch` per request; one alert in `new_every`
+    opens an incident (see `storm_alert`)."""
     interval, requests = batch / rate, max(1, round(rate * seconds / batch))
+    lag = max(new_every, round(rate * 0.1))  # alerts sent in 100 ms
     connections = Connections(url)
     sent: dict[str, float] = {}
+    joined = [0]
     lags, errors = [0.0], []
 
     async def post(n: int, due: float) -> None:
-        titles = [f"bench {run}-{n * batch + i:06d}" for i in range(batch)]
+        alerts = [storm_alert(run, n * batch + i, new_every, batch, lag) for i in range(batch)]
+        titles, services = [t for t, _ in alerts], [s for _, s in alerts]
         try:
-            at, status, answer = await connections.post(notification(titles))
+            at, status, answer = await connections.post(notification(titles, services))
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             return
         lags.append(at - due)
-        sent.update(dict.fromkeys(titles, at))
+        sent.update(dict.fromkeys((t for t in titles if t.startswith("bench ")), at))
+        joined[0] += sum(1 for t in titles if not t.startswith("bench "))
         if status != 200:
             errors.append(f"{status} {answer[:200]!r}")
 
@@ -111,4 +138,5 @@ async def send_alerts(url: str, run: str, rate: float, seconds: float, batch: in
     connections.close()
     times = sorted(set(sent.values()))
     span = (times[-1] - times[0] if times else 0.0) + interval
-    return Sent(sent, len(sent) / span, max(lags) * 1000, connections.opened, errors)
+    achieved = (len(sent) + joined[0]) / span
+    return Sent(sent, joined[0], achieved, max(lags) * 1000, connections.opened, errors)
