@@ -35,7 +35,7 @@ from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.config import load_settings
 from tocsin.domain import commands
 from tocsin.domain.accounts import OrgRole, Scope
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.milestones import Milestone, Source, Stamp, check_chronology
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

@@ -13,7 +13,7 @@ from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import AlertSignal, AlertStatus, InboxItem, SignalAction
 from tocsin.domain.catalog import Service
 from tocsin.domain.errors import AlreadyExists, InboxItemFailed, InvalidInput, NotFound
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import parse_matchers
 from tocsin.domain.milestones import Milestone, Source

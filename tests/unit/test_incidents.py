@@ -15,7 +15,8 @@ from tocsin.domain.errors import (
     NoChange,
     NotFound,
 )
-from tocsin.domain.incidents import Incident, ServiceRef, parse_reference
+from tocsin.domain.incident_details import ServiceRef
+from tocsin.domain.incidents import Incident, parse_reference
 from tocsin.domain.milestones import Milestone, Source
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

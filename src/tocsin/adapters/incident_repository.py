@@ -22,7 +22,8 @@ from tocsin.adapters import orm
 from tocsin.adapters.ids import IdBlock
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
-from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef, reference
+from tocsin.domain.incident_details import DetectionSource, ServiceRef
+from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.milestones import Milestone, Source, Stamp
 from tocsin.domain.roles import Role, RoleAssignment
 from tocsin.domain.severities import Severity

@@ -1,16 +1,24 @@
-"""The Incident aggregate: status, severity, roles, impact and lifecycle timestamps."""
+"""The Incident aggregate: status, severity, roles, alerts and lifecycle timestamps (its details
+and its war room are parts of it in `incident_details` and `war_room`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from tocsin.domain import events
 from tocsin.domain.actors import Actor
 from tocsin.domain.authority import Power
 from tocsin.domain.errors import InvalidInput, InvalidTransition, NoChange, NotFound
+from tocsin.domain.incident_details import (
+    DetectionSource,
+    IncidentDetails,
+    ServiceRef,
+    clean_text,
+    clean_title,
+    unique_services,
+)
 from tocsin.domain.milestones import (
     FUTURE_TOLERANCE,
     Milestone,
@@ -23,40 +31,7 @@ from tocsin.domain.roles import RoleAssignment
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status, allowed_from
 from tocsin.domain.timeline import EntryKind, TimelineEntry, clean_body
-from tocsin.domain.war_room import JoinReason, Message, Participant, WarRoom
-
-TITLE_MAX = 200
-TEXT_MAX = 10_000
-
-
-class DetectionSource(StrEnum):
-    """How the problem first came to light."""
-
-    ALERT = "alert"
-    CUSTOMER = "customer"
-    EMPLOYEE = "employee"
-    PARTNER = "partner"
-    AUTOMATED_TEST = "automated_test"
-    OTHER = "other"
-
-    @classmethod
-    def parse(cls, raw: str) -> DetectionSource:
-        try:
-            return cls(raw.strip().lower().replace("-", "_").replace(" ", "_"))
-        except ValueError:
-            names = ", ".join(s.value for s in cls)
-            raise InvalidInput(
-                f"unknown detection source {raw!r}; expected one of {names}",
-                field="detection_source",
-            ) from None
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    """An affected service as the incident knows it."""
-
-    id: int
-    slug: str
+from tocsin.domain.war_room import JoinReason, Message, Participant
 
 
 def reference(incident_id: int) -> str:
@@ -72,26 +47,6 @@ def parse_reference(raw: str) -> int:
     return int(text)
 
 
-def clean_title(title: str) -> str:
-    text = " ".join(title.split())
-    if not text:
-        raise InvalidInput("title must not be empty", field="title")
-    if len(text) > TITLE_MAX:
-        raise InvalidInput(
-            f"title is {len(text)} characters; the limit is {TITLE_MAX}", field="title"
-        )
-    return text
-
-
-def clean_text(text: str, field_name: str) -> str:
-    value = text.strip()
-    if len(value) > TEXT_MAX:
-        raise InvalidInput(
-            f"{field_name} is {len(value)} characters; the limit is {TEXT_MAX}", field=field_name
-        )
-    return value
-
-
 def _utc(value: datetime, field_name: str) -> datetime:
     return require_aware(value, field_name).astimezone(UTC)
 
@@ -103,7 +58,7 @@ def _fmt(value: datetime | None) -> str:
 
 
 @dataclass
-class Incident(WarRoom):
+class Incident(IncidentDetails):
     """One incident. Methods enforce the rules, log to the timeline and record events."""
 
     id: int
@@ -158,7 +113,7 @@ class Incident(WarRoom):
             status=Status.INVESTIGATING,
             created_by=actor.name,
             summary=clean_text(summary, "summary"),
-            services=_unique_services(services or []),
+            services=unique_services(services or []),
             user_impact=clean_text(user_impact, "user_impact"),
             business_impact=clean_text(business_impact, "business_impact"),
             customer_facing=customer_facing,
@@ -425,80 +380,9 @@ class Incident(WarRoom):
             self._join(actor.person_id, JoinReason.PAGED, actor, now)
         self.events.append(events.IncidentTimestampSet(self.id, Milestone.ACKNOWLEDGED))
 
-    # ----- details ----------------------------------------------------------------------------
-    def update_details(
-        self,
-        actor: Actor,
-        now: datetime,
-        *,
-        title: str | None = None,
-        summary: str | None = None,
-        user_impact: str | None = None,
-        business_impact: str | None = None,
-        customer_facing: bool | None = None,
-        detection_source: DetectionSource | None = None,
-        services: list[ServiceRef] | None = None,
-    ) -> list[str]:
-        """Change descriptive fields; returns the names of those that changed."""
-        self.authorize(actor, Power.DOCUMENT, "editing the incident details", now)
-        proposed: dict[str, Any] = {}
-        if title is not None:
-            proposed["title"] = clean_title(title)
-        for name, text in (
-            ("summary", summary),
-            ("user_impact", user_impact),
-            ("business_impact", business_impact),
-        ):
-            if text is not None:
-                proposed[name] = clean_text(text, name)
-        if customer_facing is not None:
-            proposed["customer_facing"] = customer_facing
-        if detection_source is not None:
-            proposed["detection_source"] = detection_source
-        if services is not None:
-            proposed["services"] = _unique_services(services)
-        changed = {k: v for k, v in proposed.items() if getattr(self, k) != v}
-        if not changed:
-            raise NoChange("nothing differs from the incident as it stands")
-        parts = [
-            f"{name.replace('_', ' ')}: {_show(getattr(self, name))} → {_show(value)}"
-            for name, value in changed.items()
-        ]
-        for name, value in changed.items():
-            setattr(self, name, value)
-        self.log(
-            EntryKind.DETAILS_UPDATED,
-            "Updated " + "; ".join(parts),
-            actor,
-            now,
-            data={"fields": sorted(changed)},
-        )
-        self.events.append(events.IncidentDetailsUpdated(self.id, tuple(sorted(changed))))
-        return sorted(changed)
-
 
 _ALERT_VERBS = {
     EntryKind.ALERT_FIRED: "Alert firing",
     EntryKind.ALERT_ACKNOWLEDGED: "Alert acknowledged at its source",
     EntryKind.ALERT_RESOLVED: "Alert resolved",
 }
-
-
-def _unique_services(services: list[ServiceRef]) -> list[ServiceRef]:
-    seen: dict[int, ServiceRef] = {}
-    for service in services:
-        seen.setdefault(service.id, service)
-    return list(seen.values())
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(s.slug for s in value) or "none"
-    if isinstance(value, StrEnum):
-        return value.value
-    text = str(value)
-    if not text:
-        return "(empty)"
-    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")

@@ -14,7 +14,7 @@ from typing import Any
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import AlertSignal, Link, SignalAction
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tocsin.domain.actors import Actor
 from tocsin.domain.commands.base import Command
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
 from tocsin.domain.errors import InvalidInput
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status

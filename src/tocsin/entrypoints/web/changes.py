@@ -16,7 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.errors import DomainError, InvalidInput
-from tocsin.domain.incidents import DetectionSource, parse_reference
+from tocsin.domain.incident_details import DetectionSource
+from tocsin.domain.incidents import parse_reference
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

@@ -10,7 +10,8 @@ from starlette.datastructures import QueryParams
 
 from tocsin.domain import commands
 from tocsin.domain.errors import DomainError, InvalidInput
-from tocsin.domain.incidents import DetectionSource, parse_reference
+from tocsin.domain.incident_details import DetectionSource
+from tocsin.domain.incidents import parse_reference
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import OPEN_STATUSES, Status
 from tocsin.entrypoints.api.errors import status_for

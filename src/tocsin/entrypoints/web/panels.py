@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import DetectionSource
+from tocsin.domain.incident_details import DetectionSource
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity

@@ -24,7 +24,8 @@ from tocsin.domain.errors import (
     InboxItemFailed,
     NotFound,
 )
-from tocsin.domain.incidents import DetectionSource, Incident, ServiceRef
+from tocsin.domain.incident_details import DetectionSource, ServiceRef
+from tocsin.domain.incidents import Incident
 from tocsin.domain.integrations import (
     Integration,
     IntegrationKind,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tocsin.domain import commands, events
 from tocsin.domain.errors import NotFound
-from tocsin.domain.incidents import Incident, ServiceRef
+from tocsin.domain.incident_details import ServiceRef
+from tocsin.domain.incidents import Incident
 from tocsin.services.handlers.people import person_ref
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
