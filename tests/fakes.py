@@ -21,7 +21,8 @@ from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.integrations import Heartbeat, Integration
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, SendFailed
 from tocsin.domain.runbooks import AttachedRunbook, Runbook
-from tocsin.domain.schedules import Schedule, parse_schedule
+from tocsin.domain.schedule_documents import parse_schedule
+from tocsin.domain.schedules import Schedule
 from tocsin.domain.silences import Silence
 from tocsin.domain.timeline import TimelineEntry
 from tocsin.domain.war_room import Message

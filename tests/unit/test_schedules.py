@@ -14,7 +14,8 @@ import yaml
 
 from tocsin.domain.errors import InvalidInput, NotFound
 from tocsin.domain.rotations import Layer, Rotation, Shift, ShiftKind, WeeklyWindow
-from tocsin.domain.schedules import Override, OverrideKind, Schedule, parse_schedule
+from tocsin.domain.schedule_documents import parse_schedule
+from tocsin.domain.schedules import Override, OverrideKind, Schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -23,7 +23,8 @@ from tocsin.adapters.due import PAGE_DUE, STEP_DUE
 from tocsin.domain.catalog import Membership, Person, Team
 from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
-from tocsin.domain.schedules import Schedule, parse_schedule
+from tocsin.domain.schedule_documents import parse_schedule
+from tocsin.domain.schedules import Schedule
 from tocsin.domain.severities import Severity
 
 # Built once; the SET clause comes from the parameters' keys (cheaper than `.values(...)` anew).

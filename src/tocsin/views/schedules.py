@@ -14,7 +14,8 @@ from tocsin.adapters.database import Database
 from tocsin.domain.catalog import ON_CALL_ROLE
 from tocsin.domain.errors import InvalidInput, NotFound
 from tocsin.domain.rotations import Shift, utc_instant
-from tocsin.domain.schedules import OverrideKind, Schedule, parse_schedule
+from tocsin.domain.schedule_documents import parse_schedule
+from tocsin.domain.schedules import OverrideKind, Schedule
 
 DEFAULT_SPAN = timedelta(days=14)
 MAX_SPAN = timedelta(days=366)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tocsin.domain import catalog as cat
 from tocsin.domain import commands
 from tocsin.domain.errors import AlreadyExists, DomainError, InvalidInput, NotFound
-from tocsin.domain.schedules import parse_schedule
+from tocsin.domain.schedule_documents import parse_schedule
 from tocsin.policy.durations import parse_duration
 from tocsin.services.messagebus import Context
 from tocsin.services.ports import UnitOfWork
