@@ -122,7 +122,9 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
     ]
 
 
-def measure(dialect: str, data_dir: Path, admin_url: str, incidents: int, per: int) -> None:
+def measure(
+    dialect: str, data_dir: Path, admin_url: str, incidents: int, per: int, kinds: bool = False
+) -> None:
     url = paging.fresh_database(dialect, data_dir, admin_url)
     tocsin = bootstrap(load_settings(database_url=url, policy=paging.policy_file(data_dir)))
     try:
@@ -134,8 +136,12 @@ def measure(dialect: str, data_dir: Path, admin_url: str, incidents: int, per: i
         print(f"   {'stage':<28} {'ms/incident':>12} {'statements/incident':>20}")
         for name, run in stages(tocsin):
             seconds = run()
+            common = statements.counts.most_common(12)
             count = statements.take()
             print(f"   {name:<28} {seconds / incidents * 1000:>12.3f} {count / incidents:>20.2f}")
+            if kinds:
+                for kind, n in common:
+                    print(f"      {n / incidents:>8.2f}  {kind}")
     finally:
         tocsin.close()
 
@@ -147,10 +153,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--per-delivery", type=int, default=10)
     parser.add_argument("--data-dir", type=Path, default=paging.DEFAULT_DATA_DIR)
     parser.add_argument("--pg-admin-url", default=paging.DEFAULT_PG_ADMIN_URL)
+    parser.add_argument(
+        "--by-statement", action="store_true", help="also the commonest statements per stage"
+    )
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     for dialect in [d.strip() for d in args.dialect.split(",") if d.strip()]:
-        measure(dialect, args.data_dir, args.pg_admin_url, args.incidents, args.per_delivery)
+        measure(
+            dialect,
+            args.data_dir,
+            args.pg_admin_url,
+            args.incidents,
+            args.per_delivery,
+            args.by_statement,
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -259,38 +260,47 @@ def test_text_search_follows_edits_and_takes_text_literally(tocsin: Tocsin) -> N
 def test_incidents_loaded_together_keep_their_own_services_roles_and_people(
     catalog: Tocsin, clock: FakeClock
 ) -> None:
-    """The update cycle loads every due incident at once; each must come back as it is alone."""
+    """The update cycle loads every due incident at once; each must come back as it is alone,
+    services in their order, roles in the order given and with when and by whom."""
     first = catalog.handle(
-        c.DeclareIncident("Checkout down", Severity.P3, ALICE, services=("checkout", "payments"))
+        c.DeclareIncident("Checkout down", Severity.P3, ALICE, services=("payments", "checkout"))
     )
     second = catalog.handle(c.DeclareIncident("Search slow", Severity.P4, ALICE, services=()))
     third = catalog.handle(
         c.DeclareIncident("Ledger drift", Severity.P3, ALICE, services=("payments",))
     )
     catalog.handle(c.AssignRole(first, Role.INCIDENT_COMMANDER, "alice", ALICE))
-    catalog.handle(c.AssignRole(third, Role.INCIDENT_COMMANDER, "bob", ALICE))
+    clock.advance(minutes=2)
+    assigned = clock.now()
     catalog.handle(c.AssignRole(third, Role.SUBJECT_MATTER_EXPERT, "carol", ALICE))
+    clock.advance(minutes=1)
+    catalog.handle(c.AssignRole(third, Role.INCIDENT_COMMANDER, "bob", ALICE))
 
-    def loaded(
-        ids: list[int],
-    ) -> list[tuple[str, list[str], list[tuple[Role, int | None]], list[int], int]]:
+    def loaded(ids: list[int]) -> list[tuple[Any, ...]]:
         with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
             uow.incidents.load(ids)
             return [
-                (
-                    i.title,
-                    [s.slug for s in i.services],
-                    [(r.role, r.person_id) for r in i.roles],
-                    sorted(i.participants),
-                    i.version,
-                )
+                (i.title, i.services, i.roles, i.participants, i.version)
                 for i in (uow.incidents.get(n) for n in (first, second, third))
             ]
 
     together = loaded([third, 999, first, second])
     assert together == loaded([])  # each loaded alone by `get`
-    assert [t[1] for t in together] == [["checkout", "payments"], [], ["payments"]]
-    assert [len(t[2]) for t in together] == [1, 0, 2]
+    assert [[s.slug for s in t[1]] for t in together] == [
+        ["payments", "checkout"],
+        [],
+        ["payments"],
+    ]
+    assert [[(r.role, r.person_name) for r in t[2]] for t in together] == [
+        [(Role.INCIDENT_COMMANDER, "Alice Martin")],
+        [],
+        [(Role.SUBJECT_MATTER_EXPERT, "Carol Diaz"), (Role.INCIDENT_COMMANDER, "Bob Chen")],
+    ]
+    carol = together[2][2][0]
+    assert (carol.assigned_at, carol.assigned_by) == (assigned, "Alice")
+    assert carol.assigned_at.tzinfo is not None
+    joined = together[2][3][carol.person_id]
+    assert (joined.reason, joined.added_at, joined.added_by) == ("role", assigned, "Alice")
     with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
         uow.incidents.load([999])
         with pytest.raises(NotFound):
@@ -364,6 +374,36 @@ def test_rows_held_back_are_there_for_the_next_read_and_written_once_at_commit(
         )
         assert again.version == 2
         assert [r.id for r in uow.communications.scheduled_due([incident_id], later)] == [report.id]
+
+
+def test_rows_written_together_get_their_own_ids_in_the_order_given(
+    catalog: Tocsin, clock: FakeClock
+) -> None:
+    """A batch of scheduled reports goes in as one statement; each gets the id of its row."""
+    first = catalog.handle(c.DeclareIncident("Checkout down", Severity.P3, ALICE))
+    second = catalog.handle(c.DeclareIncident("Search slow", Severity.P4, ALICE))
+    later = clock.now() + timedelta(days=1)
+    templates = (UpdateTemplate.INITIAL, UpdateTemplate.STATUS, UpdateTemplate.INITIAL)
+    reports = [
+        ScheduledUpdate(incident_id, template, (Audience.INTERNAL,), later)
+        for incident_id, template in zip((second, first, second), templates, strict=True)
+    ]
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        for report in reports:
+            uow.communications.schedule(report)
+        uow.commit()
+    ids = [r.id or 0 for r in reports]
+    assert all(ids) and sorted(ids) == ids and len(set(ids)) == 3
+    s = orm.scheduled_updates
+    with catalog.database.reader.connect() as conn:
+        stored = conn.execute(select(s.c.id, s.c.incident_id, s.c.template).where(s.c.id.in_(ids)))
+        rows = {r.id: (r.incident_id, r.template) for r in stored}
+    assert [rows[i] for i in ids] == [(r.incident_id, r.template.value) for r in reports]
+    with SqlAlchemyUnitOfWork(catalog.database, clock, catalog.hub) as uow:
+        one_more = ScheduledUpdate(first, UpdateTemplate.STATUS, (Audience.INTERNAL,), later)
+        uow.communications.schedule(one_more)
+        uow.commit()
+    assert (one_more.id or 0) > max(ids)
 
 
 def test_incident_ids_drawn_ahead_number_incidents_without_gaps(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from tocsin.adapters import orm
 from tocsin.adapters.due import PROMISE_DUE, REPORT_DUE
-from tocsin.adapters.ids import IdBlock
+from tocsin.adapters.ids import IdBlock, insert_numbered
 from tocsin.domain.communications import (
     Audience,
     PromiseOutcome,
@@ -56,10 +56,7 @@ REPORTS_DUE = (
 )
 REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
 INSERT_UPDATES = orm.stakeholder_updates.insert()
-INSERT_PROMISES = _p.insert().returning(_p.c.id, sort_by_parameter_order=True)
 SAVE_PROMISE = update(_p).where(_p.c.id == bindparam("promise_id"))  # SET from the keys
-# Scheduled updates go in together, their ids back in the order given.
-INSERT_REPORTS = _s.insert().returning(_s.c.id, sort_by_parameter_order=True)
 REPORTS_DONE = (
     update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
 )
@@ -167,16 +164,18 @@ class SqlAlchemyCommunicationRepository:
                 }
                 for s in scheduled
             ]
-            for s, row in zip(scheduled, self._conn.execute(INSERT_REPORTS, rows), strict=True):
-                s.id = row.id
+            ids = insert_numbered(self._conn, orm.scheduled_updates, rows)
+            for s, new_id in zip(scheduled, ids, strict=True):
+                s.id = new_id
         if self._updates:  # before the promises that point at them
             updates, self._updates = self._updates, []
             self._conn.execute(INSERT_UPDATES, updates)
         if self._promises:
             promises, self._promises = self._promises, []
             rows = [_promise_row(p) for p in promises]
-            for p, row in zip(promises, self._conn.execute(INSERT_PROMISES, rows), strict=True):
-                p.id = row.id
+            ids = insert_numbered(self._conn, orm.update_promises, rows)
+            for p, new_id in zip(promises, ids, strict=True):
+                p.id = new_id
         if self._done:
             done, self._done = list(self._done.values()), {}
             self._conn.execute(REPORTS_DONE, done)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, func, select, text
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Table, func, insert, select, text
 
 
 class IdBlock:
@@ -40,3 +44,28 @@ class IdBlock:
         sequence = f"pg_get_serial_sequence('{self._table.name}', 'id')"
         query = text(f"SELECT nextval({sequence}) FROM generate_series(1, :n)")
         return list(self._conn.execute(query, {"n": count}).scalars())
+
+
+def insert_numbered(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` into `table` in one statement; their new ids, in the order given.
+
+    PostgreSQL numbers them and says so (RETURNING, in parameter order). SQLite could only
+    return ids in order one row per statement, so a batch is numbered on from the highest id,
+    safe because this transaction holds the only write lock, and goes in as one executemany.
+    """
+    if conn.dialect.name == "postgresql" or len(rows) == 1:
+        return [row[0] for row in conn.execute(_returning(table), list(rows))]
+    top = int(conn.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+    numbered = [{**row, "id": top + n} for n, row in enumerate(rows, start=1)]
+    conn.execute(_plain(table), numbered)
+    return [row["id"] for row in numbered]
+
+
+@cache
+def _returning(table: Table) -> Insert:
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+@cache
+def _plain(table: Table) -> Insert:
+    return insert(table)

@@ -8,13 +8,19 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    CompoundSelect,
     Connection,
     Insert,
+    Integer,
     Select,
     bindparam,
     delete,
     insert,
+    literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
     update,
 )
 
@@ -37,20 +43,52 @@ _ID: BindParameter[int] = bindparam("incident_id")
 _IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
 
 
-def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], ...]:
-    """The incident rows (locked, in id order) and their services, roles and participants."""
+def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], CompoundSelect[Any]]:
+    """The incident rows (locked, in id order), and in one more statement their roles (by
+    when assigned), services (in order) and participants, told apart by `part`."""
     services, roles, people = orm.incident_services, orm.incident_roles, orm.incident_participants
+    nothing = null()
+    parts = union_all(
+        # First: the result takes its column types (the timestamps') from this branch.
+        select(
+            literal_column("'r'").label("part"),
+            roles.c.incident_id,
+            roles.c.person_id.label("number"),
+            roles.c.role.label("name"),
+            roles.c.person_name.label("label"),
+            type_coerce(nothing, Integer).label("position"),
+            roles.c.assigned_at.label("at"),
+            roles.c.assigned_by.label("by"),
+        ).where(match(roles.c.incident_id)),
+        select(
+            literal_column("'s'"),
+            services.c.incident_id,
+            orm.services.c.id,
+            orm.services.c.slug,
+            nothing,
+            services.c.position,
+            nothing,
+            nothing,
+        )
+        .join(services, services.c.service_id == orm.services.c.id)
+        .where(match(services.c.incident_id)),
+        select(
+            literal_column("'p'"),
+            people.c.incident_id,
+            people.c.person_id,
+            people.c.reason,
+            nothing,
+            nothing,
+            people.c.added_at,
+            people.c.added_by,
+        ).where(match(people.c.incident_id)),
+    ).order_by("part", "position", "at")
     return (
         select(orm.incidents)
         .where(match(orm.incidents.c.id))
         .order_by(orm.incidents.c.id)
         .with_for_update(),
-        select(services.c.incident_id, orm.services.c.id, orm.services.c.slug)
-        .join(services, services.c.service_id == orm.services.c.id)
-        .where(match(services.c.incident_id))
-        .order_by(services.c.position),
-        select(roles).where(match(roles.c.incident_id)).order_by(roles.c.assigned_at),
-        select(people).where(match(people.c.incident_id)),
+        parts,
     )
 
 
@@ -110,33 +148,32 @@ class SqlAlchemyIncidentRepository:
         return self._loaded[incident_id][0]
 
     def load(self, incident_ids: list[int]) -> None:
-        """Load and lock these incidents in four statements, however many there are; `get`
+        """Load and lock these incidents in two statements, however many there are; `get`
         then hands them out. Ids of incidents that do not exist are passed over."""
         wanted = sorted({i for i in incident_ids if i not in self._new and i not in self._loaded})
         if not wanted:
             return
         many = len(wanted) > 1
-        incidents, service_refs, role_rows, people = LOAD_MANY if many else LOAD_ONE
+        incidents, parts = LOAD_MANY if many else LOAD_ONE
         params = {"incident_ids": wanted} if many else {"incident_id": wanted[0]}
         # Writers to one incident queue here instead of racing to the version check in flush.
         rows = self._conn.execute(incidents, params).mappings().all()
         if not rows:
             return
         services: dict[int, list[ServiceRef]] = {}
-        for r in self._conn.execute(service_refs, params):
-            services.setdefault(r.incident_id, []).append(ServiceRef(r.id, r.slug))
         roles: dict[int, list[RoleAssignment]] = {}
-        for r in self._conn.execute(role_rows, params):
-            roles.setdefault(r.incident_id, []).append(
-                RoleAssignment(
-                    Role(r.role), r.person_id, r.person_name, r.assigned_at, r.assigned_by
-                )
-            )
         participants: dict[int, dict[int, Participant]] = {}
-        for r in self._conn.execute(people, params):
-            participants.setdefault(r.incident_id, {})[r.person_id] = Participant(
-                r.person_id, JoinReason(r.reason), r.added_at, r.added_by
-            )
+        for r in self._conn.execute(parts, params):
+            if r.part == "r":
+                roles.setdefault(r.incident_id, []).append(
+                    RoleAssignment(Role(r.name), r.number, r.label, r.at, r.by)
+                )
+            elif r.part == "s":
+                services.setdefault(r.incident_id, []).append(ServiceRef(r.number, r.name))
+            else:
+                participants.setdefault(r.incident_id, {})[r.number] = Participant(
+                    r.number, JoinReason(r.name), r.at, r.by
+                )
         for row in rows:
             found = row["id"]
             incident = _incident(

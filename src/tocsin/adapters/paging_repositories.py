@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tocsin.adapters import orm
 from tocsin.adapters.catalog_repositories import person_from_row
 from tocsin.adapters.due import PAGE_DUE, STEP_DUE
+from tocsin.adapters.ids import insert_numbered
 from tocsin.domain.catalog import Membership, Person, Team
 from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.paging import AckLink, Delivery, DeliveryStatus, Escalation, EscalationState
@@ -58,7 +59,6 @@ ADD_DELIVERY_SQLITE = QUEUE_SQLITE.returning(_d.c.id)
 ADD_DELIVERY_POSTGRES = QUEUE_POSTGRES.returning(_d.c.id)
 INSERT_ACK_LINK = orm.ack_links.insert()
 _e = orm.escalations
-INSERT_ESCALATIONS = _e.insert().returning(_e.c.id, sort_by_parameter_order=True)
 STEPS_DUE = select(_e).where(STEP_DUE).order_by(_e.c.next_step_at).limit(bindparam("limit"))
 STEPS_DUE_POSTGRES = STEPS_DUE.with_for_update(skip_locked=True)
 
@@ -108,9 +108,9 @@ class SqlAlchemyEscalationRepository:
         if self._new:
             new, self._new = self._new, []
             rows = [_escalation_row(e) for e in new]
-            returned = self._conn.execute(INSERT_ESCALATIONS, rows)
-            for escalation, row in zip(new, returned, strict=True):
-                escalation.id = row.id
+            ids = insert_numbered(self._conn, orm.escalations, rows)
+            for escalation, new_id in zip(new, ids, strict=True):
+                escalation.id = new_id
         if self._saved:
             saved, self._saved = list(self._saved.values()), {}
             if self._conn.execute(SAVE_ESCALATION, saved).rowcount != len(saved):
