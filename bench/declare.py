@@ -5,11 +5,13 @@ pages alice at once and bob 10 s later, and owes stakeholders an initial report)
 alert inbox as deliveries of `--per-delivery` alerts; then the same commands the server and the
 worker run are timed one after the other: applying the inbox (passes of 200 deliveries),
 sending the initial reports (cycles of 5, as the worker), claiming the pages and recording them
-sent (50 at a time, no network), and firing the 10 s steps. For each stage: milliseconds and SQL
-statements per incident. Under load, stages share one interpreter and the database, so the
+sent (50 at a time, no network), firing the 10 s steps, and last applying as many new alerts
+again, one joining each open incident (as in an alert storm). For each stage: milliseconds and
+SQL statements per incident. Under load, stages share one interpreter and the database, so the
 figures are a floor for the paging benchmark, not a prediction of it.
 
 Usage: python bench/declare.py [--dialect sqlite,postgresql] [--incidents 1000] [--per-delivery 10]
+                               [--by-statement]
 """
 
 from __future__ import annotations
@@ -50,16 +52,17 @@ class Statements:
         return total
 
 
-def fill_inbox(tocsin: Tocsin, incidents: int, per_delivery: int) -> None:
+def fill_inbox(tocsin: Tocsin, incidents: int, per_delivery: int, prefix: str = "declare") -> None:
+    """Alerts `prefix`-0 … for services svc-0 …, one per incident, `per_delivery` a delivery."""
     with tocsin.database.reader.connect() as conn:
         integration_id = conn.execute(select(orm.integrations.c.id)).scalar_one()
     accepted = []
     for d in range(0, incidents, per_delivery):
         signals = tuple(
             AlertSignal(
-                dedup_key=f"declare-{n}",
+                dedup_key=f"{prefix}-{n}",
                 action=SignalAction.TRIGGER,
-                title=f"bench declare-{n}",
+                title=f"bench {prefix}-{n}",
                 source_severity="critical",
                 labels={"alertname": "Bench", "service": f"svc-{n}", "severity": "critical"},
             )
@@ -78,7 +81,7 @@ def until_done(run: Callable[[], int], batch: int) -> float:
     return time.perf_counter() - started
 
 
-def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
+def stages(tocsin: Tocsin, incidents: int, per: int) -> list[tuple[str, Callable[[], float]]]:
     def apply() -> float:
         return until_done(
             lambda: len(tocsin.handle(commands.ProcessInbox(PASS_DELIVERIES, ()))),
@@ -107,6 +110,10 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
             PAGE_BATCH,
         )
 
+    def join() -> float:
+        fill_inbox(tocsin, incidents, per, prefix="join")
+        return apply()
+
     return [
         ("apply the inbox (declare)", apply),
         ("initial stakeholder report", report),
@@ -119,6 +126,7 @@ def stages(tocsin: Tocsin) -> list[tuple[str, Callable[[], float]]]:
             "claim + record its page",
             lambda: until_done(lambda: claim_and_record(steps_due[0]), PAGE_BATCH),
         ),
+        ("as many alerts joining them", join),
     ]
 
 
@@ -134,7 +142,7 @@ def measure(
         statements = Statements(tocsin)
         print(f"\n== {dialect}: {incidents} incidents from deliveries of {per} alerts")
         print(f"   {'stage':<28} {'ms/incident':>12} {'statements/incident':>20}")
-        for name, run in stages(tocsin):
+        for name, run in stages(tocsin, incidents, per):
             seconds = run()
             common = statements.counts.most_common(12)
             count = statements.take()

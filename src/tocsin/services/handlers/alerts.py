@@ -107,9 +107,9 @@ class Intake:
                 self._joining.add(group_key(integration.id or 0, route.service, signal.group_key))
 
     def prepare(self) -> None:
-        """Look up the services the routed alerts name, lock the groups they join, and draw the
-        ids of the incidents they will declare: one statement each for the whole batch, rather
-        than one per alert."""
+        """Look up the services the routed alerts name, lock the groups they join, load the open
+        incidents of those groups and draw the ids of the incidents they will declare: one
+        statement each for the whole batch, rather than one per alert."""
         slugs = {r.service for r in self._routes.values() if r.service} - self._tiers.keys()
         found_services = self.ctx.uow.services.find_many(slugs)
         for slug in slugs:
@@ -118,7 +118,9 @@ class Intake:
         unlocked = sorted(self._joining - self._groups.keys())  # one lock order for everyone
         self._joining.clear()
         self._groups.update(self.ctx.uow.alert_groups.lock_many(unlocked, self.now))
-        self.ctx.uow.incidents.reserve_ids(sum(1 for k in unlocked if self._groups[k] is None))
+        joined = [i for k in unlocked if (i := self._groups[k]) is not None]
+        self.ctx.uow.incidents.load(joined)
+        self.ctx.uow.incidents.reserve_ids(len(unlocked) - len(joined))
 
     def _old_news(self, signal: AlertSignal, latest: Alert | None) -> bool:
         """A late copy of an alert already closed, from a sender that stamps its alerts."""
