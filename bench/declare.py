@@ -6,9 +6,9 @@ alert inbox as deliveries of `--per-delivery` alerts; then the same commands the
 worker run are timed one after the other: applying the inbox (passes of 200 deliveries),
 sending the initial reports (cycles of 5, as the worker), claiming the pages and recording them
 sent (50 at a time, no network), firing the 10 s steps, and last applying as many new alerts
-again, one joining each open incident (as in an alert storm). For each stage: milliseconds and
-SQL statements per incident. Under load, stages share one interpreter and the database, so the
-figures are a floor for the paging benchmark, not a prediction of it.
+again, one joining each open incident (as in an alert storm), then resolving those. For each
+stage: milliseconds and SQL statements per incident. Under load, stages share one interpreter
+and the database, so the figures are a floor for the paging benchmark, not a prediction of it.
 
 Usage: python bench/declare.py [--dialect sqlite,postgresql] [--incidents 1000] [--per-delivery 10]
                                [--by-statement]
@@ -52,7 +52,13 @@ class Statements:
         return total
 
 
-def fill_inbox(tocsin: Tocsin, incidents: int, per_delivery: int, prefix: str = "declare") -> None:
+def fill_inbox(
+    tocsin: Tocsin,
+    incidents: int,
+    per_delivery: int,
+    prefix: str = "declare",
+    action: SignalAction = SignalAction.TRIGGER,
+) -> None:
     """Alerts `prefix`-0 … for services svc-0 …, one per incident, `per_delivery` a delivery."""
     with tocsin.database.reader.connect() as conn:
         integration_id = conn.execute(select(orm.integrations.c.id)).scalar_one()
@@ -61,7 +67,7 @@ def fill_inbox(tocsin: Tocsin, incidents: int, per_delivery: int, prefix: str = 
         signals = tuple(
             AlertSignal(
                 dedup_key=f"{prefix}-{n}",
-                action=SignalAction.TRIGGER,
+                action=action,
                 title=f"bench {prefix}-{n}",
                 source_severity="critical",
                 labels={"alertname": "Bench", "service": f"svc-{n}", "severity": "critical"},
@@ -114,6 +120,10 @@ def stages(tocsin: Tocsin, incidents: int, per: int) -> list[tuple[str, Callable
         fill_inbox(tocsin, incidents, per, prefix="join")
         return apply()
 
+    def resolve() -> float:
+        fill_inbox(tocsin, incidents, per, prefix="join", action=SignalAction.RESOLVE)
+        return apply()
+
     return [
         ("apply the inbox (declare)", apply),
         ("initial stakeholder report", report),
@@ -127,6 +137,7 @@ def stages(tocsin: Tocsin, incidents: int, per: int) -> list[tuple[str, Callable
             lambda: until_done(lambda: claim_and_record(steps_due[0]), PAGE_BATCH),
         ),
         ("as many alerts joining them", join),
+        ("those alerts resolving", resolve),
     ]
 
 

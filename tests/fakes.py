@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -248,10 +249,13 @@ class _Alerts:
     def save(self, alert: Alert) -> None:
         self.store.alerts[alert.id or 0] = alert
 
-    def open_count(self, incident_id: int) -> int:
-        return sum(
-            1 for a in self.store.alerts.values() if a.incident_id == incident_id and a.is_open
+    def open_counts(self, incident_ids: Collection[int]) -> dict[int, int]:
+        counts = Counter(
+            a.incident_id
+            for a in self.store.alerts.values()
+            if a.incident_id in incident_ids and a.is_open
         )
+        return {i: n for i, n in counts.items() if i is not None}
 
 
 class _AlertGroups:
@@ -267,8 +271,8 @@ class _AlertGroups:
     def point(self, key: str, incident_id: int, now: datetime) -> None:
         self.store.alert_groups[key] = incident_id
 
-    def declared(self, incident_id: int) -> bool:
-        return incident_id in self.store.alert_groups.values()
+    def declared_among(self, incident_ids: Collection[int]) -> set[int]:
+        return set(incident_ids) & {i for i in self.store.alert_groups.values() if i is not None}
 
 
 class _Silences:

@@ -105,3 +105,38 @@ def test_deliveries_are_stored_without_an_error_once_the_database_is_back(
     finally:
         core.close()
         proxy.close()
+
+
+def test_an_incident_moves_on_once_its_alerts_are_resolved_when_the_pass_ends(
+    catalog: Tocsin,
+) -> None:
+    """Deliveries applied together: the incident whose alerts all resolve moves to Monitoring
+    once, and one whose alert fired again later in the same pass stays where it was."""
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    catalog.inbox.submit(integration.id, (signal(1), signal(2))).result(timeout=30)
+    catalog.handle(c.ProcessInbox(limit=100))
+    incident_id = catalog.alerts.list(AlertFilter(), limit=10).items[0].incident_id
+    assert incident_id is not None
+
+    def resolved(n: int) -> AlertSignal:
+        return AlertSignal(
+            f"key-{n}", SignalAction.RESOLVE, labels=signal(n).labels, annotations={}
+        )
+
+    for delivery in ((resolved(1),), (resolved(2),), (signal(2),)):
+        catalog.inbox.submit(integration.id, delivery).result(timeout=30)
+    catalog.handle(c.ProcessInbox(limit=100))
+    detail = catalog.incidents.detail(incident_id)
+    assert detail.status == "investigating", "key-2 fired again after it resolved"
+    kinds = [e.kind for e in catalog.incidents.timeline(incident_id)]
+    assert kinds.count("alert_resolved") == 2 and "status_changed" not in kinds
+
+    catalog.inbox.submit(integration.id, (resolved(2),)).result(timeout=30)
+    catalog.handle(c.ProcessInbox(limit=100))
+    assert catalog.incidents.detail(incident_id).status == "monitoring"
+    entries = catalog.incidents.timeline(incident_id)
+    moved = [e for e in entries if e.kind == "status_changed"]
+    assert len(moved) == 1 and "every alert has resolved" in moved[0].body
+    assert entries[-1] == moved[0], "after the alert's own entry"

@@ -46,13 +46,15 @@ _KEYS_PER_QUERY = 500  # well inside SQLite's and PostgreSQL's limits on bound p
 
 
 class SqlAlchemyAlertRepository:
-    """New alerts get their ids at once but are inserted together, before the next read of
-    alerts and at commit: one statement for a whole alert storm instead of one per alert."""
+    """New alerts get their ids at once but are inserted together, and changed ones updated
+    together, before the next read of alerts and at commit: one statement each for a whole
+    alert storm (or Alertmanager repeating a group of a hundred) instead of one per alert."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._locks = conn.dialect.name == "postgresql"
         self._unwritten: list[Alert] = []
+        self._changed: dict[int, Alert] = {}
         self._ids = IdBlock(conn, orm.alerts, _IDS_PER_FETCH)
 
     def newest(self, integration_id: int, dedup_keys: Collection[str]) -> dict[str, Alert]:
@@ -76,10 +78,15 @@ class SqlAlchemyAlertRepository:
 
     def save(self, alert: Alert) -> None:
         if any(a is alert for a in self._unwritten):
-            return  # written as it then stands by the next flush
-        self._conn.execute(_UPDATE_ALERT, {"alert_id": alert.id, **_alert_row(alert)})
+            return  # inserted as it then stands by the next flush
+        self._changed[alert.id or 0] = alert
 
     def flush(self) -> None:
+        if self._changed:  # first: an alert closed here frees its key for one opened after
+            changed, self._changed = list(self._changed.values()), {}
+            self._conn.execute(
+                _UPDATE_ALERT, [{"alert_id": a.id, **_alert_row(a)} for a in changed]
+            )
         if not self._unwritten:
             return
         rows = [{"id": a.id, **_alert_row(a)} for a in self._unwritten]
@@ -92,17 +99,19 @@ class SqlAlchemyAlertRepository:
                 "an alert was opened concurrently", field="dedup_key"
             ) from exc
 
-    def open_count(self, incident_id: int) -> int:
+    def open_counts(self, incident_ids: Collection[int]) -> dict[int, int]:
+        """How many alerts of each incident are not resolved; incidents with none are left out."""
         self.flush()
         a = orm.alerts
-        return int(
-            self._conn.scalar(
-                select(func.count())
-                .select_from(a)
-                .where(a.c.incident_id == incident_id, a.c.status != AlertStatus.RESOLVED.value)
+        query = (
+            select(a.c.incident_id, func.count())
+            .where(
+                a.c.incident_id.in_(sorted(incident_ids)),
+                a.c.status != AlertStatus.RESOLVED.value,
             )
-            or 0
+            .group_by(a.c.incident_id)
         )
+        return {incident_id: int(n) for incident_id, n in self._conn.execute(query)}
 
 
 def _alert_row(a: Alert) -> dict[str, Any]:
@@ -239,13 +248,11 @@ class SqlAlchemyAlertGroupRepository:
             points, self._points = list(self._points.values()), {}
             self._conn.execute(GROUP_POINT, points)
 
-    def declared(self, incident_id: int) -> bool:
+    def declared_among(self, incident_ids: Collection[int]) -> set[int]:
         self.flush()
         g = orm.alert_groups
-        return (
-            self._conn.scalar(select(g.c.key).where(g.c.incident_id == incident_id).limit(1))
-            is not None
-        )
+        query = select(g.c.incident_id).where(g.c.incident_id.in_(sorted(incident_ids)))
+        return set(self._conn.scalars(query.distinct()))
 
 
 class SqlAlchemySilenceRepository:

@@ -132,7 +132,9 @@ class AlertRepository(Protocol):
 
     def save(self, alert: Alert) -> None: ...
 
-    def open_count(self, incident_id: int) -> int: ...
+    def open_counts(self, incident_ids: Collection[int]) -> dict[int, int]:
+        """Unresolved alerts of each incident that has any."""
+        ...
 
 
 class AlertGroupRepository(Protocol):
@@ -146,8 +148,8 @@ class AlertGroupRepository(Protocol):
 
     def point(self, key: str, incident_id: int, now: datetime) -> None: ...
 
-    def declared(self, incident_id: int) -> bool:
-        """Whether alerts declared this incident (it belongs to a group)."""
+    def declared_among(self, incident_ids: Collection[int]) -> set[int]:
+        """Those of the incidents that alerts declared (they belong to a group)."""
         ...
 
 

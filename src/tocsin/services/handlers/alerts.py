@@ -51,6 +51,7 @@ def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     intake.start(integration)
     for signal in cmd.signals:
         intake.receive(signal)
+    intake.settle_all()
     return intake.result
 
 
@@ -73,11 +74,18 @@ class Intake:
     # the groups their alerts will join, still to lock.
     _routes: dict[int, Route] = field(default_factory=dict)
     _joining: set[str] = field(default_factory=set)
+    # Incidents of open alerts the deliveries resolve or acknowledge, to load with the groups'.
+    _touching: set[int] = field(default_factory=set)
+    # The delivery being applied, and the incidents whose alerts it resolved: once all are
+    # applied, those with every alert resolved move on (see `unsettled`), by the last one.
+    _delivery: int | None = None
+    _resolving: dict[int, int | None] = field(default_factory=dict)
 
-    def start(self, integration: Integration) -> None:
+    def start(self, integration: Integration, delivery: int | None = None) -> None:
         """The next delivery, from `integration`: its own result starts empty."""
         self.integration = integration
         self.result = IntakeResult()
+        self._delivery = delivery
 
     def prefetch(self, integration_id: int, dedup_keys: Iterable[str]) -> None:
         """Load the newest alert of many keys at once, before their deliveries are applied."""
@@ -96,6 +104,8 @@ class Intake:
         for signal in signals:
             found = self._newest.get((integration.id or 0, signal.dedup_key))
             if found is not None and found.is_open:
+                if found.incident_id is not None and signal.action is not SignalAction.TRIGGER:
+                    self._touching.add(found.incident_id)
                 continue
             route = self._routes[id(signal)] = self._bare_route(signal)
             if (
@@ -119,7 +129,8 @@ class Intake:
         self._joining.clear()
         self._groups.update(self.ctx.uow.alert_groups.lock_many(unlocked, self.now))
         joined = [i for k in unlocked if (i := self._groups[k]) is not None]
-        self.ctx.uow.incidents.load(joined)
+        self.ctx.uow.incidents.load([*joined, *self._touching])
+        self._touching.clear()
         self.ctx.uow.incidents.reserve_ids(len(unlocked) - len(joined))
 
     def _old_news(self, signal: AlertSignal, latest: Alert | None) -> bool:
@@ -165,7 +176,7 @@ class Intake:
             self._log(alert, EntryKind.ALERT_ACKNOWLEDGED)
         if change is Change.RESOLVED and alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_RESOLVED, occurred_at=alert.ended_at)
-            self._settle_incident(alert.incident_id)
+            self._resolving[alert.incident_id] = self._delivery
 
     def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
         uow, integration = self.ctx.uow, self.integration
@@ -295,12 +306,24 @@ class Intake:
         occurred = min(occurred_at, self.now) if occurred_at else None
         incident.record_alert(kind, alert.id or 0, alert.describe(), self.actor, self.now, occurred)
 
-    def _settle_incident(self, incident_id: int) -> None:
-        """Every alert of an alert-declared incident resolved: to Monitoring (or Resolved)."""
+    def unsettled(self) -> list[tuple[int | None, int]]:
+        """(delivery, incident) for each incident whose alerts the deliveries applied so far
+        resolved, that alerts declared, and that has no alert open any more: two queries for
+        them all. Checked once every delivery is in, an alert that fired again meanwhile keeps
+        its incident where it is."""
+        resolving, self._resolving = self._resolving, {}
+        if not resolving:
+            return []
         uow = self.ctx.uow
-        if uow.alerts.open_count(incident_id) or not uow.alert_groups.declared(incident_id):
-            return
-        incident = uow.incidents.get(incident_id)
+        still_open = uow.alerts.open_counts(resolving)
+        declared = uow.alert_groups.declared_among(resolving)
+        return [
+            (d, i) for i, d in sorted(resolving.items()) if i in declared and i not in still_open
+        ]
+
+    def settle(self, incident_id: int) -> None:
+        """Every alert of an alert-declared incident resolved: to Monitoring (or Resolved)."""
+        incident = self.ctx.uow.incidents.get(incident_id)
         target = (
             Status.RESOLVED
             if self.ctx.policy.alerts.when_all_resolved == "resolve"
@@ -313,6 +336,10 @@ class Intake:
         )
         if incident.status in before_target:
             incident.change_status(target, self.actor, self.now, "every alert has resolved")
+
+    def settle_all(self) -> None:
+        for _, incident_id in self.unsettled():
+            self.settle(incident_id)
 
 
 def group_key(integration_id: int, service: str | None, sender_group: str) -> str:
@@ -358,10 +385,13 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     intake.prepare()
     for item in items:
         with _failing(item.id):
-            intake.start(integrations[item.integration_id])
+            intake.start(integrations[item.integration_id], item.id)
             for signal in item.signals:
                 intake.receive(signal)
         results[item.id] = intake.result
+    for delivery, incident_id in intake.unsettled():
+        with _failing(delivery or 0):
+            intake.settle(incident_id)
     inbox.remove(list(results))
     return results
 

@@ -70,6 +70,7 @@ def ping_heartbeat(cmd: commands.PingHeartbeat, ctx: Context) -> bool:
         intake = Intake(ctx, now)
         intake.start(integration)
         intake.receive(_missed(integration, heartbeat, since, SignalAction.RESOLVE))
+        intake.settle_all()
     return ended
 
 
