@@ -6,9 +6,10 @@ alert inbox as deliveries of `--per-delivery` alerts; then the same commands the
 worker run are timed one after the other: applying the inbox (passes of 200 deliveries),
 sending the initial reports (cycles of 5, as the worker), claiming the pages and recording them
 sent (50 at a time, no network), firing the 10 s steps, and last applying as many new alerts
-again, one joining each open incident (as in an alert storm), then resolving those. For each
-stage: milliseconds and SQL statements per incident. Under load, stages share one interpreter
-and the database, so the figures are a floor for the paging benchmark, not a prediction of it.
+again, one joining each open incident (as in an alert storm), sending those again (as
+Alertmanager repeats a group), then resolving them. For each stage: milliseconds and SQL
+statements per incident. Under load, stages share one interpreter and the database, so the
+figures are a floor for the paging benchmark, not a prediction of it.
 
 Usage: python bench/declare.py [--dialect sqlite,postgresql] [--incidents 1000] [--per-delivery 10]
                                [--by-statement]
@@ -120,6 +121,10 @@ def stages(tocsin: Tocsin, incidents: int, per: int) -> list[tuple[str, Callable
         fill_inbox(tocsin, incidents, per, prefix="join")
         return apply()
 
+    def repeat() -> float:
+        fill_inbox(tocsin, incidents, per, prefix="join")
+        return apply()
+
     def resolve() -> float:
         fill_inbox(tocsin, incidents, per, prefix="join", action=SignalAction.RESOLVE)
         return apply()
@@ -137,6 +142,7 @@ def stages(tocsin: Tocsin, incidents: int, per: int) -> list[tuple[str, Callable
             lambda: until_done(lambda: claim_and_record(steps_due[0]), PAGE_BATCH),
         ),
         ("as many alerts joining them", join),
+        ("those alerts sent again", repeat),
         ("those alerts resolving", resolve),
     ]
 
