@@ -6,7 +6,20 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -187,10 +200,28 @@ _upsert = postgresql_insert(_g)
 GROUP_LOCK_POSTGRES = _upsert.on_conflict_do_update(
     index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id}
 ).returning(_g.c.incident_id)
-# Many groups at once: one multi-row statement (its rows in the order given, and so locked).
-GROUP_LOCK_MANY_POSTGRES = _upsert.on_conflict_do_update(
-    index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id}
-).returning(_g.c.key, _g.c.incident_id)
+# Many groups at once: one statement whose keys are one array parameter, upserted in the order
+# given (and so locked). A multi-row VALUES list has three placeholders a row, and the driver
+# parsed that text anew for every batch of a thousand.
+_given = (
+    select(
+        column("key", String),
+        cast(null(), Integer).label("incident_id"),
+        bindparam("now", type_=_g.c.updated_at.type),
+    )
+    .select_from(
+        func.unnest(bindparam("keys", type_=ARRAY(String)))
+        .table_valued("key", with_ordinality="position")
+        .render_derived()
+    )
+    .order_by(column("position"))
+)
+GROUP_LOCK_MANY_POSTGRES = (
+    postgresql_insert(_g)
+    .from_select(["key", "incident_id", "updated_at"], _given)
+    .on_conflict_do_update(index_elements=[_g.c.key], set_={"incident_id": _g.c.incident_id})
+    .returning(_g.c.key, _g.c.incident_id)
+)
 GROUP_INCIDENTS = select(_g.c.key, _g.c.incident_id).where(
     _g.c.key.in_(bindparam("keys", expanding=True))
 )
@@ -231,10 +262,10 @@ class SqlAlchemyAlertGroupRepository:
             return {}
         if any(key in self._points for key in keys):
             self.flush()
-        rows = [{"key": key, "incident_id": None, "updated_at": now} for key in keys]
         if self._conn.dialect.name == "postgresql":
-            found = self._conn.execute(GROUP_LOCK_MANY_POSTGRES, rows)
+            found = self._conn.execute(GROUP_LOCK_MANY_POSTGRES, {"keys": keys, "now": now})
         else:
+            rows = [{"key": key, "incident_id": None, "updated_at": now} for key in keys]
             self._conn.execute(GROUP_ADD_SQLITE, rows)
             found = self._conn.execute(GROUP_INCIDENTS, {"keys": keys})
         return {row.key: row.incident_id for row in found}

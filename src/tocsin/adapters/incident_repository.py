@@ -13,6 +13,7 @@ from sqlalchemy import (
     Insert,
     Integer,
     Select,
+    any_,
     bindparam,
     delete,
     insert,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tocsin.adapters import orm
 from tocsin.adapters.ids import IdBlock
@@ -41,6 +43,7 @@ from tocsin.domain.war_room import JoinReason, Participant
 # running them. The update's SET clause comes from the parameters' keys.
 _ID: BindParameter[int] = bindparam("incident_id")
 _IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
+_ID_ARRAY: BindParameter[Any] = bindparam("incident_ids", type_=ARRAY(Integer))
 
 
 def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], CompoundSelect[Any]]:
@@ -93,9 +96,11 @@ def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], CompoundSelect[A
 
 
 # One incident by a plain parameter: an expanding IN list is rendered anew on every execution,
-# which made loading one incident half as slow again.
+# which made loading one incident half as slow again. PostgreSQL takes many as one array
+# parameter: an IN list of a thousand placeholders was text the driver parsed on every pass.
 LOAD_ONE = _loading(lambda column: column == _ID)
 LOAD_MANY = _loading(lambda column: column.in_(_IDS))
+LOAD_MANY_POSTGRES = _loading(lambda column: column == any_(_ID_ARRAY))
 INSERT_INCIDENT = insert(orm.incidents)
 INSERT_SERVICES = insert(orm.incident_services)
 INSERT_ROLES = insert(orm.incident_roles)
@@ -115,6 +120,7 @@ class SqlAlchemyIncidentRepository:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
         self._loaded: dict[int, tuple[Incident, int, list[Any], list[Any]]] = {}
         self._new: dict[int, Incident] = {}
         # One at a time unless drawn ahead: incident numbers are shown, so gaps are avoided.
@@ -154,7 +160,10 @@ class SqlAlchemyIncidentRepository:
         if not wanted:
             return
         many = len(wanted) > 1
-        incidents, parts = LOAD_MANY if many else LOAD_ONE
+        if not many:
+            incidents, parts = LOAD_ONE
+        else:
+            incidents, parts = LOAD_MANY_POSTGRES if self._postgres else LOAD_MANY
         params = {"incident_ids": wanted} if many else {"incident_id": wanted[0]}
         # Writers to one incident queue here instead of racing to the version check in flush.
         rows = self._conn.execute(incidents, params).mappings().all()
