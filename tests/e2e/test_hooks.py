@@ -23,7 +23,7 @@ from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.entrypoints.app import create_app
 from tocsin.views.alerts import AlertFilter
-from tocsin.views.incidents import IncidentFilter
+from tocsin.views.incident_search import IncidentFilter
 
 ADMIN = Actor("Admin")
 PROBLEM = "application/problem+json"

@@ -25,7 +25,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
-from tocsin.views.incidents import IncidentFilter
+from tocsin.views.incident_search import IncidentFilter
 
 ALICE = Actor("Alice", None)
 PAGING_KINDS = (EntryKind.ESCALATION.value, EntryKind.PAGED.value)  # declaring fires step 1

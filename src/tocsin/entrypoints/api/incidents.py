@@ -16,7 +16,7 @@ from tocsin.entrypoints.api import schemas
 from tocsin.entrypoints.api.deps import get_tocsin, read_access, write_access
 from tocsin.entrypoints.api.presenters import entry_read, incident_read, summary_read
 from tocsin.views.accounts import Principal
-from tocsin.views.incidents import IncidentFilter
+from tocsin.views.incident_search import IncidentFilter
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

@@ -9,7 +9,8 @@ from tocsin.entrypoints.api import schemas
 from tocsin.policy import Policy
 from tocsin.policy.durations import format_duration
 from tocsin.views.catalog import PersonView, ServiceView, TeamView
-from tocsin.views.incidents import EntryView, IncidentDetail, IncidentSummary
+from tocsin.views.incident_search import IncidentSummary
+from tocsin.views.incidents import EntryView, IncidentDetail
 
 
 def incident_read(detail: IncidentDetail, policy: Policy, public_url: str) -> schemas.IncidentRead:

@@ -24,7 +24,7 @@ from tocsin.entrypoints.paging import run_worker
 from tocsin.policy import PolicyError, load_policy_file
 from tocsin.policy.loader import default_policy_text
 from tocsin.services.demo import load_demo
-from tocsin.views.incidents import IncidentFilter
+from tocsin.views.incident_search import IncidentFilter
 
 DEMO_LOADED = (
     "Loaded the demo: 5 services, 2 teams, 8 people, 4 incidents (one private), 2 alerts, "

@@ -29,7 +29,7 @@ from tocsin.entrypoints.web.panels import IncidentPage, render_page, render_pane
 from tocsin.entrypoints.web.sessions import Change, change_request, signed_in, tocsin_of
 from tocsin.entrypoints.web.templating import render
 from tocsin.views.accounts import Principal
-from tocsin.views.incidents import IncidentFilter, IncidentSummary
+from tocsin.views.incident_search import IncidentFilter, IncidentSummary
 from tocsin.views.pagination import Page
 
 router = APIRouter(include_in_schema=False)
