@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -18,11 +17,6 @@ from tocsin.domain.alerts import (
     IntakeResult,
     Route,
     SignalAction,
-)
-from tocsin.domain.errors import (
-    ConcurrencyConflict,
-    InboxItemFailed,
-    NotFound,
 )
 from tocsin.domain.incident_details import DetectionSource, ServiceRef
 from tocsin.domain.incidents import Incident
@@ -351,58 +345,3 @@ def group_key(integration_id: int, service: str | None, sender_group: str) -> st
         digest = hashlib.sha256(sender_group.encode()).hexdigest()[:40]
         return f"group:{integration_id}:{digest}"
     return f"integration:{integration_id}"
-
-
-def retry_inbox_item(cmd: commands.RetryInboxItem, ctx: Context) -> None:
-    if not ctx.uow.inbox.retry(cmd.item_id):
-        raise NotFound(f"no set-aside delivery {cmd.item_id}", field="item")
-
-
-def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeResult]:
-    """Apply accepted deliveries in arrival order, in one transaction; their results by id."""
-    inbox = ctx.uow.inbox
-    if not inbox.claim():
-        return {}  # another process is applying them
-    now = ctx.clock.now()
-    for item_id, error in cmd.quarantine:
-        inbox.set_aside(item_id, error, now)
-    results: dict[int, IntakeResult] = {}
-    integrations: dict[int, Integration] = {}
-    intake = Intake(ctx, now)
-    items = inbox.pending(cmd.limit, now)
-    keys_by_integration: dict[int, set[str]] = {}
-    for item in items:
-        keys_by_integration.setdefault(item.integration_id, set()).update(
-            s.dedup_key for s in item.signals
-        )
-    for integration_id, keys in keys_by_integration.items():
-        intake.prefetch(integration_id, keys)
-    for item in items:
-        with _failing(item.id):
-            if item.integration_id not in integrations:
-                integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
-            intake.route(integrations[item.integration_id], item.signals)
-    intake.prepare()
-    for item in items:
-        with _failing(item.id):
-            intake.start(integrations[item.integration_id], item.id)
-            for signal in item.signals:
-                intake.receive(signal)
-        results[item.id] = intake.result
-    for delivery, incident_id in intake.unsettled():
-        with _failing(delivery or 0):
-            intake.settle(incident_id)
-    inbox.remove(list(results))
-    return results
-
-
-@contextmanager
-def _failing(item_id: int) -> Iterator[None]:
-    """Blame a failure on the delivery being applied: one bad delivery must not hold up the
-    ones behind it. A conflict is nobody's fault; the whole pass is tried again."""
-    try:
-        yield
-    except ConcurrencyConflict:
-        raise
-    except Exception as exc:
-        raise InboxItemFailed(item_id, f"{type(exc).__name__}: {exc}") from exc
