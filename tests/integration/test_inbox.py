@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
+import psycopg
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import CATALOG, make_tocsin
 from tests.fakes import FakeClock
@@ -73,7 +74,7 @@ def test_a_failed_write_is_reported_to_the_sender_and_the_next_one_is_stored(
     catalog: Tocsin,
 ) -> None:
     future = catalog.inbox.submit(4242, (signal(1),))  # no such integration: foreign key refuses
-    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError), match=r"(?i)foreign key"):
         future.result(timeout=30)
     assert inbox_rows(catalog) == 0
 
