@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
@@ -433,12 +432,10 @@ def test_a_delivery_that_cannot_be_stored_gets_503_and_changes_nothing(
     key = integration(catalog, IntegrationKind.ALERTMANAGER)
     pd_key = integration(catalog, IntegrationKind.PAGERDUTY)
 
-    def broken(integration_id: int, signals: Any) -> Future[int]:
-        failed: Future[int] = Future()
-        failed.set_exception(OperationalError("INSERT", {}, Exception("disk I/O error")))
-        return failed
+    def broken(rows: Any, received_at: Any) -> list[int]:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(catalog.inbox, "submit", broken)
+    monkeypatch.setattr(catalog.inbox, "_store", broken)
     catalog.alerts.integration_by_key(pd_key)  # known keys take the express lane
     catalog.alerts.integration_by_key(key)
     answer = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)

@@ -8,12 +8,16 @@ in arrival order, through the bus (`ProcessInbox`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import queue
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,9 +151,7 @@ class InboxWriter:
         self._database = database
         self._clock = clock
         self._on_commit = on_commit or (lambda: None)
-        self._queue: queue.Queue[tuple[int, tuple[AlertSignal, ...], Future[int]] | None] = (
-            queue.Queue()
-        )
+        self._queue: queue.Queue[_Delivery | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._conn: PoolProxiedConnection | None = None  # the writer thread's own
@@ -161,6 +163,20 @@ class InboxWriter:
         done: Future[int] = Future()
         self._queue.put((integration_id, signals, done))
         return done
+
+    async def accept(
+        self,
+        integration_id: int,
+        signals: tuple[AlertSignal, ...],
+        on_stored: Callable[[int], None] = lambda _: None,
+    ) -> int:
+        """The inbox id, once the delivery is committed. `on_stored(id)` runs on this event
+        loop before anything the commit wakes there. The requests of a batch are answered
+        with one call into their loop, not one thread-safe hand-off each."""
+        self._ensure_started()
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put((integration_id, signals, _Waiting(future, on_stored)))
+        return await future
 
     def close(self) -> None:
         with self._lock:
@@ -195,17 +211,15 @@ class InboxWriter:
                 batch.append(item)
             self._write(batch)
 
-    def _write(self, batch: list[tuple[int, tuple[AlertSignal, ...], Future[int]]]) -> None:
+    def _write(self, batch: list[_Delivery]) -> None:
         rows = [(i, json.dumps(encode(s))) for i, s, _ in batch]
         try:
             ids = self._store(rows, self._clock.now())
         except Exception as exc:  # the senders are told to retry; nothing was written
             log.exception("could not write %d deliveries to the alert inbox", len(batch))
-            for *_, done in batch:
-                done.set_exception(exc)
+            _answer([(done, exc) for *_, done in batch])
             return
-        for (*_, done), inbox_id in zip(batch, ids, strict=True):
-            done.set_result(inbox_id)
+        _answer([(done, inbox_id) for (*_, done), inbox_id in zip(batch, ids, strict=True)])
         self._on_commit()
 
     def _store(self, rows: list[tuple[int, str]], received_at: datetime) -> list[int]:
@@ -242,6 +256,44 @@ class InboxWriter:
             self._conn.invalidate()
             self._conn = None
             raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A request on an event loop, waiting for its delivery to be committed."""
+
+    future: asyncio.Future[int]
+    on_stored: Callable[[int], None]
+
+
+_Delivery = tuple[int, tuple[AlertSignal, ...], Future[int] | _Waiting]
+_Answer = tuple[Future[int] | _Waiting, int | Exception]
+
+
+def _answer(answers: list[_Answer]) -> None:
+    on_loops: dict[asyncio.AbstractEventLoop, list[_Answer]] = defaultdict(list)
+    for done, outcome in answers:
+        if isinstance(done, _Waiting):
+            on_loops[done.future.get_loop()].append((done, outcome))
+        elif isinstance(outcome, Exception):
+            done.set_exception(outcome)
+        else:
+            done.set_result(outcome)
+    for loop, waiting in on_loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(_answer_on_loop, waiting)
+
+
+def _answer_on_loop(answers: list[_Answer]) -> None:
+    for waiting, outcome in answers:
+        assert isinstance(waiting, _Waiting)
+        if waiting.future.done():
+            continue  # the request was cancelled; its delivery is stored all the same
+        if isinstance(outcome, Exception):
+            waiting.future.set_exception(outcome)
+        else:
+            waiting.on_stored(outcome)
+            waiting.future.set_result(outcome)
 
 
 def _store_sqlite(driver: Any, rows: list[tuple[int, str]], received_at: datetime) -> list[int]:

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from concurrent.futures import Future
 
 from starlette.concurrency import run_in_threadpool
 
@@ -71,10 +70,10 @@ class InboxApplier:
         self, integration_id: int, signals: tuple[AlertSignal, ...]
     ) -> IntakeResult | None:
         """Durably accept a delivery; its outcome, or None if applying it takes longer."""
-        accepted = self._tocsin.inbox.submit(integration_id, signals)
-        accepted.add_done_callback(self._note_in_flight)  # runs in the writer, before any wake
         try:
-            inbox_id = await asyncio.wrap_future(accepted)
+            inbox_id = await self._tocsin.inbox.accept(
+                integration_id, signals, on_stored=self._in_flight.add
+            )
         except Exception as exc:  # logged by the writer; the sender must retry
             raise Unavailable(
                 "the delivery could not be stored just now and nothing was recorded; send it again"
@@ -94,10 +93,6 @@ class InboxApplier:
             self._waiters.pop(inbox_id, None)
             self._finished.pop(inbox_id, None)
             self._in_flight.discard(inbox_id)
-
-    def _note_in_flight(self, accepted: Future[int]) -> None:
-        if accepted.exception() is None:
-            self._in_flight.add(accepted.result())
 
     def _busy(self, alerts: int) -> bool:
         """Count a delivery's alerts; whether answers should stop waiting for the applier:
