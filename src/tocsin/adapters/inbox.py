@@ -25,7 +25,6 @@ from sqlalchemy import (
     Connection,
     bindparam,
     delete,
-    func,
     select,
     text,
     update,
@@ -48,7 +47,6 @@ PENDING = (
     select(_box).where(_box.c.failed_at.is_(None)).order_by(_box.c.id).limit(bindparam("limit"))
 )
 REMOVE = delete(_box).where(_box.c.id.in_(bindparam("ids", expanding=True)))
-LAST_ID = select(func.coalesce(func.max(_box.c.id), 0))
 
 
 def encode(signals: tuple[AlertSignal, ...]) -> list[dict[str, Any]]:
@@ -271,7 +269,8 @@ _Answer = tuple[Future[int] | _Waiting, int | Exception]
 
 
 def _answer(answers: list[_Answer]) -> None:
-    on_loops: dict[asyncio.AbstractEventLoop, list[_Answer]] = defaultdict(list)
+    on_loops: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, int | Exception]]]
+    on_loops = defaultdict(list)
     for done, outcome in answers:
         if isinstance(done, _Waiting):
             on_loops[done.future.get_loop()].append((done, outcome))
@@ -284,9 +283,8 @@ def _answer(answers: list[_Answer]) -> None:
             loop.call_soon_threadsafe(_answer_on_loop, waiting)
 
 
-def _answer_on_loop(answers: list[_Answer]) -> None:
+def _answer_on_loop(answers: list[tuple[_Waiting, int | Exception]]) -> None:
     for waiting, outcome in answers:
-        assert isinstance(waiting, _Waiting)
         if waiting.future.done():
             continue  # the request was cancelled; its delivery is stored all the same
         if isinstance(outcome, Exception):
@@ -297,9 +295,8 @@ def _answer_on_loop(answers: list[_Answer]) -> None:
 
 
 def _store_sqlite(driver: Any, rows: list[tuple[int, str]], received_at: datetime) -> list[int]:
-    at = (
-        received_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    )  # as SQLAlchemy writes
+    # Written as SQLAlchemy writes UtcDateTime on SQLite, so reads and comparisons agree.
+    at = received_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     cursor = driver.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
