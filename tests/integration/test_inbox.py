@@ -14,6 +14,7 @@ from tests.conftest import CATALOG, make_tocsin
 from tests.fakes import FakeClock
 from tests.paging.proxy import CuttableProxy
 from tocsin.adapters import orm
+from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
@@ -83,6 +84,23 @@ def test_a_failed_write_is_reported_to_the_sender_and_the_next_one_is_stored(
     )
     catalog.inbox.submit(integration.id, (signal(2),)).result(timeout=30)
     assert inbox_rows(catalog) == 1
+
+
+def test_a_stored_delivery_keeps_its_signals_and_when_it_arrived_to_the_microsecond(
+    catalog: Tocsin,
+) -> None:
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    arrived = catalog.clock.advance(seconds=1.234567)  # type: ignore[attr-defined]
+    first = catalog.inbox.submit(integration.id, (signal(1), signal(2))).result(timeout=30)
+    second = catalog.inbox.submit(integration.id, (signal(3),)).result(timeout=30)
+    with catalog.database.reader.connect() as conn:
+        items = SqlAlchemyAlertInbox(conn).pending(10, arrived)
+    assert [i.id for i in items] == [first, second] and second > first
+    assert [i.received_at for i in items] == [arrived, arrived]
+    assert [[s.dedup_key for s in i.signals] for i in items] == [["key-1", "key-2"], ["key-3"]]
+    assert items[0].signals[1].labels["n"] == "2"
 
 
 @pytest.mark.postgres
