@@ -657,10 +657,10 @@ class FakeNotifier:
     def fail(self, address: str, *errors: SendFailed) -> None:
         self.failures.setdefault(address, []).extend(errors)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         return None
 
-    def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Delivery) -> None:
         waiting = self.failures.get(delivery.address)
         if waiting:
             raise waiting.pop(0)

@@ -99,7 +99,6 @@ class Tocsin:
 
     def close(self) -> None:
         self.inbox.close()
-        self.notifier.close()
         self.database.dispose()
 
     def _bus(self, clock: Clock) -> MessageBus:

@@ -9,14 +9,17 @@ from typing import Any
 
 
 class Receiver(ThreadingHTTPServer):
-    """Records the idempotency key of every page it accepts; answers 503 while failing."""
+    """Records the idempotency key of every page it accepts; answers `failure_status` (503
+    unless set) while failing."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.accepted: list[str] = []
         self.bodies: list[dict[str, Any]] = []
+        self.raw: list[bytes] = []  # accepted bodies as sent, for checking signatures
         self.refused = 0
         self.failing = False
+        self.failure_status = 503
         self.lock = threading.Lock()
 
     @property
@@ -34,9 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             if self.server.failing:
                 self.server.refused += 1
-                status = 503
+                status = self.server.failure_status
             else:
                 self.server.accepted.append(key)
+                self.server.raw.append(body)
                 self.server.bodies.append(
                     {"path": self.path, "headers": dict(self.headers), **document}
                 )

@@ -78,6 +78,7 @@ async def run_paging(tocsin: Tocsin) -> None:
         finally:
             for task in (*sending, recording):
                 task.cancel()
+            await tocsin.notifier.aclose()
 
 
 async def _until_due(tocsin: Tocsin) -> float:
@@ -157,7 +158,7 @@ async def _deliver(tocsin: Tocsin, delivery: Delivery, recorder: Recorder) -> No
 async def _send(tocsin: Tocsin, delivery: Delivery) -> commands.DeliveryOutcome:
     error, permanent = "", False
     try:
-        await run_in_threadpool(tocsin.notifier.send, delivery)
+        await tocsin.notifier.send(delivery)
     except SendFailed as exc:
         error, permanent = str(exc), exc.permanent
     except Exception as exc:  # a sender bug must not lose the page: retry it like a timeout
