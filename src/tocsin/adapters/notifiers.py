@@ -3,8 +3,8 @@
 Each sender raises `SendFailed` saying whether trying again later may help (a timeout, a 5xx,
 a refused connection) or not (a 4xx, a rejected address, no sender configured for the kind).
 Webhooks and the PagerDuty forwarder are sent on the worker's event loop with aiohttp: a send
-there costs ~0.1 ms of CPU, where httpx in a thread cost ~1 ms and capped a core at ~430 pages
-a second. Email and apprise block, so they run in threads.
+there costs ~0.1 ms of CPU where httpx in a thread cost ~0.7 ms (bench/page_send.py). Email and
+apprise block, so they run in threads.
 """
 
 from __future__ import annotations
@@ -153,13 +153,10 @@ async def _post(
         raise SendFailed(f"{url}: {type(exc).__name__}: {exc}", permanent=False) from exc
 
 
-async def send_webhook(
-    http: aiohttp.ClientSession,
-    url: str,
-    secret: str | None,
-    delivery: Delivery,
-    ack_url: str | None,
-) -> None:
+def send_webhook_body(
+    delivery: Delivery, secret: str | None, ack_url: str | None
+) -> tuple[bytes, dict[str, str]]:
+    """The JSON body of a webhook page and its headers, signed when there is a secret."""
     body = json.dumps(
         {
             "incident_id": delivery.incident_id,
@@ -179,6 +176,17 @@ async def send_webhook(
     if secret:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers[SIGNATURE_HEADER] = f"sha256={digest}"
+    return body, headers
+
+
+async def send_webhook(
+    http: aiohttp.ClientSession,
+    url: str,
+    secret: str | None,
+    delivery: Delivery,
+    ack_url: str | None,
+) -> None:
+    body, headers = send_webhook_body(delivery, secret, ack_url)
     status, _ = await _post(http, url, body, headers)
     if status >= 500 or status == 429:
         raise SendFailed(f"{url} answered {status}", permanent=False)
