@@ -210,7 +210,7 @@ class SqlAlchemyIncidentRepository:
         rows: dict[Insert, list[dict[str, Any]]] = {}
         for incident in self._new.values():
             incident.version = 1
-            rows.setdefault(INSERT_INCIDENT, []).append(_row(incident, now))
+            rows.setdefault(INSERT_INCIDENT, []).append({"id": incident.id, **_row(incident, now)})
             self._collect(rows, incident, services=True, roles=True)
         self._new.clear()
         updated: list[Incident] = []
@@ -296,8 +296,10 @@ class SqlAlchemyIncidentRepository:
 
 
 def _row(incident: Incident, now: datetime) -> dict[str, Any]:
+    """The columns to write, but not the id: with it in an UPDATE's SET, SQLite looked for
+    rows pointing at the incident in every table that does, scanning the unindexed ones
+    (2 ms an incident with 10,000 of them, and growing)."""
     row: dict[str, Any] = {
-        "id": incident.id,
         "title": incident.title,
         "summary": incident.summary,
         "severity": incident.severity.value,
