@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 
@@ -25,9 +27,10 @@ from tocsin.views.paging import DueWork
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 BATCH = 50
-# Reports per cycle: few, so pages of incidents declared meanwhile are claimed between them
-# (fifty initial reports kept new pages waiting ~150 ms on PostgreSQL).
+# Reports per transaction: few, so pages of incidents declared meanwhile are claimed between
+# them (fifty initial reports kept new pages waiting ~150 ms on PostgreSQL).
 UPDATE_BATCH = 5
+UPDATE_GAP_SECONDS, UPDATE_YIELD_SECONDS = 0.05, 0.01
 RECORD_RETRY_SECONDS = 0.25
 
 
@@ -51,39 +54,66 @@ async def run_worker(tocsin: Tocsin) -> None:
 
 async def run_paging(tocsin: Tocsin) -> None:
     """Until cancelled: run paging cycles as soon as there may be work, or when the next step
-    or page falls due; sends run beside the cycles, so a slow receiver delays no step."""
+    or page falls due; sends run beside the cycles, so a slow receiver delays no step, and
+    stakeholder reports run in a loop of their own, so rendering one delays no page."""
     sending: set[asyncio.Task[None]] = set()
     recorder = Recorder(tocsin)
-    recording = asyncio.create_task(recorder.run())
+    helpers = [asyncio.create_task(recorder.run()), asyncio.create_task(run_updates(tocsin))]
     with tocsin.watch_paging() as wake:
         try:
             while True:
                 wake.clear()
                 try:
-                    busy = await paging_cycle(tocsin, sending, recorder)
+                    busy = await paging_cycle(tocsin, sending, recorder, updates=False)
                     if len(sending) >= BATCH:  # as many sends in flight as allowed: wait for one
                         await asyncio.wait(
                             sending, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
                         )
                         continue
-                    pause = 0.0 if busy else await _until_due(tocsin)
+                    pause = 0.0 if busy else await _until(tocsin, tocsin.paging.next_due)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the database restarting must not stop paging for good
                     log.exception("paging cycle failed; trying again")
                     pause = POLL_SECONDS
-                if pause > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), pause)
+                await _pause(wake, pause)
         finally:
-            for task in (*sending, recording):
+            for task in (*sending, *helpers):
                 task.cancel()
             await tocsin.notifier.aclose()
 
 
-async def _until_due(tocsin: Tocsin) -> float:
-    """Seconds until the next step or page is due (at most the poll interval)."""
-    due = await run_in_threadpool(tocsin.paging.next_due)
+async def run_updates(tocsin: Tocsin) -> None:
+    """Until cancelled: send stakeholder reports and reminders as they fall due. With nothing
+    due, it looks again at most every UPDATE_GAP_SECONDS however often paging work wakes it:
+    a report needs no millisecond haste, and each look is a query."""
+    with tocsin.watch_paging() as wake:
+        while True:
+            wake.clear()
+            try:
+                due = await run_in_threadpool(tocsin.paging.due_now, tocsin.clock.now())
+                busy = await update_cycle(tocsin) if due.updates else False
+                pause = 0.0 if busy else await _until(tocsin, tocsin.paging.next_update_due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("looking for stakeholder updates failed; trying again")
+                busy, pause = False, POLL_SECONDS
+            # Even with more due, a gap: back to back, these transactions held pages up.
+            await asyncio.sleep(UPDATE_YIELD_SECONDS if busy else UPDATE_GAP_SECONDS)
+            await _pause(wake, pause - UPDATE_GAP_SECONDS)
+
+
+async def _pause(wake: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `wake` is set meanwhile."""
+    if seconds > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), seconds)
+
+
+async def _until(tocsin: Tocsin, next_due: Callable[[], datetime | None]) -> float:
+    """Seconds until `next_due` says the next thing is due (at most the poll interval)."""
+    due = await run_in_threadpool(next_due)
     if due is None:
         return POLL_SECONDS
     return min(POLL_SECONDS, max(0.0, (due - tocsin.clock.now()).total_seconds()))
@@ -93,14 +123,15 @@ async def paging_cycle(
     tocsin: Tocsin,
     sending: set[asyncio.Task[None]] | None = None,
     recorder: Recorder | None = None,
+    *,
+    updates: bool = True,
 ) -> bool:
-    """Fire due steps, claim due pages, then send stakeholder reports and reminders that fell
-    due; True when there may be more to do at once. They share one loop on purpose: run side
-    by side they contend for the database and the interpreter, and pages came out later."""
+    """Fire due steps, claim due pages, then (with `updates`) send stakeholder reports and
+    reminders that fell due; True when there may be more to do at once."""
     due = await run_in_threadpool(tocsin.paging.due_now, tocsin.clock.now())
     pages = await page_cycle(tocsin, sending, recorder, due) if due.steps or due.pages else False
-    updates = await update_cycle(tocsin) if due.updates else False
-    return pages or updates
+    more = await update_cycle(tocsin) if updates and due.updates else False
+    return pages or more
 
 
 async def page_cycle(

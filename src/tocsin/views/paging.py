@@ -103,17 +103,20 @@ class PagingViews:
         return DueWork(bool(steps), bool(pages), bool(updates))
 
     def next_due(self) -> datetime | None:
-        """When the paging worker next has something to do: a step, page or update reminder."""
+        """When the paging worker next has a step to fire or a page to send."""
         e, d = orm.escalations, orm.deliveries
         with self._db.reader.connect() as conn:
             step = conn.scalar(select(func.min(e.c.next_step_at)).where(e.c.state == "active"))
             page = conn.scalar(select(func.min(d.c.due_at)).where(d.c.status == "pending"))
-            # communications (issue 5): a stakeholder-update reminder or deadline
+        return _earliest(step, page)
+
+    def next_update_due(self) -> datetime | None:
+        """When a stakeholder report, update reminder or update deadline next falls due."""
+        s = orm.scheduled_updates
+        with self._db.reader.connect() as conn:
             promise = conn.scalar(select(func.min(orm.update_promises.c.next_check_at)))
-            s = orm.scheduled_updates
             report = conn.scalar(select(func.min(s.c.due_at)).where(s.c.done_at.is_(None)))
-        found = [t for t in (step, page, promise, report) if t is not None]
-        return min(found) if found else None
+        return _earliest(promise, report)
 
     def deliveries(
         self, *, status: str | None = None, limit: int = 100, viewer: Principal | None = None
@@ -130,6 +133,11 @@ class PagingViews:
             query = query.where(d.c.status == status)
         with self._db.reader.connect() as conn:
             return [_delivery(r) for r in conn.execute(query).mappings()]
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
 
 
 def _deliveries() -> Any:
