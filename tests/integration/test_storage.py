@@ -414,3 +414,36 @@ def test_incident_ids_drawn_ahead_number_incidents_without_gaps(
         uow.incidents.reserve_ids(2)
         assert [uow.incidents.next_id(), uow.incidents.next_id()] == [first + 1, first + 2]
         assert uow.incidents.next_id() == first + 3  # beyond those drawn ahead
+
+
+def test_rows_inserted_in_bulk_are_stored_as_sqlalchemy_stores_them(tocsin: Tocsin) -> None:
+    """The fast path for alerts and timeline entries must write the very text SQLAlchemy
+    writes (dates compare as text on SQLite) and read back the same values."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import insert
+
+    from tocsin.adapters.bulk import insert_many
+
+    berlin = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    row = {
+        "name": "restart", "title": "Restart", "method": "POST", "url": "https://x.example",
+        "headers": {"X-Big": 2**70, "ünïcode": ["a", 1.5, None]}, "body": "", "timeout": 2.5,
+        "requires_approval": True, "expect_status": None, "runbook": None,
+        "updated_at": berlin,
+    }  # fmt: skip
+    columns = "headers, timeout, requires_approval, expect_status, updated_at"
+    with tocsin.database.writer.begin() as conn:
+        conn.execute(insert(orm.actions), [{**row, "id": 1, "name": "a"}])
+        insert_many(conn, orm.actions, [{**row, "id": 2, "name": "b"}])
+        stored = conn.exec_driver_sql(f"SELECT {columns} FROM actions ORDER BY id").all()
+        read = conn.execute(select(orm.actions).order_by(orm.actions.c.id)).mappings().all()
+        later = conn.scalars(
+            select(orm.actions.c.id).where(orm.actions.c.updated_at >= berlin)
+        ).all()
+    by_sqlalchemy, by_bulk = stored
+    assert tuple(by_bulk) == tuple(by_sqlalchemy)
+    assert [r["headers"] for r in read] == [row["headers"]] * 2
+    assert [r["updated_at"] for r in read] == [berlin, berlin]
+    assert read[1]["updated_at"].tzinfo is not None and later == [1, 2]

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from tocsin.adapters import orm
+from tocsin.adapters.bulk import insert_many
 from tocsin.adapters.ids import IdBlock
 from tocsin.domain.alerts import Alert, AlertStatus, Link
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
@@ -33,7 +34,6 @@ from tocsin.domain.severities import Severity
 from tocsin.domain.silences import Silence
 
 _ALERT_COLUMNS = [c.name for c in orm.alerts.columns if c.name != "id"]
-_INSERT_ALERTS = insert(orm.alerts)
 _IDS_PER_FETCH = 100
 _UPDATE_ALERT = (
     update(orm.alerts)
@@ -105,7 +105,7 @@ class SqlAlchemyAlertRepository:
         rows = [{"id": a.id, **_alert_row(a)} for a in self._unwritten]
         self._unwritten = []
         try:
-            self._conn.execute(_INSERT_ALERTS, rows)
+            insert_many(self._conn, orm.alerts, rows)
         except IntegrityError as exc:
             # Another delivery opened the same alert a moment ago; the bus retries from scratch.
             raise ConcurrencyConflict(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from tocsin.adapters import orm
+from tocsin.adapters.bulk import insert_many
 from tocsin.adapters.due import PROMISE_DUE, REPORT_DUE
 from tocsin.adapters.ids import IdBlock, insert_numbered
 from tocsin.domain.communications import (
@@ -55,7 +56,6 @@ REPORTS_DUE = (
     .order_by(_s.c.incident_id, _s.c.id)
 )
 REPORTS_DUE_FOR_UPDATE = REPORTS_DUE.with_for_update()
-INSERT_UPDATES = orm.stakeholder_updates.insert()
 SAVE_PROMISE = update(_p).where(_p.c.id == bindparam("promise_id"))  # SET from the keys
 REPORTS_DONE = (
     update(_s).where(_s.c.id == bindparam("report_id")).values(done_at=bindparam("when_done"))
@@ -169,7 +169,7 @@ class SqlAlchemyCommunicationRepository:
                 s.id = new_id
         if self._updates:  # before the promises that point at them
             updates, self._updates = self._updates, []
-            self._conn.execute(INSERT_UPDATES, updates)
+            insert_many(self._conn, orm.stakeholder_updates, updates)
         if self._promises:
             promises, self._promises = self._promises, []
             rows = [_promise_row(p) for p in promises]

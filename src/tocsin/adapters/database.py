@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from tocsin import jsontext
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -47,6 +49,9 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+JSON_TEXT: dict[str, Any] = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
+
+
 def connect(url: str, *, pool_size: int = 10) -> Database:
     """Build engines; SQLite files get their folder created, WAL mode and immediate writes."""
     url = normalize_url(url)
@@ -57,14 +62,16 @@ def connect(url: str, *, pool_size: int = 10) -> Database:
         writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
         reader = _sqlite_engine(url, begin="BEGIN")
         return Database(url, writer, reader, threading.Lock())
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **JSON_TEXT
+    )
     return Database(url, engine, engine)
 
 
 def _sqlite_engine(url: str, *, begin: str) -> Engine:
     # The driver's own transaction handling is switched off so that writers take the lock at
     # BEGIN (IMMEDIATE) instead of failing with "database is locked" when they upgrade later.
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **JSON_TEXT)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

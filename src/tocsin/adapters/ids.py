@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, func, insert, select, text
 
+from tocsin.adapters.bulk import insert_many
+
 
 class IdBlock:
     """The next ids of `table`.
@@ -57,15 +59,10 @@ def insert_numbered(conn: Connection, table: Table, rows: Sequence[dict[str, Any
         return [row[0] for row in conn.execute(_returning(table), list(rows))]
     top = int(conn.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
     numbered = [{**row, "id": top + n} for n, row in enumerate(rows, start=1)]
-    conn.execute(_plain(table), numbered)
+    insert_many(conn, table, numbered)
     return [row["id"] for row in numbered]
 
 
 @cache
 def _returning(table: Table) -> Insert:
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
-
-
-@cache
-def _plain(table: Table) -> Insert:
-    return insert(table)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import queue
 import threading
@@ -31,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import PoolProxiedConnection
 
+from tocsin import jsontext
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
 from tocsin.adapters.live import INBOX_CHANNEL
@@ -210,7 +210,7 @@ class InboxWriter:
             self._write(batch)
 
     def _write(self, batch: list[_Delivery]) -> None:
-        rows = [(i, json.dumps(encode(s))) for i, s, _ in batch]
+        rows = [(i, jsontext.dumps(encode(s))) for i, s, _ in batch]
         try:
             ids = self._store(rows, self._clock.now())
         except Exception as exc:  # the senders are told to retry; nothing was written

@@ -10,13 +10,12 @@ from sqlalchemy import (
     BindParameter,
     CompoundSelect,
     Connection,
-    Insert,
     Integer,
     Select,
+    Table,
     any_,
     bindparam,
     delete,
-    insert,
     literal_column,
     null,
     select,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tocsin.adapters import orm
+from tocsin.adapters.bulk import insert_many
 from tocsin.adapters.ids import IdBlock
 from tocsin.domain.actors import Actor
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
@@ -101,14 +101,8 @@ def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], CompoundSelect[A
 LOAD_ONE = _loading(lambda column: column == _ID)
 LOAD_MANY = _loading(lambda column: column.in_(_IDS))
 LOAD_MANY_POSTGRES = _loading(lambda column: column == any_(_ID_ARRAY))
-INSERT_INCIDENT = insert(orm.incidents)
-INSERT_SERVICES = insert(orm.incident_services)
-INSERT_ROLES = insert(orm.incident_roles)
 DELETE_SERVICES = delete(orm.incident_services).where(orm.incident_services.c.incident_id == _ID)
 DELETE_ROLES = delete(orm.incident_roles).where(orm.incident_roles.c.incident_id == _ID)
-INSERT_PARTICIPANTS = insert(orm.incident_participants)
-INSERT_MESSAGES = insert(orm.war_room_messages)
-INSERT_ENTRIES = insert(orm.timeline_entries)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
     orm.incidents.c.id == bindparam("known_id"),
     orm.incidents.c.version == bindparam("known_version"),
@@ -207,10 +201,10 @@ class SqlAlchemyIncidentRepository:
         knows which loaded incidents changed from the events it collected. Rows for the same
         table go in one statement for all incidents: a batch of alerts declares many at once.
         """
-        rows: dict[Insert, list[dict[str, Any]]] = {}
+        rows: dict[Table, list[dict[str, Any]]] = {}
         for incident in self._new.values():
             incident.version = 1
-            rows.setdefault(INSERT_INCIDENT, []).append({"id": incident.id, **_row(incident, now)})
+            rows.setdefault(orm.incidents, []).append({"id": incident.id, **_row(incident, now)})
             self._collect(rows, incident, services=True, roles=True)
         self._new.clear()
         updated: list[Incident] = []
@@ -237,13 +231,12 @@ class SqlAlchemyIncidentRepository:
             if len(updated) == 1:
                 raise ConcurrencyConflict(f"{names} was changed by someone else; try again")
             raise ConcurrencyConflict(f"one of {names} was changed by someone else; try again")
-        for statement, values in rows.items():  # incidents first: the others point at them
-            if values:
-                self._conn.execute(statement, values)
+        for table, values in rows.items():  # incidents first: the others point at them
+            insert_many(self._conn, table, values)
 
     @staticmethod
     def _collect(
-        rows: dict[Insert, list[dict[str, Any]]],
+        rows: dict[Table, list[dict[str, Any]]],
         incident: Incident,
         *,
         services: bool = False,
@@ -252,12 +245,12 @@ class SqlAlchemyIncidentRepository:
         """Add the rows `incident` needs written: its services and roles when asked, and its new
         timeline entries, participants and war-room messages."""
         if services:
-            rows.setdefault(INSERT_SERVICES, []).extend(
+            rows.setdefault(orm.incident_services, []).extend(
                 {"incident_id": incident.id, "service_id": s.id, "position": i}
                 for i, s in enumerate(incident.services)
             )
         if roles:
-            rows.setdefault(INSERT_ROLES, []).extend(
+            rows.setdefault(orm.incident_roles, []).extend(
                 {
                     "incident_id": incident.id,
                     "role": a.role.value,
@@ -268,9 +261,11 @@ class SqlAlchemyIncidentRepository:
                 }
                 for a in incident.roles
             )
-        rows.setdefault(INSERT_ENTRIES, []).extend(_entry_row(e) for e in incident.new_entries)
+        rows.setdefault(orm.timeline_entries, []).extend(
+            _entry_row(e) for e in incident.new_entries
+        )
         incident.new_entries.clear()
-        rows.setdefault(INSERT_PARTICIPANTS, []).extend(
+        rows.setdefault(orm.incident_participants, []).extend(
             {
                 "incident_id": incident.id,
                 "person_id": p.person_id,
@@ -281,7 +276,7 @@ class SqlAlchemyIncidentRepository:
             for p in incident.new_participants
         )
         incident.new_participants.clear()
-        rows.setdefault(INSERT_MESSAGES, []).extend(
+        rows.setdefault(orm.war_room_messages, []).extend(
             {
                 "incident_id": m.incident_id,
                 "author": m.author,

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tocsin.adapters import orm
+from tocsin.adapters.bulk import insert_many
 from tocsin.adapters.catalog_repositories import person_from_row
 from tocsin.adapters.due import PAGE_DUE, STEP_DUE
 from tocsin.adapters.ids import insert_numbered
@@ -57,7 +58,6 @@ QUEUE_SQLITE = sqlite_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.ide
 QUEUE_POSTGRES = postgresql_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
 ADD_DELIVERY_SQLITE = QUEUE_SQLITE.returning(_d.c.id)
 ADD_DELIVERY_POSTGRES = QUEUE_POSTGRES.returning(_d.c.id)
-INSERT_ACK_LINK = orm.ack_links.insert()
 _e = orm.escalations
 STEPS_DUE = select(_e).where(STEP_DUE).order_by(_e.c.next_step_at).limit(bindparam("limit"))
 STEPS_DUE_POSTGRES = STEPS_DUE.with_for_update(skip_locked=True)
@@ -319,7 +319,7 @@ class SqlAlchemyAckLinkRepository:
 
     def add_all(self, links: list[AckLink]) -> None:
         if links:
-            self._conn.execute(INSERT_ACK_LINK, [vars(link) for link in links])
+            insert_many(self._conn, orm.ack_links, [vars(link) for link in links])
 
     def get(self, token_hash: str) -> AckLink | None:
         a = orm.ack_links

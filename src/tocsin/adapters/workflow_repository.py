@@ -12,6 +12,7 @@ from dataclasses import replace
 from sqlalchemy import Connection, insert, update
 
 from tocsin.adapters import orm
+from tocsin.adapters.bulk import insert_many
 from tocsin.adapters.workflow_rows import load_workflow, task_row, workflow_row
 from tocsin.domain.errors import ConcurrencyConflict, NotFound
 from tocsin.domain.incidents import reference
@@ -20,8 +21,6 @@ from tocsin.domain.workflows import IncidentWorkflow
 
 # Built once, with the parameters apart: building them for every incident cost more than
 # running them.
-INSERT_WORKFLOW = insert(orm.incident_workflows)
-INSERT_TASKS = insert(orm.incident_tasks)
 
 
 class SqlAlchemyWorkflowRepository:
@@ -44,10 +43,9 @@ class SqlAlchemyWorkflowRepository:
             return
         workflows = list(self._new.values())
         self._new.clear()
-        self._conn.execute(INSERT_WORKFLOW, [workflow_row(w) for w in workflows])
+        insert_many(self._conn, orm.incident_workflows, [workflow_row(w) for w in workflows])
         tasks = [task_row(w.incident_id, t) for w in workflows for t in w.tasks]
-        if tasks:
-            self._conn.execute(INSERT_TASKS, tasks)
+        insert_many(self._conn, orm.incident_tasks, tasks)
 
     def find(self, incident_id: int) -> IncidentWorkflow | None:
         if incident_id in self._new:

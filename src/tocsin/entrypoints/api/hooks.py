@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from tocsin import jsontext
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.alerts import AlertSignal, IntakeResult, Link
@@ -80,7 +81,7 @@ async def integration_for(tocsin: Tocsin, key: str, kind: IntegrationKind) -> In
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsontext.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
 

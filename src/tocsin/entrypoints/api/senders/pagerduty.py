@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tocsin import jsontext
 from tocsin.domain.alerts import AlertSignal, Link, SignalAction
 
 MAX_BYTES = 512 * 1024
@@ -85,7 +86,7 @@ def parse(body: bytes, model: type[M]) -> tuple[M, dict[str, Any]]:
     """Validate a body: the event and the document as sent. InvalidEvent lists every problem
     in PagerDuty's words."""
     try:
-        document = json.loads(body)
+        document = jsontext.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidEvent([f"the body is not valid JSON: {exc}"]) from None
     if not isinstance(document, dict):
