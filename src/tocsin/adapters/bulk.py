@@ -38,7 +38,12 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.execute(insert(table), list(rows))
         return
     values = [
-        tuple([convert(row[key]) if convert else row[key] for key, convert in plan.columns])
+        tuple(
+            [
+                value if (value := row[key]) is None or convert is None else convert(value)
+                for key, convert in plan.columns
+            ]
+        )
         for row in rows
     ]
     conn.exec_driver_sql(plan.sql, values)

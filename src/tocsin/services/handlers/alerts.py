@@ -186,10 +186,8 @@ class Intake:
             self.result.dropped += 1  # PagerDuty drops acknowledge/resolve for unknown keys
             return
         route = self._route(signal)
-        signal = replace(
-            signal, source_severity=signal.source_severity or self._severity_text(signal)
-        )
         alert = Alert.open(integration.id or 0, signal, route, self.now)
+        alert.source_severity = alert.source_severity or self._severity_text(signal)
         self.result.opened += 1
         if alert.status is AlertStatus.RESOLVED:
             self.result.resolved += 1
@@ -206,7 +204,8 @@ class Intake:
         route = self._routes.get(id(signal)) or self._bare_route(signal)
         if route.service is not None:
             floor = self.ctx.policy.alerts.floor_for_tier(route.severity, self._tier(route.service))
-            route = replace(route, severity=floor)
+            if floor is not route.severity:
+                route = replace(route, severity=floor)
         return route
 
     def _bare_route(self, signal: AlertSignal) -> Route:
@@ -224,6 +223,8 @@ class Intake:
     def _silence_matching(self, labels: Mapping[str, str], service: str | None) -> Silence | None:
         if self._silences is None:
             self._silences = self.ctx.uow.silences.active(self.now)
+        if not self._silences:
+            return None
         if service:
             labels = {"service": service, **labels}
         return next((s for s in self._silences if s.mutes(labels, self.now)), None)
