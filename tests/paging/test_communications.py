@@ -6,8 +6,11 @@ by running more cycles and asserting that nothing unexpected was sent.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,8 @@ from tocsin.domain.communications import Audience
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
+from tocsin.entrypoints import paging as paging_loops
+from tocsin.entrypoints.paging import page_cycle, run_updates
 from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.communications import AudienceChannels
 from tocsin.policy.paging import Destination
@@ -247,3 +252,45 @@ def test_an_update_queued_just_before_resolution_still_goes_out(wired: WarRoom) 
     wired.expect("internal-chat:destination")
     assert "Summary: Fixed by the rollback" in wired.receiver.sent[0].body
     wired.expect_nothing_more()
+
+
+async def _run_updates_for(core: Any, seconds: float) -> None:
+    """The server's stakeholder-report loop, as it runs beside paging, for a while."""
+    loop = asyncio.create_task(run_updates(core))
+    await asyncio.sleep(seconds)
+    loop.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await loop
+
+
+def test_reports_wait_while_pages_are_due_but_not_for_long(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm of new incidents pages people before it tells stakeholders: the report loop
+    holds back while pages are due, for UPDATE_DEFER_SECONDS at most."""
+    monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 0.5)
+    pager = Pager(db_url, with_destinations())
+    try:
+        first = pager.declare(Severity.P1)  # pages alice's team at once, owes a first report
+
+        def reports(incident: int) -> list[str]:
+            return [u.template for u in pager.core.communications.for_incident(incident).updates]
+
+        asyncio.run(_run_updates_for(pager.core, 0.2))
+        assert reports(first) == []  # its pages are due and nobody has sent them
+        asyncio.run(_run_updates_for(pager.core, 0.9))
+        assert reports(first) == ["initial"]  # waited long enough: out, pages or not
+
+        second = pager.declare(Severity.P1)
+        asyncio.run(page_cycle(pager.core))  # both incidents' pages go out
+        asyncio.run(_run_updates_for(pager.core, 0.2))
+        assert reports(second) == ["initial"]  # nothing to wait for
+        pager.cycle(2)
+        pages = ("alice:sms", "alice:email", "bob:email", "erin:email")
+        reports_sent = ("internal-chat:destination", "exec-chat:destination")
+        pager.expect(*pages, *pages, *reports_sent, *reports_sent)
+        for incident in (first, second):
+            pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+        pager.expect_nothing_more()
+    finally:
+        pager.core.close()

@@ -29,19 +29,19 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     """INSERT `rows`, which all name the same columns."""
     if not rows:
         return
-    key = (conn.dialect.name, table, tuple(rows[0]))
+    keys = tuple(rows[0])
     try:
-        plan = _plans[key]
+        plan = _plans[(conn.dialect.name, table, keys)]
     except KeyError:
-        plan = _plans[key] = _plan(conn.dialect, table, key[2])
+        plan = _plans[(conn.dialect.name, table, keys)] = _plan(conn.dialect, table, keys)
     if plan is None:
         conn.execute(insert(table), list(rows))
         return
     values = [
         tuple(
             [
-                value if (value := row[key]) is None or convert is None else convert(value)
-                for key, convert in plan.columns
+                value if (value := row[name]) is None or convert is None else convert(value)
+                for name, convert in plan.columns
             ]
         )
         for row in rows

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, func, insert, select, text
+from sqlalchemy import Connection, Insert, Select, Table, func, insert, select, text
 
 from tocsin.adapters.bulk import insert_many
 
@@ -34,8 +34,7 @@ class IdBlock:
     def next(self) -> int:
         if self._conn.dialect.name != "postgresql":
             if self._last is None:
-                top = self._conn.scalar(select(func.coalesce(func.max(self._table.c.id), 0)))
-                self._last = int(top or 0)
+                self._last = int(self._conn.scalar(_highest_id(self._table)) or 0)
             self._last += 1
             return self._last
         if not self._ids:
@@ -57,10 +56,15 @@ def insert_numbered(conn: Connection, table: Table, rows: Sequence[dict[str, Any
     """
     if conn.dialect.name == "postgresql" or len(rows) == 1:
         return [row[0] for row in conn.execute(_returning(table), list(rows))]
-    top = int(conn.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+    top = int(conn.scalar(_highest_id(table)) or 0)
     numbered = [{**row, "id": top + n} for n, row in enumerate(rows, start=1)]
     insert_many(conn, table, numbered)
     return [row["id"] for row in numbered]
+
+
+@cache
+def _highest_id(table: Table) -> Select[tuple[int]]:
+    return select(func.coalesce(func.max(table.c.id), 0))
 
 
 @cache
