@@ -17,6 +17,7 @@ from sqlalchemy import (
     insert,
     null,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -54,7 +55,21 @@ _NEWEST = select(orm.alerts).where(
         .group_by(orm.alerts.c.dedup_key)
     )
 )
-_NEWEST_LOCKED = _NEWEST.with_for_update()
+# PostgreSQL: each key's newest alert by its own walk down (integration_id, dedup_key, id),
+# locked in key order. The IN form above let a planner without statistics yet (a new
+# database's first storm) filter every alert of the integration for each batch of keys:
+# 100 ms a query at 20,000 alerts, growing with them.
+_NEWEST_LOCKED = text(
+    """
+    SELECT newest.* FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS wanted(key, position)
+    CROSS JOIN LATERAL (
+        SELECT * FROM alerts
+        WHERE alerts.integration_id = :integration_id AND alerts.dedup_key = wanted.key
+        ORDER BY alerts.id DESC LIMIT 1 FOR UPDATE
+    ) AS newest
+    ORDER BY wanted.position
+    """
+).columns(*orm.alerts.columns)
 _KEYS_PER_QUERY = 500  # well inside SQLite's and PostgreSQL's limits on bound parameters
 
 
