@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -254,10 +255,15 @@ def test_an_update_queued_just_before_resolution_still_goes_out(wired: WarRoom) 
     wired.expect_nothing_more()
 
 
-async def _run_updates_for(core: Any, seconds: float) -> None:
-    """The server's stakeholder-report loop, as it runs beside paging, for a while."""
+async def _run_updates(
+    core: Any, seconds: float, until: Callable[[], bool] = lambda: False
+) -> None:
+    """The server's stakeholder-report loop, as it runs beside paging, for `seconds` or until
+    `until()` holds."""
     loop = asyncio.create_task(run_updates(core))
-    await asyncio.sleep(seconds)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until():
+        await asyncio.sleep(0.05)
     loop.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await loop
@@ -268,7 +274,6 @@ def test_reports_wait_while_pages_are_due_but_not_for_long(
 ) -> None:
     """A storm of new incidents pages people before it tells stakeholders: the report loop
     holds back while pages are due, for UPDATE_DEFER_SECONDS at most."""
-    monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 0.5)
     pager = Pager(db_url, with_destinations())
     try:
         first = pager.declare(Severity.P1)  # pages alice's team at once, owes a first report
@@ -276,15 +281,18 @@ def test_reports_wait_while_pages_are_due_but_not_for_long(
         def reports(incident: int) -> list[str]:
             return [u.template for u in pager.core.communications.for_incident(incident).updates]
 
-        asyncio.run(_run_updates_for(pager.core, 0.2))
+        monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 30.0)
+        asyncio.run(_run_updates(pager.core, 0.5))
         assert reports(first) == []  # its pages are due and nobody has sent them
-        asyncio.run(_run_updates_for(pager.core, 0.9))
+        monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 0.3)
+        asyncio.run(_run_updates(pager.core, 10, until=lambda: bool(reports(first))))
         assert reports(first) == ["initial"]  # waited long enough: out, pages or not
 
+        monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 30.0)
         second = pager.declare(Severity.P1)
         asyncio.run(page_cycle(pager.core))  # both incidents' pages go out
-        asyncio.run(_run_updates_for(pager.core, 0.2))
-        assert reports(second) == ["initial"]  # nothing to wait for
+        asyncio.run(_run_updates(pager.core, 10, until=lambda: bool(reports(second))))
+        assert reports(second) == ["initial"]  # nothing to wait for: well before 30 s
         pager.cycle(2)
         pages = ("alice:sms", "alice:email", "bob:email", "erin:email")
         reports_sent = ("internal-chat:destination", "exec-chat:destination")
