@@ -19,9 +19,6 @@ from tocsin.domain.incidents import reference
 from tocsin.domain.tasks import Task
 from tocsin.domain.workflows import IncidentWorkflow
 
-# Built once, with the parameters apart: building them for every incident cost more than
-# running them.
-
 
 class SqlAlchemyWorkflowRepository:
     """Each save checks the version it loaded; the incident's row lock already orders writers."""
