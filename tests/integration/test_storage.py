@@ -255,6 +255,10 @@ def test_text_search_follows_edits_and_takes_text_literally(tocsin: Tocsin) -> N
     assert found("frankfurt") == [first]
     tocsin.handle(c.UpdateIncident(second, ALICE, summary="Frankfurt replicas lag"))
     assert found("frankfurt") == [second, first]
+    # Changes that leave the text alone rewrite the row all the same; the index must hold.
+    tocsin.handle(c.UpdateIncident(first, ALICE, user_impact="EU checkout fails"))
+    assert found("frankfurt") == [second, first]
+    assert found("racks dark") == [first]
 
 
 def test_incidents_loaded_together_keep_their_own_services_roles_and_people(
