@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         default=0,
         help="scale mode for the rate runs: `tocsin serve` without its embedded worker beside "
-        "this many `tocsin worker` processes (PostgreSQL wakes them at once; SQLite polls)",
+        "this many `tocsin worker` processes (woken by NOTIFY, or on SQLite by its data version)",
     )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from tocsin.adapters.action_runner import HttpxActionRunner
 from tocsin.adapters.clock import FrozenClock, SystemClock
 from tocsin.adapters.database import Database, connect
 from tocsin.adapters.inbox import InboxWriter
-from tocsin.adapters.live import INBOX, PAGING, ChangeHub, listen_postgres
+from tocsin.adapters.live import INBOX, PAGING, ChangeHub, listen_postgres, watch_sqlite_commits
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.notifiers import Notifier, SmtpSettings
 from tocsin.adapters.passwords import Argon2PasswordHasher
@@ -80,14 +82,18 @@ class Tocsin:
     def schema_is_current(self) -> bool:
         return current_revision(self.database) == head_revision(self.database)
 
-    async def relay_changes(self) -> None:
+    async def relay_changes(self, *, queues_from_peers: bool = False) -> None:
         """Until cancelled, pass other processes' changes to this process's live views.
 
-        Only PostgreSQL carries them (LISTEN/NOTIFY); on SQLite live views poll instead.
+        Only PostgreSQL carries them (LISTEN/NOTIFY); on SQLite live views poll instead, and
+        with `queues_from_peers` (a worker beside a server) commits to the file wake the
+        inbox and paging queues.
         """
         if self.database.dialect == "postgresql":
             dsn = self.database.url.replace("postgresql+psycopg://", "postgresql://", 1)
             await listen_postgres(dsn, self.hub)
+        elif queues_from_peers and (path := make_url(self.database.url).database):
+            await watch_sqlite_commits(path, self.hub)
 
     def watch_paging(self) -> AbstractContextManager[asyncio.Event]:
         """An event set when escalation or delivery work is queued, here or elsewhere."""

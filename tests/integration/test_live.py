@@ -77,3 +77,46 @@ def test_postgres_carries_changes_to_another_server_process(
     finally:
         writer.close()
         reader.close()
+
+
+def test_a_worker_on_sqlite_hears_of_work_another_process_commits(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Two wired Tocsins on one SQLite file stand for a server and a `tocsin worker`: the
+    worker's queues wake when the server commits, not when its poll interval runs out, and
+    stay quiet while nobody commits."""
+    server = make_tocsin(sqlite_url, clock)
+    worker = make_tocsin(sqlite_url, clock)
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        with worker.watch_paging() as paging, worker.watch_inbox() as inbox:
+            relay = asyncio.create_task(worker.relay_changes(queues_from_peers=True))
+            try:
+                await asyncio.wait_for(paging.wait(), timeout=5)  # the first look wakes once
+                paging.clear()
+                inbox.clear()
+                await asyncio.sleep(0.3)
+                quiet = not paging.is_set() and not inbox.is_set()
+                await run_in_threadpool(
+                    server.handle, c.DeclareIncident("from the server", Severity.P1, ALICE)
+                )
+                await asyncio.wait_for(paging.wait(), timeout=5)
+                return quiet, paging.is_set(), inbox.is_set()
+            finally:
+                relay.cancel()
+
+    try:
+        assert asyncio.run(scenario()) == (True, True, True)
+        assert asyncio.run(_relay_without_peers(server)) is False
+    finally:
+        server.close()
+        worker.close()
+
+
+async def _relay_without_peers(tocsin: Tocsin) -> bool:
+    """A server on SQLite runs its own worker: it does not watch the file for commits."""
+    with tocsin.watch_paging() as paging:
+        relay = asyncio.create_task(tocsin.relay_changes())
+        await asyncio.sleep(0.2)
+        relay.cancel()
+        return paging.is_set()

@@ -2,13 +2,15 @@
 
 Within one process a commit publishes to the hub directly. Across processes, PostgreSQL
 carries the incident number on a NOTIFY channel to every server's listener; on SQLite the
-live views also poll the incident's version, which catches changes made by other processes.
+live views also poll the incident's version, which catches changes made by other processes,
+and a worker beside a server watches the file's data version to hear of queued work at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,3 +79,29 @@ async def listen_postgres(dsn: str, hub: ChangeHub, *, retry_seconds: float = 2.
         except Exception as exc:  # the database restarting must not end live updates for good
             log.warning("live-update listener lost its connection (%s); retrying", exc)
             await asyncio.sleep(retry_seconds)
+
+
+async def watch_sqlite_commits(path: str, hub: ChangeHub, *, every_seconds: float = 0.01) -> None:
+    """Until cancelled: wake the work queues whenever a commit lands in the SQLite file.
+
+    SQLite has no NOTIFY; `PRAGMA data_version` changes when another connection commits and
+    costs a few microseconds without touching the disk, so a worker beside a server looks
+    often instead of waiting out its poll interval. It cannot tell what changed: both queues
+    are woken, and each looks for what is due.
+    """
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        seen = None
+        while True:
+            try:
+                (version,) = conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error as exc:  # e.g. the file is being replaced: look again later
+                log.warning("watching the database for commits failed (%s); retrying", exc)
+                version = seen
+            if version != seen:
+                seen = version
+                hub.publish(INBOX)
+                hub.publish(PAGING)
+            await asyncio.sleep(every_seconds)
+    finally:
+        conn.close()

@@ -37,9 +37,10 @@ RECORD_RETRY_SECONDS = 0.25
 
 async def run_worker(tocsin: Tocsin) -> None:
     """`tocsin worker`: applying the alert inbox and paging cycles, woken by other processes'
-    NOTIFY on PostgreSQL. Servers with TOCSIN_INTAKE_EMBEDDED=false leave applying to it."""
+    NOTIFY on PostgreSQL or by their commits to the SQLite file. Servers with
+    TOCSIN_INTAKE_EMBEDDED=false leave applying to it."""
     helpers = [
-        asyncio.create_task(tocsin.relay_changes()),
+        asyncio.create_task(tocsin.relay_changes(queues_from_peers=True)),
         asyncio.create_task(InboxApplier(tocsin, wait_seconds=0.0).run()),
     ]
     freeze_startup_heap()
