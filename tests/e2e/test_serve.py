@@ -116,3 +116,29 @@ def test_several_worker_processes_serve_one_port(db: Path) -> None:
     finally:
         output = server.stop()
     assert "Loaded the demo" in output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_access_log_keeps_integration_keys_and_link_tokens_out(db: Path, workers: str) -> None:
+    """A webhook's key is its password and an acknowledgement link acts for whoever holds it:
+    the log shows which integration or link was used, never enough of it to use it again."""
+    server = Server(db, free_port(), "--workers", workers)
+    try:
+        made = tocsin_cli(
+            server.env, "integration", "create", "--kind", "alertmanager", "--name", "prom",
+            "--json",
+        )  # fmt: skip
+        key = re.search(r'"key":\s*"([^"]+)"', made)
+        assert key, made
+        hook = httpx.post(f"{server.url}/hooks/alertmanager/{key[1]}", json={"version": "3"})
+        assert hook.status_code == 422, "refused, and logged all the same"
+        ack_token, feed_token = "Zq8pW1secretAckToken", "Xy7kV2secretFeedToken"
+        httpx.get(f"{server.url}/ack/{ack_token}")  # a page that offers to acknowledge
+        httpx.get(f"{server.url}/feeds/people/admin.ics?token={feed_token}&v=1")
+    finally:
+        output = server.stop()
+    assert f'"POST /hooks/alertmanager/{key[1][:4]}… HTTP/1.1" 422' in output, output
+    assert f'"GET /ack/{ack_token[:4]}… HTTP/1.1"' in output
+    assert f'"GET /feeds/people/admin.ics?token={feed_token[:4]}…&v=1 HTTP/1.1"' in output
+    for secret in (key[1], ack_token, feed_token):
+        assert secret[:5] not in output

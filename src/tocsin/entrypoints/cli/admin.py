@@ -16,6 +16,7 @@ from tocsin.bootstrap import Tocsin
 from tocsin.config import Settings
 from tocsin.domain import commands
 from tocsin.domain.accounts import OrgRole, Scope
+from tocsin.entrypoints import access_log
 from tocsin.entrypoints.app import create_app
 from tocsin.entrypoints.cli import output
 from tocsin.entrypoints.cli.context import state
@@ -74,6 +75,7 @@ def serve(
         "proxy_headers": True,
         "timeout_graceful_shutdown": 5,  # live-update streams must not hold a restart hostage
         "http": NoDelayHTTPProtocol,
+        "log_config": access_log.log_config(),  # integration keys and ack tokens stay out
     }
     if workers == 1:
         uvicorn.run(create_app(tocsin), **options)
