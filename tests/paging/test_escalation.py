@@ -170,15 +170,19 @@ def test_p1_walks_the_matrix_on_time(pager: Pager) -> None:
 
 def test_the_worker_sees_what_is_due_before_taking_any_lock(pager: Pager) -> None:
     """Each cycle first reads whether steps, pages or reports are due, and runs only those."""
-    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, False, False)
+    paging = pager.core.paging
+    assert paging.due_now(pager.clock.now()) == DueWork(False, False, False)
+    assert (paging.next_due(), paging.next_update_due()) == (None, None), "it sleeps its poll"
     pager.declare(Severity.P1)
     # The first step fired as the incident was declared: its pages and the report are due.
-    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, True, True)
+    assert paging.due_now(pager.clock.now()) == DueWork(False, True, True)
+    assert (paging.next_due(), paging.next_update_due()) == (MONDAY, MONDAY)
     pager.cycle()
     pager.expect("alice:sms", "alice:email", "bob:email", "erin:email")
-    assert pager.core.paging.due_now(pager.clock.now()) == DueWork(False, False, False)
+    assert paging.due_now(pager.clock.now()) == DueWork(False, False, False)
     later = MONDAY + timedelta(minutes=15)
-    assert pager.core.paging.due_now(later).steps
+    assert paging.next_due() == later, "the next step, waited for to the second"
+    assert paging.due_now(later).steps
     pager.at(minutes=15)
     pager.expect("dave:email", "vera:email")
     pager.at(minutes=30)

@@ -91,13 +91,15 @@ async def watch_sqlite_commits(path: str, hub: ChangeHub, *, every_seconds: floa
     """
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        seen = None
+        seen, failing = None, False
         while True:
             try:
                 (version,) = conn.execute("PRAGMA data_version").fetchone()
-            except sqlite3.Error as exc:  # e.g. the file is being replaced: look again later
-                log.warning("watching the database for commits failed (%s); retrying", exc)
-                version = seen
+                failing = False
+            except sqlite3.Error as exc:  # the worker's own poll still finds what is due
+                if not failing:
+                    log.warning("watching the database for commits failed (%s); retrying", exc)
+                failing, version = True, seen
             if version != seen:
                 seen = version
                 hub.publish(INBOX)

@@ -71,6 +71,16 @@ DUE_WORK = select(
     exists().where(PAGE_DUE),
     or_(exists().where(REPORT_DUE), exists().where(PROMISE_DUE)),
 )
+_e, _d, _s, _p = orm.escalations, orm.deliveries, orm.scheduled_updates, orm.update_promises
+# When the next step or page, and the next report or promise check, fall due: one read each.
+NEXT_PAGING = select(
+    select(func.min(_e.c.next_step_at)).where(_e.c.state == "active").scalar_subquery(),
+    select(func.min(_d.c.due_at)).where(_d.c.status == "pending").scalar_subquery(),
+)
+NEXT_UPDATE = select(
+    select(func.min(_p.c.next_check_at)).scalar_subquery(),
+    select(func.min(_s.c.due_at)).where(_s.c.done_at.is_(None)).scalar_subquery(),
+)
 
 
 class PagingViews:
@@ -104,19 +114,13 @@ class PagingViews:
 
     def next_due(self) -> datetime | None:
         """When the paging worker next has a step to fire or a page to send."""
-        e, d = orm.escalations, orm.deliveries
         with self._db.reader.connect() as conn:
-            step = conn.scalar(select(func.min(e.c.next_step_at)).where(e.c.state == "active"))
-            page = conn.scalar(select(func.min(d.c.due_at)).where(d.c.status == "pending"))
-        return _earliest(step, page)
+            return _earliest(*conn.execute(NEXT_PAGING).one())
 
     def next_update_due(self) -> datetime | None:
         """When a stakeholder report, update reminder or update deadline next falls due."""
-        s = orm.scheduled_updates
         with self._db.reader.connect() as conn:
-            promise = conn.scalar(select(func.min(orm.update_promises.c.next_check_at)))
-            report = conn.scalar(select(func.min(s.c.due_at)).where(s.c.done_at.is_(None)))
-        return _earliest(promise, report)
+            return _earliest(*conn.execute(NEXT_UPDATE).one())
 
     def deliveries(
         self, *, status: str | None = None, limit: int = 100, viewer: Principal | None = None
