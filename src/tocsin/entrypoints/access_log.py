@@ -17,7 +17,8 @@ from typing import Any
 from uvicorn.config import LOGGING_CONFIG
 
 KEPT = 4  # characters of a secret left in the line
-_IN_PATH = re.compile(r"^(/hooks/[^/?#]+/|/ack/)([^/?#]+)")
+# Anywhere in the path: behind a proxy the logged path starts with its root path.
+_IN_PATH = re.compile(r"(/hooks/[^/?#]+/|/ack/)([^/?#]+)")
 _IN_QUERY = re.compile(r"([?&]token=)([^&#]*)")
 
 
