@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -414,21 +414,23 @@ class _Deliveries:
             }
         )
 
-    def cancel_pending(self, incident_id: int, people_only: bool) -> int:
-        cancelled = 0
-        for d in self.store.deliveries.values():
-            mine = d.incident_id == incident_id and (not people_only or d.person_id is not None)
-            mine = mine and d.event != "update"  # a stakeholder update still goes out
-            if mine and d.status is DeliveryStatus.PENDING:
-                d.status = DeliveryStatus.CANCELLED
-                cancelled += 1
-        return cancelled
+    def cancel_unsent(self, incident_id: int, people_only: bool) -> int:
+        return self._cancel(
+            lambda d: (
+                d.incident_id == incident_id
+                and (not people_only or d.person_id is not None)
+                and d.event != "update"
+            )  # a stakeholder update still goes out
+        )
 
     def cancel_to_channels(self, incident_id: int) -> int:
+        return self._cancel(lambda d: d.incident_id == incident_id and d.person_id is None)
+
+    def _cancel(self, mine: Callable[[Delivery], bool]) -> int:
+        unsent = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
         cancelled = 0
         for d in self.store.deliveries.values():
-            mine = d.incident_id == incident_id and d.person_id is None
-            if mine and d.status is DeliveryStatus.PENDING:
+            if mine(d) and d.status in unsent:
                 d.status = DeliveryStatus.CANCELLED
                 cancelled += 1
         return cancelled

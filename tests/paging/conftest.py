@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.paging.pager import Pager
 from tests.paging.receivers import Receiver
+from tocsin.policy import load_default_policy
 
 
 @pytest.fixture
@@ -18,3 +20,11 @@ def receiver() -> Iterator[Receiver]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def pager(db_url: str) -> Iterator[Pager]:
+    """On a new SQLite file, and again on PostgreSQL."""
+    made = Pager(db_url, load_default_policy())
+    yield made
+    made.core.close()

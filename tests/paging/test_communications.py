@@ -7,15 +7,12 @@ by running more cycles and asserting that nothing unexpected was sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from tests.paging.test_escalation import Pager
+from tests.paging.pager import Pager, run_updates_for
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.communications import Audience
@@ -23,7 +20,7 @@ from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints import paging as paging_loops
-from tocsin.entrypoints.paging import page_cycle, run_updates
+from tocsin.entrypoints.paging import page_cycle
 from tocsin.policy import Policy, load_default_policy
 from tocsin.policy.communications import AudienceChannels
 from tocsin.policy.paging import Destination
@@ -255,20 +252,6 @@ def test_an_update_queued_just_before_resolution_still_goes_out(wired: WarRoom) 
     wired.expect_nothing_more()
 
 
-async def _run_updates(
-    core: Any, seconds: float, until: Callable[[], bool] = lambda: False
-) -> None:
-    """The server's stakeholder-report loop, as it runs beside paging, for `seconds` or until
-    `until()` holds."""
-    loop = asyncio.create_task(run_updates(core))
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not until():
-        await asyncio.sleep(0.05)
-    loop.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await loop
-
-
 def test_reports_wait_while_pages_are_due_but_not_for_long(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -282,16 +265,16 @@ def test_reports_wait_while_pages_are_due_but_not_for_long(
             return [u.template for u in pager.core.communications.for_incident(incident).updates]
 
         monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 30.0)
-        asyncio.run(_run_updates(pager.core, 0.5))
+        asyncio.run(run_updates_for(pager.core, 0.5))
         assert reports(first) == []  # its pages are due and nobody has sent them
         monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 0.3)
-        asyncio.run(_run_updates(pager.core, 10, until=lambda: bool(reports(first))))
+        asyncio.run(run_updates_for(pager.core, 10, until=lambda: bool(reports(first))))
         assert reports(first) == ["initial"]  # waited long enough: out, pages or not
 
         monkeypatch.setattr(paging_loops, "UPDATE_DEFER_SECONDS", 30.0)
         second = pager.declare(Severity.P1)
         asyncio.run(page_cycle(pager.core))  # both incidents' pages go out
-        asyncio.run(_run_updates(pager.core, 10, until=lambda: bool(reports(second))))
+        asyncio.run(run_updates_for(pager.core, 10, until=lambda: bool(reports(second))))
         assert reports(second) == ["initial"]  # nothing to wait for: well before 30 s
         pager.cycle(2)
         pages = ("alice:sms", "alice:email", "bob:email", "erin:email")

@@ -8,6 +8,7 @@ import hmac
 import socket
 from datetime import UTC, datetime
 
+import anyio.to_thread
 import pytest
 
 from tests.paging.receivers import Receiver
@@ -100,3 +101,31 @@ def test_a_destination_signs_the_body_it_sends(receiver: Receiver) -> None:
     raw = receiver.raw[0]
     expected = hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
     assert receiver.bodies[0]["headers"]["X-Tocsin-Signature"] == f"sha256={expected}"
+
+
+def test_mail_to_a_server_that_never_answers_leaves_threads_for_everything_else() -> None:
+    """Fifty pages stuck on a mail server that accepted the connection and says nothing: the
+    server's database calls, which run in the default thread pool, still get a thread at once."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)  # connects, never greets
+    port = listener.getsockname()[1]
+    sender = Notifier(
+        load_default_policy().paging, SmtpSettings("127.0.0.1", port, "t@example.com"), ""
+    )
+
+    def mail(n: int) -> Delivery:
+        return Delivery(
+            incident_id=n, channel="email", method="email", address=f"p{n}@example.com",
+            subject="[P1]", body="paged", idempotency_key=f"k{n}", due_at=NOW, created_at=NOW,
+        )  # fmt: skip
+
+    async def scenario() -> list[BaseException | None]:
+        sends = [asyncio.create_task(sender.send(mail(n))) for n in range(50)]
+        await asyncio.sleep(0.5)  # every send has taken what threads it may
+        try:
+            assert await asyncio.wait_for(anyio.to_thread.run_sync(lambda: "db"), 2) == "db"
+        finally:
+            listener.close()  # the stuck connections are reset and the sends fail
+        return await asyncio.gather(*sends, return_exceptions=True)
+
+    outcomes = asyncio.run(scenario())
+    assert all(isinstance(o, SendFailed) and not o.permanent for o in outcomes), outcomes

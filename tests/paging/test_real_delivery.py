@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,20 @@ from aiosmtpd.controller import Controller
 from tests.conftest import CATALOG, serving, wait_for
 from tests.fakes import FakePasswordHasher
 from tests.paging.receivers import Receiver
-from tocsin.adapters.notifiers import Notifier, SmtpSettings
+from tocsin.adapters.notifiers import Notifier, SmtpSettings, send_email
 from tocsin.bootstrap import Tocsin, bootstrap
 from tocsin.config import load_settings
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.paging import Delivery, SendFailed
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.policy import load_default_policy
 from tocsin.policy.paging import Destination
 from tocsin.views.alerts import AlertFilter
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 @contextlib.contextmanager
@@ -254,3 +258,38 @@ def test_a_private_incident_is_not_announced_to_channel_destinations(
         assert "Not announced to slack-incidents: the incident is private" in timeline
     finally:
         core.close()
+
+
+class Refusing(Mailbox):
+    """Refuses each recipient with the reply its local part names: greylisted@ or gone@."""
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("greylisted@"):
+            return "450 4.7.1 greylisted, try again later"
+        if address.startswith("gone@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.mark.parametrize(("address", "permanent"), [("greylisted", False), ("gone", True)])
+def test_a_mail_server_saying_try_later_gets_a_retry_and_one_saying_no_does_not(
+    address: str, permanent: bool
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        page = Delivery(
+            incident_id=1, channel="email", method="email", address=f"{address}@example.com",
+            subject="[P1] INC-1", body="paged", idempotency_key="k1", due_at=NOW, created_at=NOW,
+        )  # fmt: skip
+        with pytest.raises(SendFailed, match=f"refused {address}@example.com") as refused:
+            send_email(SmtpSettings("127.0.0.1", port, "tocsin@example.com"), page)
+        assert refused.value.permanent is permanent
+    finally:
+        controller.stop()

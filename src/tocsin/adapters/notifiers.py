@@ -17,11 +17,14 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 import aiohttp
+import anyio
 import anyio.to_thread
 import apprise
 import certifi
@@ -32,6 +35,7 @@ from tocsin.policy.paging import PagingPolicy
 SIGNATURE_HEADER = "X-Tocsin-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 TIMEOUT_SECONDS = 10.0
+SEND_THREADS = 25  # blocking sends (mail, apprise) at once; the rest wait their turn
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -65,6 +69,8 @@ class Notifier:
         self._tls = ssl.create_default_context(cafile=certifi.where())
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._threads: anyio.CapacityLimiter | None = None
+        self._threads_loop: asyncio.AbstractEventLoop | None = None
 
     async def aclose(self) -> None:
         """Close the HTTP connections; call it on the event loop that sent."""
@@ -83,12 +89,20 @@ class Notifier:
             self._session_loop = loop
         return self._session
 
+    async def _in_thread(self, send: Callable[..., None], *args: Any) -> None:
+        """A blocking send in a thread of the senders' own: by the default limiter, fifty pages
+        to a slow mail server took every thread the database calls of the server wait for."""
+        loop = asyncio.get_running_loop()
+        if self._threads is None or self._threads_loop is not loop:
+            self._threads, self._threads_loop = anyio.CapacityLimiter(SEND_THREADS), loop
+        await anyio.to_thread.run_sync(send, *args, limiter=self._threads)
+
     async def send(self, delivery: Delivery) -> None:
         link = self.ack_url(delivery)
         if link:
             delivery = replace(delivery, body=f"{delivery.body}\nAcknowledge in one click: {link}")
         if delivery.method == "email":
-            await anyio.to_thread.run_sync(send_email, self._smtp, delivery)
+            await self._in_thread(send_email, self._smtp, delivery)
         elif delivery.method == "webhook":
             await send_webhook(self._http(), delivery.address, None, delivery, link)
         elif delivery.method == "destination":
@@ -102,7 +116,7 @@ class Notifier:
                     permanent=True,
                 )
             url = expand(template).replace("{address}", delivery.address)
-            await anyio.to_thread.run_sync(send_apprise, url, delivery)
+            await self._in_thread(send_apprise, url, delivery)
 
     def ack_url(self, delivery: Delivery) -> str | None:
         return f"{self._base_url}/ack/{delivery.ack_token}" if delivery.ack_token else None
@@ -119,7 +133,7 @@ class Notifier:
             await send_pagerduty(self._http(), expand(destination.url), routing_key, delivery)
         else:
             url = expand(destination.apprise or "")
-            await anyio.to_thread.run_sync(send_apprise, url, delivery)
+            await self._in_thread(send_apprise, url, delivery)
 
 
 def send_email(smtp: SmtpSettings, delivery: Delivery) -> None:
@@ -136,7 +150,9 @@ def send_email(smtp: SmtpSettings, delivery: Delivery) -> None:
             client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         refused = f"the mail server refused {delivery.address}: {exc}"
-        raise SendFailed(refused, permanent=True) from exc
+        # 4xx is "not now" (greylisting, a full mailbox): worth retrying; 5xx is final.
+        final = all(code >= 500 for code, _ in exc.recipients.values())
+        raise SendFailed(refused, permanent=final) from exc
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise SendFailed(f"mail server {smtp.host}:{smtp.port}: {exc}", permanent=False) from exc
 

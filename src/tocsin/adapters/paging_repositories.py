@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,6 +53,7 @@ TAKE_LEASE = (
         lease_until=bindparam("leased_until"),
     )
 )
+UNSENT = _d.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value])
 DELIVERIES_BY_ID = select(_d).where(_d.c.id.in_(bindparam("ids", expanding=True)))
 QUEUE_SQLITE = sqlite_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
 QUEUE_POSTGRES = postgresql_insert(_d).on_conflict_do_nothing(index_elements=[_d.c.idempotency_key])
@@ -60,7 +61,11 @@ ADD_DELIVERY_SQLITE = QUEUE_SQLITE.returning(_d.c.id)
 ADD_DELIVERY_POSTGRES = QUEUE_POSTGRES.returning(_d.c.id)
 _e = orm.escalations
 STEPS_DUE = select(_e).where(STEP_DUE).order_by(_e.c.next_step_at).limit(bindparam("limit"))
-STEPS_DUE_POSTGRES = STEPS_DUE.with_for_update(skip_locked=True)
+# Every other writer locks the incident before its escalation (an acknowledgement, a new
+# severity): the engine takes both at once, passing over any that one of them holds.
+STEPS_DUE_POSTGRES = STEPS_DUE.join(
+    orm.incidents, orm.incidents.c.id == _e.c.incident_id
+).with_for_update(skip_locked=True, of=[_e, orm.incidents])
 
 
 class SqlAlchemyScheduleRepository:
@@ -190,9 +195,11 @@ class SqlAlchemyDeliveryRepository:
         if self._queued:
             rows, self._queued = self._queued, []
             self._conn.execute(QUEUE_POSTGRES if self._postgres else QUEUE_SQLITE, rows)
-        if self._outcomes:  # a claim gone stale (its fence moved on) matches no row
+        if self._outcomes:
             outcomes, self._outcomes = list(self._outcomes.values()), {}
-            self._conn.execute(RECORD_OUTCOME, outcomes)
+            if self._conn.execute(RECORD_OUTCOME, outcomes).rowcount != len(outcomes):
+                # Cancelled or claimed again since it was read: the retry reads it anew.
+                raise ConcurrencyConflict("a delivery moved on meanwhile; trying again")
 
     def add(self, delivery: Delivery) -> bool:
         self.flush()
@@ -227,26 +234,24 @@ class SqlAlchemyDeliveryRepository:
         )
         return sorted(r.channel for r in rows)
 
-    def cancel_pending(self, incident_id: int, people_only: bool) -> int:
+    def cancel_unsent(self, incident_id: int, people_only: bool) -> int:
+        """Cancel what is queued or in flight: a send under way finishes, but its outcome is
+        dropped, so a failure is neither retried nor followed by a fallback."""
         self.flush()
         d = orm.deliveries
-        condition = and_(d.c.incident_id == incident_id, d.c.status == DeliveryStatus.PENDING.value)
+        condition = and_(d.c.incident_id == incident_id, UNSENT)
         condition = and_(condition, d.c.event != "update")  # a stakeholder update still goes out
         if people_only:
             condition = and_(condition, d.c.person_id.is_not(None))
-        result = self._conn.execute(
-            update(d).where(condition).values(status=DeliveryStatus.CANCELLED.value)
-        )
-        return int(result.rowcount)
+        return self._cancel(condition)
 
     def cancel_to_channels(self, incident_id: int) -> int:
         self.flush()
         d = orm.deliveries
-        condition = and_(
-            d.c.incident_id == incident_id,
-            d.c.status == DeliveryStatus.PENDING.value,
-            d.c.person_id.is_(None),
-        )
+        return self._cancel(and_(d.c.incident_id == incident_id, UNSENT, d.c.person_id.is_(None)))
+
+    def _cancel(self, condition: ColumnElement[bool]) -> int:
+        d = orm.deliveries
         result = self._conn.execute(
             update(d).where(condition).values(status=DeliveryStatus.CANCELLED.value)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import Connection, RootTransaction, text
+from sqlalchemy.exc import DBAPIError
 
 from tocsin.adapters.account_repositories import (
     SqlAlchemyApiTokenRepository,
@@ -44,6 +45,7 @@ from tocsin.adapters.runbook_repositories import (
 )
 from tocsin.adapters.timeline_repository import SqlAlchemyTimelineRepository
 from tocsin.adapters.workflow_repository import SqlAlchemyWorkflowRepository
+from tocsin.domain.errors import ConcurrencyConflict
 from tocsin.domain.events import Event
 from tocsin.services.ports import Clock
 
@@ -139,6 +141,10 @@ class SqlAlchemyUnitOfWork:
         finally:
             self._conn = self._tx = None
             self._database.write_lock.__exit__(None, None, None)
+        error = args[1] if len(args) > 1 else None
+        if isinstance(error, DBAPIError) and _sqlstate(error) in RETRYABLE_SQLSTATES:
+            # PostgreSQL gave up one of two transactions waiting on each other: run it again.
+            raise ConcurrencyConflict("the database chose this change to retry") from error
 
     def collect_new_events(self) -> Iterator[Event]:
         for incident in list(self.incidents.seen()):
@@ -187,3 +193,10 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         assert self._tx is not None
         self._tx.rollback()
+
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)

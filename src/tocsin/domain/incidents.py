@@ -263,8 +263,8 @@ class Incident(IncidentDetails):
         stamps = dict(self.stamps)
         reopened = not previous.is_open and target.is_open
         cleared: list[str] = []
-        if reopened:
-            for milestone in (Milestone.RESOLVED, Milestone.CLOSED):
+        if reopened:  # it needs responders again: paging restarts and waits for a new ack
+            for milestone in (Milestone.ACKNOWLEDGED, Milestone.RESOLVED, Milestone.CLOSED):
                 if stamps.pop(milestone, None) is not None:
                     cleared.append(f"{milestone.field} was {_fmt(self.stamp(milestone))}")
         system = Stamp(now, Source.SYSTEM, actor.name, now)

@@ -79,6 +79,12 @@ class Escalation:
         if self.is_active:
             self.next_step_at = now
 
+    def reopen(self, severity: Severity, now: datetime) -> None:
+        """The incident is open again: a new round of the severity's path starts now."""
+        self.severity = severity
+        self.state = EscalationState.ACTIVE
+        self.repeat(now)
+
     def stop(self, state: EscalationState) -> None:
         self.state = state
         self.next_step_at = None

@@ -32,6 +32,7 @@ BATCH = 50
 # Their own loop, the gap after each transaction and deferring to due pages keep pages first.
 UPDATE_BATCH = 25
 UPDATE_GAP_SECONDS, UPDATE_YIELD_SECONDS, UPDATE_DEFER_SECONDS = 0.05, 0.01, 1.0
+UPDATE_BACKOFF_MAX_SECONDS = 60.0
 RECORD_RETRY_SECONDS = 0.25
 
 
@@ -92,6 +93,7 @@ async def run_updates(tocsin: Tocsin) -> None:
     steps or pages are due, reports wait, up to UPDATE_DEFER_SECONDS at a time, so a storm of
     new incidents spends the process on paging people before telling stakeholders."""
     deferred_since: float | None = None
+    failures = 0
     with tocsin.watch_paging() as wake:
         while True:
             wake.clear()
@@ -105,13 +107,19 @@ async def run_updates(tocsin: Tocsin) -> None:
                     busy, pause = False, 0.0  # look again after the gap
                 else:
                     deferred_since = None
-                    busy = await update_cycle(tocsin) if due.updates else False
+                    busy = await _run_reminders(tocsin) if due.updates else False
+                    failures = 0
                     pause = 0.0 if busy else await _until(tocsin, tocsin.paging.next_update_due)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("looking for stakeholder updates failed; trying again")
-                busy, pause = False, POLL_SECONDS
+                # Still due after a failure: without a growing pause it failed 20 times a second.
+                # New paging work must not cut this pause short, so it is a plain sleep.
+                pause = min(UPDATE_BACKOFF_MAX_SECONDS, POLL_SECONDS * 2**failures)
+                failures += 1
+                log.exception("stakeholder updates failed; trying again in %.0f s", pause)
+                await asyncio.sleep(pause)
+                continue
             # Even with more due, a gap: back to back, these transactions held pages up.
             await asyncio.sleep(UPDATE_YIELD_SECONDS if busy else UPDATE_GAP_SECONDS)
             await _pause(wake, pause - UPDATE_GAP_SECONDS)
@@ -183,11 +191,14 @@ async def update_cycle(tocsin: Tocsin) -> bool:
     """Send stakeholder reports and reminders that fell due; True when there may be more. A
     failure here (a broken row) is logged, and never keeps pages from going out."""
     try:
-        reminders = commands.RunUpdateReminders(UPDATE_BATCH)
-        moved: int = await run_in_threadpool(tocsin.handle, reminders)
+        return await _run_reminders(tocsin)
     except Exception:
         log.exception("stakeholder update reminders failed; paging goes on")
         return False
+
+
+async def _run_reminders(tocsin: Tocsin) -> bool:
+    moved: int = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(UPDATE_BATCH))
     return moved >= UPDATE_BATCH
 
 

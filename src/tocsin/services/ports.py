@@ -241,10 +241,12 @@ class DeliveryRepository(Protocol):
         """The destinations told about the incident when its paging started."""
         ...
 
-    def cancel_pending(self, incident_id: int, people_only: bool) -> int: ...
+    def cancel_unsent(self, incident_id: int, people_only: bool) -> int:
+        """Cancel deliveries queued or being sent (stakeholder updates go out still); how many."""
+        ...
 
     def cancel_to_channels(self, incident_id: int) -> int:
-        """Cancel pending deliveries to channels (not to people); how many were cancelled."""
+        """Cancel unsent deliveries to channels (not to people); how many were cancelled."""
         ...
 
     def claim(self, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:

@@ -93,7 +93,7 @@ EVENT_HANDLERS: dict[type[events.Event], list[EventHandler]] = {
         escalations.follow_severity,
         workflows.add_severity_workstreams,  # a raised severity adds its workstreams
     ],
-    events.IncidentStatusChanged: [escalations.stop_on_status, communications.end_contract],
+    events.IncidentStatusChanged: [escalations.follow_status, communications.end_contract],
     events.IncidentTimestampSet: [escalations.stop_on_acknowledgement],
     events.IncidentVisibilityChanged: [war_room.hush_channels],
     events.WarRoomMessagePosted: [war_room.mirror_message],

@@ -59,6 +59,8 @@ def record_deliveries(cmd: commands.RecordDeliveries, ctx: Context) -> list[Deli
     missing = [o.delivery_id for o in cmd.outcomes if o.delivery_id not in found]
     if missing:
         raise NotFound(f"no delivery {missing[0]}", field="delivery")
+    # A failure may touch its incident: lock those first, as acknowledging does, then the rows.
+    ctx.uow.incidents.load([found[o.delivery_id].incident_id for o in cmd.outcomes if o.error])
     return [_record(outcome, found[outcome.delivery_id], ctx) for outcome in cmd.outcomes]
 
 

@@ -15,7 +15,6 @@ from tocsin.domain.catalog import ContactKind, Person
 from tocsin.domain.incidents import Incident
 from tocsin.domain.milestones import Milestone
 from tocsin.domain.paging import Delivery, Escalation, EscalationState, idempotency_key
-from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind
 from tocsin.domain.war_room import PersonRef
 from tocsin.policy.durations import format_duration
@@ -51,9 +50,29 @@ def follow_severity(event: events.IncidentSeverityChanged, ctx: Context) -> None
     ctx.uow.wake_paging()
 
 
-def stop_on_status(event: events.IncidentStatusChanged, ctx: Context) -> None:
-    if event.current in (Status.RESOLVED, Status.CLOSED):
+def follow_status(event: events.IncidentStatusChanged, ctx: Context) -> None:
+    if not event.current.is_open:
         _stop(ctx, event.incident_id, EscalationState.RESOLVED, people_only=False)
+    elif not event.previous.is_open:
+        _resume(ctx, event.incident_id)
+
+
+def _resume(ctx: Context, incident_id: int) -> None:
+    """A reopened incident needs responders again: a new round of its severity's path starts
+    at once (a new round, so its pages are new pages), and destinations hear it is back."""
+    now = ctx.clock.now()
+    incident = ctx.uow.incidents.get(incident_id)
+    escalation = ctx.uow.escalations.for_incident(incident_id)
+    if escalation is None:
+        escalation = Escalation.start(incident_id, incident.severity, now)
+        ctx.uow.escalations.add(escalation)
+    else:
+        escalation.reopen(incident.severity, now)
+        ctx.uow.escalations.save(escalation)
+    stepper = Stepper(ctx, incident, escalation, now)
+    stepper.announce(("reopened", escalation.round), "Reopened: paging starts again.")
+    stepper.run()
+    ctx.uow.wake_paging()
 
 
 def stop_on_acknowledgement(event: events.IncidentTimestampSet, ctx: Context) -> None:
@@ -67,12 +86,15 @@ def _stop(ctx: Context, incident_id: int, state: EscalationState, *, people_only
         return
     escalation.stop(state)
     ctx.uow.escalations.save(escalation)
-    ctx.uow.deliveries.cancel_pending(incident_id, people_only=people_only)
-    _tell_destinations(ctx, ctx.uow.incidents.get(incident_id), state)
+    ctx.uow.deliveries.cancel_unsent(incident_id, people_only=people_only)
+    _tell_destinations(ctx, ctx.uow.incidents.get(incident_id), escalation, state)
 
 
-def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState) -> None:
-    """Destinations told the incident started hear that it was acknowledged or resolved."""
+def _tell_destinations(
+    ctx: Context, incident: Incident, escalation: Escalation, state: EscalationState
+) -> None:
+    """Destinations told the incident started hear that it was acknowledged or resolved (once
+    per round: a reopened incident is acknowledged and resolved anew)."""
     if incident.private:  # never told it started, so nothing to follow up
         return
     event = "resolve" if state is EscalationState.RESOLVED else "acknowledge"
@@ -87,7 +109,7 @@ def _tell_destinations(ctx: Context, incident: Incident, state: EscalationState)
                 page_body(incident, lead),
                 now,
                 event=event,
-                key=(event,),
+                key=(event,) if escalation.round == 0 else (event, escalation.round),
             )
         )
         ctx.uow.wake_paging()
@@ -128,11 +150,12 @@ class Stepper:
             esc.stop(EscalationState.RESOLVED)
             return
         if esc.round == 0 and esc.step == 0 and not esc.paged:
-            self._announce()
+            self.announce(("declared",), "Paging has started.")
         falling_through = False
         while esc.is_due(self.now):
             if esc.step >= len(self.path):
                 self._end_of_path()
+                falling_through = False  # a new round keeps its own offsets
                 continue
             due = self._due(esc.step)
             if due > self.now and not falling_through:
@@ -152,8 +175,10 @@ class Stepper:
         for note in resolved.notes:
             self._log(EntryKind.ESCALATION, f"{label}: {note}")
         if not resolved.people:
-            self._log(EntryKind.ESCALATION, f"{label}: nobody to page; falling through at once")
-            esc.fired(self.now)
+            last = index + 1 >= len(self.path)  # then a repeat waits its time all the same
+            then = "" if last else "; falling through at once"
+            self._log(EntryKind.ESCALATION, f"{label}: nobody to page{then}")
+            esc.fired(self._due(index + 1) if last else self.now)
             return False
         esc.fired(self._due(index + 1))
         return True
@@ -246,8 +271,9 @@ class Stepper:
             )
         )
 
-    def _announce(self) -> None:
-        """Channel destinations hear about the incident once, when paging starts.
+    def announce(self, key: tuple[object, ...], lead: str) -> None:
+        """Channel destinations hear about the incident once per `key`: when paging starts,
+        and again when it is reopened.
 
         A private incident is told only to the people paged: channels reach beyond them.
         """
@@ -273,10 +299,10 @@ class Stepper:
                     self.incident.id,
                     channel,
                     page_subject(self.incident),
-                    page_body(self.incident, "Paging has started."),
+                    page_body(self.incident, lead),
                     self.now,
                     event="trigger",
-                    key=("declared",),
+                    key=key,
                 )
             )
         if missing:  # a configuration gap, not news about this incident
