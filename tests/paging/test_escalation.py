@@ -370,3 +370,50 @@ def test_sends_are_recorded_together_and_one_unrecordable_holds_up_none(
     pager.expect()  # recorded as sent, so not sent again
     pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()
+
+
+def test_an_outcome_that_keeps_failing_holds_up_no_later_one(
+    pager: Pager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one outcome keeps failing to record (and keeps trying, up to half the lease),
+    outcomes of sends that finish later are recorded at once."""
+    monkeypatch.setattr(worker, "RECORD_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(worker, "_record_deadline", lambda tocsin: time.monotonic() + 3)
+    incident = pager.declare(Severity.P2)  # alice and bob, by email
+    stuck, later = pager.core.handle(commands.ClaimDeliveries(10, 60))
+    handlers = pager.core.bus._command_handlers
+    record = handlers[commands.RecordDeliveries]
+
+    def refusing(cmd: commands.RecordDeliveries, ctx: object) -> object:
+        if any(o.delivery_id == stuck.id for o in cmd.outcomes):
+            raise RuntimeError("the database refuses this row for now")
+        return record(cmd, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(handlers, commands.RecordDeliveries, refusing)
+
+    async def record_both() -> tuple[float, BaseException | None]:
+        recorder = worker.Recorder(pager.core)
+        running = asyncio.create_task(recorder.run())
+        try:
+            first = asyncio.create_task(
+                recorder.record(commands.DeliveryOutcome(stuck.id or 0, stuck.fence))
+            )
+            await asyncio.sleep(0.2)  # it is retrying by now
+            started = time.monotonic()
+            await recorder.record(commands.DeliveryOutcome(later.id or 0, later.fence))
+            took = time.monotonic() - started
+            failed = await asyncio.gather(first, return_exceptions=True)
+            return took, failed[0]
+        finally:
+            running.cancel()
+
+    took, failed = asyncio.run(record_both())
+    assert took < 1.0, f"waited {took:.2f} s behind the failing outcome"
+    assert isinstance(failed, RuntimeError)
+    assert {d.id: d.status for d in pager.core.paging.for_incident(incident).deliveries} == {
+        stuck.id: "sending",
+        later.id: "sent",
+    }
+    monkeypatch.setitem(handlers, commands.RecordDeliveries, record)
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))  # the stuck one is not resent
+    pager.expect_nothing_more()

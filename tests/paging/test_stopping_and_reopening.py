@@ -243,3 +243,25 @@ def test_a_deadlock_reported_by_the_database_is_retried(pg_pager: Pager) -> None
     finally:
         handlers[commands.RunEscalations] = original
     assert len(runs) == 2
+
+
+def test_a_page_whose_every_sender_vanished_is_given_up_for_the_next_method(pager: Pager) -> None:
+    """Each worker that claimed alice's email died before saying how sending went (say the
+    send crashes the process): after as many attempts as retries allow, it is given up and her
+    sms is tried, instead of the email being claimed again forever."""
+    incident = pager.declare(Severity.P3)  # alice by email; her sms is the fallback
+    attempts = pager.core.policy.paging.retry.attempts
+    for _ in range(attempts):
+        claimed = pager.core.handle(commands.ClaimDeliveries(10, 60))
+        assert [d.address for d in claimed] == ["alice@pager.example.com"]
+        pager.clock.advance(seconds=61)  # the worker is gone and its lease runs out
+    assert pager.core.handle(commands.ClaimDeliveries(10, 60)) == []  # given up
+    pager.cycle()
+    pager.expect("alice:sms")
+    assert (
+        f"Giving up on email to alice@pager.example.com after {attempts + 1} attempt(s): "
+        f"no worker reported how sending went, {attempts} time(s); trying sms to +4915112345678"
+    ) in pager.timeline(incident)
+    assert statuses(pager, incident) == {"alice:email": "dead", "alice:sms": "sent"}
+    pager.core.handle(commands.AcknowledgeIncident(incident, ME))
+    pager.expect_nothing_more()

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
+from tocsin.domain.errors import ConcurrencyConflict, DomainError
 from tocsin.domain.paging import Delivery, SendFailed
 from tocsin.entrypoints.heap import freeze_startup_heap
 from tocsin.entrypoints.intake import InboxApplier
@@ -254,23 +255,29 @@ class Recorder:
     async def _record_batch(
         self, batch: list[tuple[commands.DeliveryOutcome, asyncio.Future[None]]]
     ) -> None:
-        outcomes = tuple(outcome for outcome, _ in batch)
+        """One try for the whole batch; on failure each outcome keeps trying alone, in a task of
+        its own, so one that cannot be recorded holds up neither the others nor later batches."""
         try:
-            # Retrying only alone: one outcome that cannot be recorded must not hold up the rest.
-            deadline = _record_deadline(self._tocsin) if len(batch) == 1 else time.monotonic()
-            await _record(self._tocsin, outcomes, deadline)
-        except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], exc)
-                return
-            log.warning("recording %d deliveries together failed; recording each", len(batch))
+            await _record(self._tocsin, tuple(outcome for outcome, _ in batch), time.monotonic())
+        except Exception:
+            log.warning("recording %d deliveries failed; retrying each alone", len(batch))
             for single in batch:
-                task = asyncio.create_task(self._record_batch([single]))
+                task = asyncio.create_task(self._record_alone(*single))
                 self._alone.add(task)
                 task.add_done_callback(self._alone.discard)
             return
         for _, recorded in batch:
             _settle(recorded, None)
+
+    async def _record_alone(
+        self, outcome: commands.DeliveryOutcome, recorded: asyncio.Future[None]
+    ) -> None:
+        try:
+            await _record(self._tocsin, (outcome,), _record_deadline(self._tocsin))
+        except Exception as exc:
+            _settle(recorded, exc)
+            return
+        _settle(recorded, None)
 
 
 def _settle(recorded: asyncio.Future[None], error: Exception | None) -> None:
@@ -298,8 +305,13 @@ async def _record(
         try:
             await run_in_threadpool(tocsin.handle, commands.RecordDeliveries(outcomes))
             return
-        except Exception:
-            if time.monotonic() >= deadline:
+        except Exception as exc:
+            if time.monotonic() >= deadline or _refused(exc):
                 raise
             log.warning("recording %d deliveries failed; retrying", len(outcomes))
             await asyncio.sleep(RECORD_RETRY_SECONDS)
+
+
+def _refused(error: Exception) -> bool:
+    """A refusal (no such delivery) is the same on every try; a conflict may pass."""
+    return isinstance(error, DomainError) and not isinstance(error, ConcurrencyConflict)

@@ -29,6 +29,7 @@ def claim_deliveries(cmd: commands.ClaimDeliveries, ctx: Context) -> list[Delive
     """Due deliveries under a lease; each page to a person carries a fresh acknowledgement link."""
     now = ctx.clock.now()
     claimed = ctx.uow.deliveries.claim(now, timedelta(seconds=cmd.lease_seconds), cmd.limit)
+    claimed = [d for d in claimed if not _lost_too_often(d, ctx)]
     links = []
     for delivery in claimed:
         if delivery.person_id is not None and delivery.step is not None:  # pages, not reminders
@@ -80,19 +81,37 @@ def _record(
     ctx.uow.deliveries.record(delivery)
     if retrying:
         ctx.uow.wake_paging()
-        return delivery.status
+    else:
+        _give_up(delivery, cmd.error, ctx)
+    return delivery.status
+
+
+def _lost_too_often(delivery: Delivery, ctx: Context) -> bool:
+    """A page claimed again after more attempts than retries allow: every worker sending it
+    vanished before recording how it went (a send that crashes the process, say). It is given
+    up, and the person's next contact method tried, instead of being claimed forever."""
+    if delivery.attempts <= ctx.policy.paging.retry.attempts:
+        return False
+    error = f"no worker reported how sending went, {delivery.attempts - 1} time(s)"
+    delivery.failed(DeliveryFailure.PERMANENT, error, ctx.clock.now(), ctx.policy.paging.retry)
+    ctx.uow.deliveries.record(delivery)
+    _give_up(delivery, error, ctx)
+    return True
+
+
+def _give_up(delivery: Delivery, error: str, ctx: Context) -> None:
+    """A dead delivery: on the incident's timeline, with the fallback tried instead."""
     incident = ctx.uow.incidents.get(delivery.incident_id)
     fallback = _fallback(delivery, ctx)
     what = f"{delivery.method} to {delivery.address}"
     then = f"; trying {fallback.method} to {fallback.address}" if fallback else ""
     incident.log(
         EntryKind.DELIVERY_FAILED,
-        f"Giving up on {what} after {delivery.attempts} attempt(s): {cmd.error}{then}",
+        f"Giving up on {what} after {delivery.attempts} attempt(s): {error}{then}",
         ENGINE,
-        now,
+        ctx.clock.now(),
         data={"delivery_id": delivery.id, "person_id": delivery.person_id},
     )
-    return delivery.status
 
 
 def _fallback(failed: Delivery, ctx: Context) -> Delivery | None:
