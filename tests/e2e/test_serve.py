@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.test_hooks import AM_PAYLOAD
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -132,12 +134,15 @@ def test_access_log_keeps_integration_keys_and_link_tokens_out(db: Path, workers
         assert key, made
         hook = httpx.post(f"{server.url}/hooks/alertmanager/{key[1]}", json={"version": "3"})
         assert hook.status_code == 422, "refused, and logged all the same"
+        accepted = httpx.post(f"{server.url}/hooks/alertmanager/{key[1]}", json=AM_PAYLOAD)
+        assert accepted.status_code == 200, "accepted: its record is the alert, not a log line"
         ack_token, feed_token = "Zq8pW1secretAckToken", "Xy7kV2secretFeedToken"
         httpx.get(f"{server.url}/ack/{ack_token}")  # a page that offers to acknowledge
         httpx.get(f"{server.url}/feeds/people/admin.ics?token={feed_token}&v=1")
     finally:
         output = server.stop()
     assert f'"POST /hooks/alertmanager/{key[1][:4]}… HTTP/1.1" 422' in output, output
+    assert f'"POST /hooks/alertmanager/{key[1][:4]}… HTTP/1.1" 200' not in output, output
     assert f'"GET /ack/{ack_token[:4]}… HTTP/1.1"' in output
     assert f'"GET /feeds/people/admin.ics?token={feed_token[:4]}…&v=1 HTTP/1.1"' in output
     access = "\n".join(line for line in output.splitlines() if ' - "' in line)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from tocsin.entrypoints.access_log import redact
+from tocsin.entrypoints.access_log import QuietAcceptedAlerts, redact
 
 
 @pytest.mark.parametrize(
@@ -25,3 +27,26 @@ from tocsin.entrypoints.access_log import redact
 )
 def test_secrets_in_paths_are_cut_and_the_rest_is_kept(path: str, logged: str) -> None:
     assert redact(path) == logged
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "logged"),
+    [
+        ("POST", "/hooks/alertmanager/6a5ba68459fc08e3", 200, False),
+        ("POST", "/tocsin/v2/enqueue", 202, False),  # behind a proxy's root path
+        ("POST", "/v2/change/enqueue", 202, False),
+        ("POST", "/hooks/grafana/6a5ba68459fc08e3", 401, True),  # refused: worth a line
+        ("POST", "/v2/enqueue", 429, True),
+        ("POST", "/api/v1/incidents", 201, True),
+        ("GET", "/hooks/alertmanager/6a5ba68459fc08e3", 200, True),
+    ],
+)
+def test_accepted_alert_deliveries_are_left_out_and_the_rest_kept(
+    method: str, path: str, status: int, logged: bool
+) -> None:
+    line = '%s - "%s %s HTTP/%s" %d'
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, line,
+        ("127.0.0.1:5000", method, path, "1.1", status), None,
+    )  # fmt: skip
+    assert QuietAcceptedAlerts().filter(record) is logged

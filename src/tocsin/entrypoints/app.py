@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import Receive, Scope, Send
 
 from tocsin import __version__
 from tocsin.bootstrap import Tocsin, bootstrap
@@ -42,10 +42,15 @@ problem+json documents whose `errors` list names the offending fields."""
 
 
 class TocsinApp(FastAPI):
-    """FastAPI with the express lane for alert deliveries in front of everything else."""
+    """FastAPI with the express lane for alert deliveries in front of everything else, even
+    of FastAPI's own per-request look for a telemetry provider (4 % of a storm's work)."""
 
-    def build_middleware_stack(self) -> ASGIApp:
-        return ExpressIntake(super().build_middleware_stack())
+    _express: ExpressIntake | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._express is None:
+            self._express = ExpressIntake(super().__call__, self.state)
+        await self._express(scope, receive, send)
 
 
 def create_app(tocsin: Tocsin | None = None) -> FastAPI:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, State
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,8 +36,9 @@ class Fallback(Exception):
 
 
 class ExpressIntake:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -48,7 +49,7 @@ class ExpressIntake:
         if webhook is None and path != PAGERDUTY_ENQUEUE:
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
+        state = self.state
         limit = pagerduty.MAX_BYTES if webhook is None else state.tocsin.settings.hook_max_bytes
         chunks, complete = await _read(receive, limit)
         if not complete:
