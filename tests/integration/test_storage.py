@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import StatementError
 
 from tests.fakes import FakeClock
 from tocsin.adapters import orm
@@ -451,3 +452,13 @@ def test_rows_inserted_in_bulk_are_stored_as_sqlalchemy_stores_them(tocsin: Tocs
     assert [r["headers"] for r in read] == [row["headers"]] * 2
     assert [r["updated_at"] for r in read] == [berlin, berlin]
     assert read[1]["updated_at"].tzinfo is not None and later == [1, 2]
+    if tocsin.database.dialect == "sqlite":  # SQLAlchemy's own text for a datetime, in UTC
+        assert by_sqlalchemy[-1] == "2026-03-29 01:30:00.000000"
+    with (
+        pytest.raises(StatementError, match="naive datetime"),
+        tocsin.database.writer.begin() as conn,
+    ):
+        conn.execute(
+            insert(orm.actions),
+            [{**row, "id": 3, "name": "c", "updated_at": datetime(2026, 1, 1)}],  # noqa: DTZ001
+        )
