@@ -529,7 +529,7 @@ class _Communications:
     def save_promise(self, promise: UpdatePromise) -> None:
         self.store.update_promises[promise.id or 0] = copy.copy(promise)
 
-    def due(self, now: datetime, limit: int) -> list[int]:
+    def due(self, now: datetime, limit: int, skip: tuple[int, ...] = ()) -> list[int]:
         due = sorted(
             [
                 (p.next_check_at, p.incident_id)
@@ -542,7 +542,7 @@ class _Communications:
                 if s.done_at is None and s.due_at <= now
             ]
         )
-        return list(dict.fromkeys(i for _, i in due))[:limit]
+        return [i for i in dict.fromkeys(i for _, i in due) if i not in skip][:limit]
 
     def schedule(self, scheduled: ScheduledUpdate) -> None:
         scheduled.id = len(self.store.scheduled_updates) + 1

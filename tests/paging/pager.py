@@ -16,10 +16,12 @@ from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
+from tocsin.domain.communications import Audience
 from tocsin.domain.severities import Severity
 from tocsin.entrypoints.paging import paging_cycle, run_updates
 from tocsin.policy import Policy, load_default_policy
-from tocsin.policy.paging import PagingPolicy
+from tocsin.policy.communications import AudienceChannels
+from tocsin.policy.paging import Destination, PagingPolicy
 
 MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 ME = Actor("Dana")
@@ -142,3 +144,20 @@ async def run_updates_for(
     loop.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await loop
+
+
+def with_destinations() -> Policy:
+    """Internal updates to one chat, executive ones to another (and to the first)."""
+    policy = load_default_policy()
+    hooks = {
+        "internal-chat": Destination(apprise="json://127.0.0.1:9/internal"),
+        "exec-chat": Destination(webhook="http://127.0.0.1:9/exec"),
+    }
+    paging = policy.paging.model_copy(update={"destinations": hooks})
+    audiences = {
+        Audience.INTERNAL: AudienceChannels(destinations=["internal-chat"]),
+        Audience.EXECUTIVE: AudienceChannels(destinations=["exec-chat", "internal-chat"]),
+        Audience.CUSTOMER: AudienceChannels(),
+    }
+    comms = policy.communications.model_copy(update={"audiences": audiences})
+    return policy.model_copy(update={"paging": paging, "communications": comms})

@@ -12,18 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.paging.pager import Pager, run_updates_for
+from tests.paging.pager import Pager, run_updates_for, with_destinations
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
-from tocsin.domain.communications import Audience
 from tocsin.domain.roles import Role
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints import paging as paging_loops
 from tocsin.entrypoints.paging import page_cycle
 from tocsin.policy import Policy, load_default_policy
-from tocsin.policy.communications import AudienceChannels
-from tocsin.policy.paging import Destination
 
 MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 ME = Actor("Dana")
@@ -36,23 +33,6 @@ CATALOG = commands.ImportCatalog(
     ),
     services=(commands.ServiceSpec("ledger", "Ledger"),),  # no team: escalation pages nobody
 )
-
-
-def with_destinations() -> Policy:
-    """Internal updates to one chat, executive ones to another (and to the first)."""
-    policy = load_default_policy()
-    hooks = {
-        "internal-chat": Destination(apprise="json://127.0.0.1:9/internal"),
-        "exec-chat": Destination(webhook="http://127.0.0.1:9/exec"),
-    }
-    paging = policy.paging.model_copy(update={"destinations": hooks})
-    audiences = {
-        Audience.INTERNAL: AudienceChannels(destinations=["internal-chat"]),
-        Audience.EXECUTIVE: AudienceChannels(destinations=["exec-chat", "internal-chat"]),
-        Audience.CUSTOMER: AudienceChannels(),
-    }
-    comms = policy.communications.model_copy(update={"audiences": audiences})
-    return policy.model_copy(update={"paging": paging, "communications": comms})
 
 
 class WarRoom(Pager):

@@ -7,11 +7,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.paging.pager import ME, Pager, run_updates_for, with_paging
+from tests.paging.pager import ME, Pager, run_updates_for, with_destinations, with_paging
 from tocsin.adapters import orm
 from tocsin.domain import commands
 from tocsin.domain.actors import Actor
@@ -19,6 +20,7 @@ from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints import paging as paging_loops
 from tocsin.policy import load_default_policy
+from tocsin.services.handlers import communications
 
 PD = {"destinations": {"pagerduty": {"webhook": "http://127.0.0.1:9/pd"}}}
 
@@ -265,3 +267,35 @@ def test_a_page_whose_every_sender_vanished_is_given_up_for_the_next_method(page
     assert statuses(pager, incident) == {"alice:email": "dead", "alice:sms": "sent"}
     pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()
+
+
+def test_one_incident_whose_report_fails_holds_up_no_other_incidents_reports(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its updates are set aside for a while; the other incidents' reports go out at once."""
+    pager = Pager(db_url, with_destinations())
+    try:
+        broken = pager.declare(Severity.P1)  # declared first: its report is due first
+        fine = pager.declare(Severity.P1)
+        render = communications._draft
+
+        def failing(ctx: object, incident: Any, *args: Any) -> Any:
+            if incident.id == broken:
+                raise ValueError("a template this version cannot render")
+            return render(ctx, incident, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(communications, "_draft", failing)
+        pager.cycle(2)  # pages first: reports wait while pages are due
+        pager.expect(*["alice:sms", "alice:email", "bob:email", "erin:email"] * 2)
+
+        def reports(incident: int) -> list[str]:
+            return [u.template for u in pager.core.communications.for_incident(incident).updates]
+
+        caplog.set_level(logging.ERROR, logger="tocsin.entrypoints.paging")
+        asyncio.run(run_updates_for(pager.core, 10, until=lambda: bool(reports(fine))))
+        assert reports(fine) == ["initial"]
+        assert reports(broken) == []
+        assert f"stakeholder updates of INC-{broken} failed; set aside for 600 s" in caplog.text
+        assert "a template this version cannot render" in caplog.text
+    finally:
+        pager.core.close()

@@ -36,13 +36,13 @@ OPEN_PROMISES = (
 OPEN_PROMISES_FOR_UPDATE = OPEN_PROMISES.with_for_update()
 PROMISED = (
     select(_p.c.incident_id, _p.c.next_check_at.label("at"))
-    .where(PROMISE_DUE)
+    .where(PROMISE_DUE, _p.c.incident_id.not_in(bindparam("skip", expanding=True)))
     .order_by(_p.c.next_check_at, _p.c.id)
     .limit(bindparam("limit"))
 )
 SCHEDULED_DUE = (
     select(_s.c.incident_id, _s.c.due_at.label("at"))
-    .where(REPORT_DUE)
+    .where(REPORT_DUE, _s.c.incident_id.not_in(bindparam("skip", expanding=True)))
     .order_by(_s.c.due_at, _s.c.id)
     .limit(bindparam("limit"))
 )
@@ -119,11 +119,11 @@ class SqlAlchemyCommunicationRepository:
             return  # not inserted yet: flush writes it as it then stands
         self._conn.execute(SAVE_PROMISE, {**_promise_row(promise), "promise_id": promise.id})
 
-    def due(self, now: datetime, limit: int) -> list[int]:
+    def due(self, now: datetime, limit: int, skip: tuple[int, ...] = ()) -> list[int]:
         """Incidents with a scheduled update or a promise to act on; not locked here: the caller
         locks the incident, then its rows, in the order every writer takes them."""
         self.flush()
-        values = {"now": now, "limit": limit}
+        values = {"now": now, "limit": limit, "skip": list(skip)}
         rows = [*self._conn.execute(SCHEDULED_DUE, values), *self._conn.execute(PROMISED, values)]
         return list(dict.fromkeys(r.incident_id for r in sorted(rows, key=lambda r: r.at)))[:limit]
 

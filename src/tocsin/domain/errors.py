@@ -78,6 +78,17 @@ class InboxItemFailed(DomainError):
         self.item_id = item_id
 
 
+class UpdateFailed(DomainError):
+    """An incident's stakeholder updates could not be run; they are set aside for a while so
+    the other incidents' updates go on."""
+
+    title = "Stakeholder update failed"
+
+    def __init__(self, incident_id: int, detail: str) -> None:
+        super().__init__(detail, field="incident")
+        self.incident_id = incident_id
+
+
 class TooLarge(DomainError):
     """The request body is over the size limit."""
 

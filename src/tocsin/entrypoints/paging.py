@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.errors import ConcurrencyConflict, DomainError
+from tocsin.domain.errors import ConcurrencyConflict, DomainError, UpdateFailed
+from tocsin.domain.incidents import reference
 from tocsin.domain.paging import Delivery, SendFailed
 from tocsin.entrypoints.heap import freeze_startup_heap
 from tocsin.entrypoints.intake import InboxApplier
@@ -34,6 +35,7 @@ BATCH = 50
 UPDATE_BATCH = 25
 UPDATE_GAP_SECONDS, UPDATE_YIELD_SECONDS, UPDATE_DEFER_SECONDS = 0.05, 0.01, 1.0
 UPDATE_BACKOFF_MAX_SECONDS = 60.0
+SET_ASIDE_SECONDS = 600.0
 RECORD_RETRY_SECONDS = 0.25
 
 
@@ -95,6 +97,7 @@ async def run_updates(tocsin: Tocsin) -> None:
     new incidents spends the process on paging people before telling stakeholders."""
     deferred_since: float | None = None
     failures = 0
+    set_aside = SetAside()
     with tocsin.watch_paging() as wake:
         while True:
             wake.clear()
@@ -108,11 +111,23 @@ async def run_updates(tocsin: Tocsin) -> None:
                     busy, pause = False, 0.0  # look again after the gap
                 else:
                     deferred_since = None
-                    busy = await _run_reminders(tocsin) if due.updates else False
+                    skip = set_aside.incidents()
+                    busy = await _run_reminders(tocsin, skip) if due.updates else False
                     failures = 0
                     pause = 0.0 if busy else await _until(tocsin, tocsin.paging.next_update_due)
+                    if skip and not busy:  # what is still due may be only what is set aside
+                        pause = max(pause, POLL_SECONDS)
             except asyncio.CancelledError:
                 raise
+            except UpdateFailed as failed:  # one incident's: the others' go on at once
+                set_aside.add(failed.incident_id)
+                log.error(
+                    "stakeholder updates of %s failed; set aside for %.0f s: %s",
+                    reference(failed.incident_id),
+                    SET_ASIDE_SECONDS,
+                    failed.detail,
+                )
+                continue
             except Exception:
                 # Still due after a failure: without a growing pause it failed 20 times a second.
                 # New paging work must not cut this pause short, so it is a plain sleep.
@@ -198,9 +213,26 @@ async def update_cycle(tocsin: Tocsin) -> bool:
         return False
 
 
-async def _run_reminders(tocsin: Tocsin) -> bool:
-    moved: int = await run_in_threadpool(tocsin.handle, commands.RunUpdateReminders(UPDATE_BATCH))
+async def _run_reminders(tocsin: Tocsin, skip: tuple[int, ...] = ()) -> bool:
+    reminders = commands.RunUpdateReminders(UPDATE_BATCH, skip)
+    moved: int = await run_in_threadpool(tocsin.handle, reminders)
     return moved >= UPDATE_BATCH
+
+
+class SetAside:
+    """Incidents whose stakeholder updates failed, left alone for SET_ASIDE_SECONDS: a row
+    this version cannot render must not hold up every other incident's reports."""
+
+    def __init__(self) -> None:
+        self._until: dict[int, float] = {}
+
+    def add(self, incident_id: int) -> None:
+        self._until[incident_id] = time.monotonic() + SET_ASIDE_SECONDS
+
+    def incidents(self) -> tuple[int, ...]:
+        now = time.monotonic()
+        self._until = {i: until for i, until in self._until.items() if until > now}
+        return tuple(sorted(self._until))
 
 
 async def _deliver(tocsin: Tocsin, delivery: Delivery, recorder: Recorder) -> None:

@@ -45,8 +45,9 @@ class CommunicationRepository(Protocol):
 
     def save_promise(self, promise: UpdatePromise) -> None: ...
 
-    def due(self, now: datetime, limit: int) -> list[int]:
-        """Incidents with a scheduled update, reminder or deadline at or before `now`."""
+    def due(self, now: datetime, limit: int, skip: tuple[int, ...] = ()) -> list[int]:
+        """Incidents with a scheduled update, reminder or deadline at or before `now`, but for
+        those in `skip`."""
         ...
 
     def schedule(self, scheduled: ScheduledUpdate) -> None: ...

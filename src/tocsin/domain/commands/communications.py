@@ -35,6 +35,8 @@ class SendUpdate(Command):
 
 @dataclass(frozen=True)
 class RunUpdateReminders(Command):
-    """Remind of updates falling due and record missed ones; returns how many promises moved."""
+    """Remind of updates falling due and record missed ones; returns how many promises moved.
+    Incidents in `skip` are left alone (their updates failed and are set aside for a while)."""
 
     limit: int = 100
+    skip: tuple[int, ...] = ()

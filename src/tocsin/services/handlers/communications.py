@@ -24,6 +24,7 @@ from tocsin.domain.communications import (
     clock_time,
     parse_audiences,
 )
+from tocsin.domain.errors import ConcurrencyConflict, UpdateFailed
 from tocsin.domain.incidents import Incident
 from tocsin.domain.paging import Delivery, idempotency_key
 from tocsin.domain.roles import Role
@@ -86,11 +87,12 @@ def end_contract(event: events.IncidentStatusChanged, ctx: Context) -> None:
 
 
 def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
-    """Remind the Communications Lead of updates falling due and record missed ones."""
+    """Remind the Communications Lead of updates falling due and record missed ones. An
+    incident whose updates fail raises UpdateFailed naming it, so the caller can set it aside
+    and the other incidents' updates still go out."""
     now = ctx.clock.now()
-    moved = 0
     comms = ctx.uow.communications
-    due = comms.due(now, cmd.limit)
+    due = comms.due(now, cmd.limit, cmd.skip)
     # Everything the cycle reads, in one go for all its incidents: the incidents first, then
     # their rows, in the order every writer locks them.
     ctx.uow.incidents.load(due)
@@ -98,40 +100,56 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
     for report in comms.scheduled_due(due, now) if due else []:
         reports.setdefault(report.incident_id, []).append(report)
     comms.load_promises(due)
+    moved = 0
     for incident_id in due:
-        incident = ctx.uow.incidents.get(incident_id)
-        sent = False
-        for report in reports.get(incident_id, []):
-            moved += 1
-            if incident.status.is_open and not incident.private:
-                names = tuple(a.value for a in report.audiences)
-                draft = _draft(ctx, incident, report.template.value, names, "", (), now)
-                _send(ctx, incident, draft, TOCSIN, now)
-                sent = True
-            report.done_at = now
-            comms.done(report)
-        if sent:
-            continue  # the promise that update made is checked in a later run, when due
-        promise = comms.open_promise(incident_id)
-        if promise is None or promise.next_check_at is None or promise.next_check_at > now:
-            continue  # another worker got there first
+        try:
+            moved += _run_updates_of(incident_id, reports.get(incident_id, []), ctx, now)
+        except ConcurrencyConflict:
+            raise  # nobody's fault: the whole run is tried again
+        except Exception as exc:
+            raise UpdateFailed(incident_id, f"{type(exc).__name__}: {exc}") from exc
+    return moved
+
+
+def _run_updates_of(
+    incident_id: int, reports: list[ScheduledUpdate], ctx: Context, now: datetime
+) -> int:
+    """Send one incident's due reports, or act on its promise; how many moved."""
+    comms = ctx.uow.communications
+    incident = ctx.uow.incidents.get(incident_id)
+    moved = 0
+    sent = False
+    for report in reports:
         moved += 1
-        if not incident.status.is_open:
-            promise.end(now)
-        else:
-            if promise.needs_reminder(now):
-                _remind(ctx, incident, promise, now)
-                promise.reminded(now)
-            if promise.falls_overdue(now):
-                incident.log(
-                    EntryKind.UPDATE_OVERDUE,
-                    "Stakeholder update overdue: the next update was promised by "
-                    f"{clock_time(promise.due_at)}",
-                    TOCSIN,
-                    now,
-                    data={"promise_id": promise.id, "due_at": promise.due_at.isoformat()},
-                )
-        comms.save_promise(promise)
+        if incident.status.is_open and not incident.private:
+            names = tuple(a.value for a in report.audiences)
+            draft = _draft(ctx, incident, report.template.value, names, "", (), now)
+            _send(ctx, incident, draft, TOCSIN, now)
+            sent = True
+        report.done_at = now
+        comms.done(report)
+    if sent:
+        return moved  # the promise that update made is checked in a later run, when due
+    promise = comms.open_promise(incident_id)
+    if promise is None or promise.next_check_at is None or promise.next_check_at > now:
+        return moved  # another worker got there first
+    moved += 1
+    if not incident.status.is_open:
+        promise.end(now)
+    else:
+        if promise.needs_reminder(now):
+            _remind(ctx, incident, promise, now)
+            promise.reminded(now)
+        if promise.falls_overdue(now):
+            incident.log(
+                EntryKind.UPDATE_OVERDUE,
+                "Stakeholder update overdue: the next update was promised by "
+                f"{clock_time(promise.due_at)}",
+                TOCSIN,
+                now,
+                data={"promise_id": promise.id, "due_at": promise.due_at.isoformat()},
+            )
+    comms.save_promise(promise)
     return moved
 
 
