@@ -411,6 +411,7 @@ class _Deliveries:
                 if d.incident_id == incident_id
                 and d.method == "destination"
                 and d.event == "trigger"
+                and (d.status is not DeliveryStatus.CANCELLED or d.attempts > 0)
             }
         )
 

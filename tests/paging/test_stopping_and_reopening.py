@@ -299,3 +299,19 @@ def test_one_incident_whose_report_fails_holds_up_no_other_incidents_reports(
         assert "a template this version cannot render" in caplog.text
     finally:
         pager.core.close()
+
+
+def test_a_destination_never_told_of_the_incident_hears_nothing_of_its_end(db_url: str) -> None:
+    """Resolved before the worker sent PagerDuty its trigger: the trigger is cancelled, and no
+    resolve follows it, as PagerDuty would only drop it."""
+    pager = Pager(db_url, with_paging(**PD))
+    try:
+        incident = pager.declare(Severity.P2)
+        pager.core.handle(commands.ChangeStatus(incident, Status.RESOLVED, ME))
+        pager.expect_nothing_more(hours=24)
+        assert statuses(pager, incident) == {
+            "alice:email": "cancelled", "bob:email": "cancelled",
+            "pagerduty:destination": "cancelled",
+        }  # fmt: skip
+    finally:
+        pager.core.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -230,6 +230,8 @@ class SqlAlchemyDeliveryRepository:
             select(d.c.channel)
             .where(d.c.incident_id == incident_id, d.c.method == "destination")
             .where(d.c.event == "trigger")
+            # Not one cancelled before any worker took it: it never went out.
+            .where(or_(d.c.status != DeliveryStatus.CANCELLED.value, d.c.attempts > 0))
             .distinct()
         )
         return sorted(r.channel for r in rows)

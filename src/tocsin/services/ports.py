@@ -238,7 +238,8 @@ class DeliveryRepository(Protocol):
         ...
 
     def announced(self, incident_id: int) -> list[str]:
-        """The destinations told about the incident when its paging started."""
+        """The destinations told (or being told) about the incident: a trigger cancelled
+        before any worker took it never went out, so it does not count."""
         ...
 
     def cancel_unsent(self, incident_id: int, people_only: bool) -> int:
