@@ -22,9 +22,20 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+def _default_pager(url: str) -> Iterator[Pager]:
+    made = Pager(url, load_default_policy())
+    yield made
+    made.core.close()
+
+
 @pytest.fixture
 def pager(db_url: str) -> Iterator[Pager]:
     """On a new SQLite file, and again on PostgreSQL."""
-    made = Pager(db_url, load_default_policy())
-    yield made
-    made.core.close()
+    yield from _default_pager(db_url)
+
+
+@pytest.fixture
+def pg_pager(postgres_url: str) -> Iterator[Pager]:
+    """PostgreSQL only, for what SQLite cannot show: it serialises writers, so they never
+    wait on each other's rows."""
+    yield from _default_pager(postgres_url)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tocsin.domain.actors import Actor
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints import paging as paging_loops
-from tocsin.policy import load_default_policy
 from tocsin.services.handlers import communications
 
 PD = {"destinations": {"pagerduty": {"webhook": "http://127.0.0.1:9/pd"}}}
@@ -170,14 +168,6 @@ def test_a_failing_stakeholder_report_is_retried_with_a_growing_pause(
     assert "trying again in" in caplog.text
     pager.core.handle(commands.AcknowledgeIncident(incident, ME))
     pager.expect_nothing_more()
-
-
-@pytest.fixture
-def pg_pager(postgres_url: str) -> Iterator[Pager]:
-    """PostgreSQL only: SQLite serialises writers, so they never wait on each other's rows."""
-    made = Pager(postgres_url, load_default_policy())
-    yield made
-    made.core.close()
 
 
 def test_engine_and_acknowledgement_never_wait_on_each_other(pg_pager: Pager) -> None:

@@ -8,6 +8,7 @@ transaction. The paging worker sends the deliveries and runs `run_update_reminde
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from tocsin.domain import commands, events
 from tocsin.domain.actors import Actor
@@ -24,13 +25,14 @@ from tocsin.domain.communications import (
     clock_time,
     parse_audiences,
 )
-from tocsin.domain.errors import ConcurrencyConflict, UpdateFailed
+from tocsin.domain.errors import UpdateFailed
 from tocsin.domain.incidents import Incident
 from tocsin.domain.paging import Delivery, idempotency_key
 from tocsin.domain.roles import Role
 from tocsin.domain.statuses import Status
 from tocsin.domain.timeline import EntryKind, clean_body
 from tocsin.policy.updates import render_update, update_subject
+from tocsin.services.handlers.blame import blamed_on
 from tocsin.services.messagebus import Context
 from tocsin.services.paging.escalations import contact_plan
 
@@ -102,12 +104,8 @@ def run_update_reminders(cmd: commands.RunUpdateReminders, ctx: Context) -> int:
     comms.load_promises(due)
     moved = 0
     for incident_id in due:
-        try:
+        with blamed_on(partial(UpdateFailed, incident_id)):
             moved += _run_updates_of(incident_id, reports.get(incident_id, []), ctx, now)
-        except ConcurrencyConflict:
-            raise  # nobody's fault: the whole run is tried again
-        except Exception as exc:
-            raise UpdateFailed(incident_id, f"{type(exc).__name__}: {exc}") from exc
     return moved
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import partial
 
 from tocsin.domain import commands
 from tocsin.domain.alerts import IntakeResult
-from tocsin.domain.errors import ConcurrencyConflict, InboxItemFailed, NotFound
+from tocsin.domain.errors import InboxItemFailed, NotFound
 from tocsin.domain.integrations import Integration
 from tocsin.services.handlers.alerts import Intake
+from tocsin.services.handlers.blame import blamed_on
 from tocsin.services.messagebus import Context
 
 
@@ -38,31 +38,19 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     for integration_id, keys in keys_by_integration.items():
         intake.prefetch(integration_id, keys)
     for item in items:
-        with _failing(item.id):
+        with blamed_on(partial(InboxItemFailed, item.id)):
             if item.integration_id not in integrations:
                 integrations[item.integration_id] = ctx.uow.integrations.get(item.integration_id)
             intake.route(integrations[item.integration_id], item.signals)
     intake.prepare()
     for item in items:
-        with _failing(item.id):
+        with blamed_on(partial(InboxItemFailed, item.id)):
             intake.start(integrations[item.integration_id], item.id)
             for signal in item.signals:
                 intake.receive(signal)
         results[item.id] = intake.result
     for delivery, incident_id in intake.unsettled():
-        with _failing(delivery or 0):
+        with blamed_on(partial(InboxItemFailed, delivery or 0)):
             intake.settle(incident_id)
     inbox.remove(list(results))
     return results
-
-
-@contextmanager
-def _failing(item_id: int) -> Iterator[None]:
-    """Blame a failure on the delivery being applied: one bad delivery must not hold up the
-    ones behind it. A conflict is nobody's fault; the whole pass is tried again."""
-    try:
-        yield
-    except ConcurrencyConflict:
-        raise
-    except Exception as exc:
-        raise InboxItemFailed(item_id, f"{type(exc).__name__}: {exc}") from exc
