@@ -86,6 +86,7 @@ def test_alertmanager_group_declares_once_and_resolves(catalog: Tocsin, client: 
     key = integration(catalog, IntegrationKind.ALERTMANAGER)
     response = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
     assert response.json()["incidents"] == ["INC-1"]
     again = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
     assert again.json()["duplicates"] == 2
@@ -203,7 +204,7 @@ def pd_event(key: str, **overrides: Any) -> dict[str, Any]:
 def test_pagerduty_events_v2(catalog: Tocsin, client: TestClient) -> None:
     key = integration(catalog, IntegrationKind.PAGERDUTY, service="search")
     response = client.post("/v2/enqueue", json=pd_event(key))
-    assert response.status_code == 202
+    assert (response.status_code, response.headers["content-type"]) == (202, "application/json")
     assert response.json() == {
         "status": "success", "message": "Event processed", "dedup_key": "db-1/disk",
     }  # fmt: skip

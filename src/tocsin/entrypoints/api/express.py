@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from starlette.datastructures import Headers, State
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.domain.alerts import AlertSignal
@@ -29,6 +30,9 @@ from tocsin.entrypoints.api.senders import pagerduty
 WEBHOOK = re.compile(r"^/hooks/(alertmanager|grafana)/([^/]+)$")
 VERSIONS = {"alertmanager": "4", "grafana": "1"}
 PAGERDUTY_ENQUEUE = "/v2/enqueue"
+
+
+_Answer = Callable[[Any], tuple[int, dict[str, Any]]]  # the outcome → status, JSON body
 
 
 class Fallback(Exception):
@@ -69,20 +73,21 @@ class ExpressIntake:
         try:
             result = await state.intake.submit(integration_id, signals)
         except Unavailable as exc:
-            response: Response = JSONResponse(
+            response = JSONResponse(
                 problem_body(503, exc.title, exc.detail, path, "unavailable"),
                 status_code=503,
                 media_type=PROBLEM_TYPE,
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
-        else:
-            response = answer(result)
-        await response(scope, receive, send)
+            await response(scope, receive, send)
+            return
+        status, document = answer(result)
+        await _send_json(send, status, document)
 
 
 def _webhook(
     state: Any, kind: str, key: str, body: bytes, headers: Headers
-) -> tuple[int, tuple[AlertSignal, ...], Callable[[Any], Response]]:
+) -> tuple[int, tuple[AlertSignal, ...], _Answer]:
     integration = state.tocsin.alerts.known_integration(key)
     if integration is None or integration.kind != IntegrationKind(kind).value:
         raise Fallback
@@ -90,13 +95,11 @@ def _webhook(
     return (
         integration.id,
         signals,
-        lambda result: JSONResponse(hooks.summary(result, len(signals))),
+        lambda result: (200, hooks.summary(result, len(signals))),
     )
 
 
-def _pagerduty(
-    state: Any, body: bytes
-) -> tuple[int, tuple[AlertSignal, ...], Callable[[Any], Response]]:
+def _pagerduty(state: Any, body: bytes) -> tuple[int, tuple[AlertSignal, ...], _Answer]:
     event, document = pagerduty.parse(body, pagerduty.AlertEvent)
     integration = state.tocsin.alerts.known_integration(event.routing_key)
     if integration is None or integration.kind != IntegrationKind.PAGERDUTY.value:
@@ -104,7 +107,15 @@ def _pagerduty(
     if not state.pagerduty_limiter.allow(event.routing_key):
         raise Fallback
     signal = pagerduty.signal(event, document)
-    return integration.id, (signal,), lambda _: pagerduty.accepted(signal.dedup_key)
+    return integration.id, (signal,), lambda _: (202, pagerduty.accepted_body(signal.dedup_key))
+
+
+async def _send_json(send: Send, status: int, document: dict[str, Any]) -> None:
+    """What JSONResponse would send (the same compact JSON), without building one."""
+    body = orjson.dumps(document)
+    headers = [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _read(receive: Receive, limit: int) -> tuple[list[bytes], bool]:

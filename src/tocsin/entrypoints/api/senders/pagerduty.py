@@ -141,10 +141,14 @@ def details(value: Any) -> dict[str, Any]:
 
 
 def accepted(dedup_key: str | None) -> JSONResponse:
+    return JSONResponse(accepted_body(dedup_key), status_code=202)
+
+
+def accepted_body(dedup_key: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"status": "success", "message": "Event processed"}
     if dedup_key is not None:
         body["dedup_key"] = dedup_key
-    return JSONResponse(body, status_code=202)
+    return body
 
 
 def invalid(problems: list[str], status: int = 400) -> JSONResponse:
