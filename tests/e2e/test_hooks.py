@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_token, wait_for
+from tocsin.adapters import orm
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
@@ -417,6 +419,33 @@ def test_generic_webhooks_follow_their_mapping(catalog: Tocsin, client: TestClie
     assert len(alerts(catalog)) == 2
 
 
+@pytest.mark.parametrize(
+    ("resolved", "value", "resolves"),
+    [
+        ("{{ state == 'OK' }}", "CRITICAL", False),  # a template renders "False"
+        ("{{ state == 'OK' }}", "OK", True),
+        ("done", "false", False),  # a sender writing booleans as text
+        ("done", "0", False),
+        ("done", "true", True),
+        ("done", False, False),
+        ("done", "2026-03-29T00:29:00Z", True),  # e.g. a resolved-at time
+        ("done", None, False),
+    ],
+)
+def test_generic_resolved_condition_reads_text_as_people_mean_it(
+    catalog: Tocsin, client: TestClient, resolved: str, value: Any, resolves: bool
+) -> None:
+    mapping = {"title": "title", "dedup_key": "id", "resolved": resolved}
+    key = catalog.handle(
+        commands.CreateIntegration("checks", IntegrationKind.GENERIC, ADMIN, config=mapping)
+    ).key
+    body = {"id": "c-1", "title": "disk full", "state": value, "done": value}
+    response = client.post(f"/hooks/generic/{key}", json=body)
+    assert response.status_code == 200, response.text
+    (alert,) = alerts(catalog)
+    assert alert.status == ("resolved" if resolves else "firing")
+
+
 def test_integration_configs_are_checked_when_created(catalog: Tocsin) -> None:
     token = make_token(catalog, Scope.ADMIN)
     with TestClient(create_app(catalog), headers={"Authorization": f"Bearer {token}"}) as c:
@@ -452,6 +481,71 @@ def test_heartbeat_pings_and_misses(catalog: Tocsin, client: TestClient, clock: 
     assert client.post(f"/hooks/heartbeat/{key}").json() == {"status": "ok", "resolved": True}
     assert catalog.alerts.alert(alert.id).status == "resolved"
     assert client.get("/hooks/heartbeat/" + "f" * 32).status_code == 404
+
+
+GRAFANA_PAYLOAD = {**AM_PAYLOAD, "version": "1", "orgId": 1}
+# Per endpoint: the integration kind (and config) it takes, a body it accepts, and where the key
+# goes (None: in the body, as PagerDuty's routing_key).
+ENDPOINTS: dict[str, tuple[IntegrationKind, dict[str, Any], Any, str | None]] = {
+    "grafana": (IntegrationKind.GRAFANA, {}, GRAFANA_PAYLOAD, "/hooks/grafana/{key}"),
+    "generic": (
+        IntegrationKind.GENERIC, {"title": "title", "dedup_key": "id"},
+        {"id": "c-1", "title": "disk full"}, "/hooks/generic/{key}",
+    ),
+    "heartbeat": (
+        IntegrationKind.HEARTBEAT, {"interval_seconds": 60}, {}, "/hooks/heartbeat/{key}"
+    ),
+    "change": (
+        IntegrationKind.CHANGE, {}, {"summary": "Deployed v2", "service": "checkout"},
+        "/hooks/change/{key}",
+    ),
+    "pagerduty change": (
+        IntegrationKind.PAGERDUTY, {},
+        {"payload": {"summary": "Deployed v2", "source": "ci"}}, None,
+    ),
+}  # fmt: skip
+FAULTS = {  # fault → status per endpoint (PagerDuty's own answers for its API)
+    "malformed JSON": {"grafana": 422, "generic": 422, "change": 422, "pagerduty change": 400},
+    "oversized": dict.fromkeys(ENDPOINTS, 413),
+    "unknown key": {**dict.fromkeys(ENDPOINTS, 404), "pagerduty change": 400},
+}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fault"),
+    [(e, f) for f, statuses in FAULTS.items() for e in ENDPOINTS if e in statuses],
+)
+def test_every_endpoint_refuses_bad_deliveries_and_changes_nothing(
+    catalog: Tocsin, client: TestClient, endpoint: str, fault: str
+) -> None:
+    kind, config, good, path = ENDPOINTS[endpoint]
+    key = catalog.handle(
+        commands.CreateIntegration(endpoint.replace(" ", "-"), kind, ADMIN, config=config)
+    ).key
+    used_key = "0" * 32 if fault == "unknown key" else key
+    url = path.format(key=used_key) if path else "/v2/change/enqueue"
+    body: Any = good if path else {**good, "routing_key": used_key}
+    content = json.dumps(body).encode()
+    if fault == "malformed JSON":
+        content = content[:-1]
+    elif fault == "oversized":
+        content = json.dumps({**body, "padding": "x" * 6_000_000}).encode()
+    response = client.post(url, content=content, headers={"content-type": "application/json"})
+
+    assert response.status_code == FAULTS[fault][endpoint], response.text
+    if path is None:
+        assert response.json()["status"] == "invalid event"
+    else:
+        assert response.headers["content-type"] == PROBLEM
+    token = make_token(catalog, Scope.READ)
+    changes = client.get("/api/v1/changes", headers={"Authorization": f"Bearer {token}"})
+    assert (alerts(catalog), incidents(catalog), changes.json()) == ([], [], [])
+    with catalog.database.reader.connect() as conn:
+        assert conn.scalar(select(orm.heartbeats.c.last_ping_at)) is None
+    # The same delivery, well-formed and with the right key, is taken: the refusal was the fault's.
+    well = {**good, "routing_key": key} if path is None else good
+    taken = client.post(path.format(key=key) if path else url, json=well)
+    assert taken.status_code in (200, 202), taken.text
 
 
 def test_a_delivery_that_cannot_be_stored_gets_503_and_changes_nothing(

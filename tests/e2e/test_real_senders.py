@@ -167,7 +167,7 @@ def tls_server(catalog: Tocsin, tmp_path: Path) -> Iterator[tuple[str, ssl.SSLCo
         yield url, context
 
 
-def test_pypi_pagerduty_client_triggers_acknowledges_and_resolves(
+def test_pypi_pagerduty_client_triggers_acknowledges_resolves_and_sends_changes(
     catalog: Tocsin, tls_server: tuple[str, ssl.SSLContext]
 ) -> None:
     import pagerduty
@@ -206,6 +206,16 @@ def test_pypi_pagerduty_client_triggers_acknowledges_and_resolves(
     )
     (incident,) = catalog.incidents.list(IncidentFilter()).items
     assert [s.slug for s in incident.services] == ["search"]
+
+    client.send_change_event(
+        payload={"summary": "Deployed search v3", "source": "ci", "custom_details": {"sha": "ab1"}},
+        links=[{"href": "https://ci.example/b/7", "text": "build 7"}],
+    )
+    (change,) = catalog.changes.list()
+    assert (change.summary, change.service, change.details) == (
+        "Deployed search v3", "search", {"sha": "ab1"},
+    )  # fmt: skip
+    assert change.links == [{"href": "https://ci.example/b/7", "text": "build 7"}]
 
     with pytest.raises(pagerduty.HttpError):
         pagerduty.EventsApiV2Client("0" * 32, base_url=url, verify=context).trigger("x", "y")

@@ -142,6 +142,9 @@ def test_alerts_of_one_service_join_its_open_incident_and_raise_its_severity(h: 
     h.clock.advance(minutes=5)
     h.send(am, replace(firing("a"), started_at=h.clock.now()))
     assert len(h.store.incidents) == 1, "a monitoring incident is still open: the alert joins it"
+    assert h.store.incidents[incident.id].status is Status.INVESTIGATING, "the fix did not hold"
+    bodies = [e.body for (i, _), e in sorted(h.store.entries.items()) if i == incident.id]
+    assert any("fired while monitoring" in b for b in bodies[-3:]), bodies[-3:]
 
 
 def test_a_new_firing_after_the_incident_resolved_opens_a_new_incident(h: Intake) -> None:

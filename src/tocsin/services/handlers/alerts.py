@@ -249,8 +249,12 @@ class Intake:
             incident = self._declare(alert)
             uow.alert_groups.point(key, incident.id, self.now)
             self._groups[key] = incident.id
-        elif alert.severity.is_more_severe_than(incident.severity):
-            incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
+        else:
+            if incident.status is Status.MONITORING:  # what was done did not hold
+                note = f"alert {alert.title!r} fired while monitoring"
+                incident.change_status(Status.INVESTIGATING, self.actor, self.now, note)
+            if alert.severity.is_more_severe_than(incident.severity):
+                incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
         alert.incident_id = incident.id
         self.result.incidents.add(incident.id)
 

@@ -3,7 +3,9 @@
 Each field of the mapping is a JMESPath expression (`labels.severity`, `status == 'ok'`) or, when
 it contains `{{`, a Jinja template (`{{ host }}: {{ check }}`), evaluated against one alert object
 with the whole body available as `body` in templates. `alerts` (JMESPath against the body) picks the
-list of alert objects; without it the body is one alert.
+list of alert objects; without it the body is one alert. `resolved` is true unless what it finds
+is empty, null, false or 0, or text saying so ("false", "0", "no", "off", "none", "null"): a
+template renders to text, and senders write "false" as often as false.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class GenericMapping(BaseModel):
     dedup_key: str | None = Field(None, description="what identifies one alert across posts")
     severity: str | None = Field(None, description="the sender's severity (critical, warning…)")
     service: str | None = Field(None, description="service slug")
-    resolved: str | None = Field(None, description="truthy when the alert is resolved")
+    resolved: str | None = Field(
+        None, description='true when the alert is resolved ("false", "0", "no": not resolved)'
+    )
     description: str | None = None
     source: str | None = None
     started_at: str | None = Field(None, description="ISO 8601 start time")
@@ -122,7 +126,7 @@ def _signal(mapping: GenericMapping, item: Any, body: Any, n: int) -> AlertSigna
     started = _text(get("started_at"))
     return AlertSignal(
         dedup_key=key[:255],
-        action=SignalAction.RESOLVE if get("resolved") else SignalAction.TRIGGER,
+        action=SignalAction.RESOLVE if _true(get("resolved")) else SignalAction.TRIGGER,
         title=title,
         description=_text(get("description")),
         source_severity=severity,
@@ -132,6 +136,15 @@ def _signal(mapping: GenericMapping, item: Any, body: Any, n: int) -> AlertSigna
         started_at=_time(started, n),
         raw=item if isinstance(item, dict) else {"value": item},
     )
+
+
+_FALSE_WORDS = frozenset({"", "false", "0", "no", "off", "none", "null"})
+
+
+def _true(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE_WORDS
+    return bool(value)
 
 
 def _time(value: str, n: int) -> datetime | None:
