@@ -165,6 +165,13 @@ class _Incidents:
             if incident_id in self.uow.store.incidents:
                 self._get(incident_id)
 
+    def open_on_services(self, slugs: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for incident_id, incident in sorted(self.uow.store.incidents.items()):
+            if incident.status.is_open:
+                found.update({s.slug: incident_id for s in incident.services if s.slug in slugs})
+        return found
+
     def seen(self) -> Iterator[Incident]:
         yield from self.loaded.values()
 

@@ -22,6 +22,8 @@ from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.severities import Severity
+from tocsin.domain.statuses import Status
 from tocsin.entrypoints.app import create_app
 from tocsin.views.alerts import AlertFilter
 from tocsin.views.incident_search import IncidentFilter
@@ -112,6 +114,23 @@ def test_alertmanager_group_declares_once_and_resolves(catalog: Tocsin, client: 
     assert web1.status == "resolved"
     assert web1.title == "p99 latency above 2s" and web1.annotations["runbook_url"]
     assert catalog.incidents.detail(incident.id).status == "monitoring"
+
+
+def test_alerts_join_the_open_incident_someone_declared_on_their_service(
+    catalog: Tocsin, client: TestClient
+) -> None:
+    catalog.handle(commands.DeclareIncident("Old checkout outage", Severity.P2, ADMIN,
+                                            services=("checkout",)))  # fmt: skip
+    catalog.handle(commands.ChangeStatus(1, Status.RESOLVED, ADMIN))
+    catalog.handle(commands.DeclareIncident("Search slow", Severity.P3, ADMIN,
+                                            services=("search",)))  # fmt: skip
+    catalog.handle(commands.DeclareIncident("Checkout slow", Severity.P3, ADMIN,
+                                            services=("checkout",)))  # fmt: skip
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    response = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD)
+    assert response.status_code == 200 and response.json()["incidents"] == ["INC-3"]
+    assert len(incidents(catalog)) == 3, "joined, not declared"
+    assert {a.incident_id for a in alerts(catalog) if a.status == "firing"} == {3}
 
 
 def test_grafana_signatures(catalog: Tocsin, client: TestClient) -> None:

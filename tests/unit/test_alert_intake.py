@@ -310,3 +310,25 @@ def test_a_heartbeat_needs_a_sensible_interval(h: Intake) -> None:
             )
         )
     assert h.store.integrations == {}
+
+
+def test_alerts_join_an_open_incident_declared_by_hand_on_their_service(h: Intake) -> None:
+    declared = h.bus.handle(
+        c.DeclareIncident("Checkout slow", Severity.P3, ALICE, services=("checkout",))
+    )
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    h.send(am, firing("a", severity="critical"))
+    (incident,) = h.store.incidents.values()
+    assert incident.id == declared, "no second incident for the same service"
+    assert incident.severity is Severity.P1, "the alert raised it"
+    assert EntryKind.ALERT_FIRED in h.kinds(incident.id)
+    (alert,) = h.store.alerts.values()
+    assert alert.incident_id == incident.id
+
+    h.send(am, replace(firing("a"), action=SignalAction.RESOLVE))
+    assert h.store.incidents[incident.id].status is Status.INVESTIGATING, (
+        "not the alerts' own incident: people decide when it is mitigated"
+    )
+    h.bus.handle(c.ChangeStatus(incident.id, Status.RESOLVED, ALICE))
+    h.send(am, firing("b"))
+    assert len(h.store.incidents) == 2, "a resolved incident is not joined: a new one opens"

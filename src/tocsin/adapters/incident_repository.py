@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    func,
     literal_column,
     null,
     select,
@@ -35,7 +36,7 @@ from tocsin.domain.incidents import Incident, reference
 from tocsin.domain.milestones import Milestone, Source, Stamp
 from tocsin.domain.roles import Role, RoleAssignment
 from tocsin.domain.severities import Severity
-from tocsin.domain.statuses import Status
+from tocsin.domain.statuses import OPEN_STATUSES, Status
 from tocsin.domain.timeline import TimelineEntry
 from tocsin.domain.war_room import JoinReason, Participant
 
@@ -101,6 +102,7 @@ def _loading(match: Callable[[Any], Any]) -> tuple[Select[Any], CompoundSelect[A
 LOAD_ONE = _loading(lambda column: column == _ID)
 LOAD_MANY = _loading(lambda column: column.in_(_IDS))
 LOAD_MANY_POSTGRES = _loading(lambda column: column == any_(_ID_ARRAY))
+OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
 DELETE_SERVICES = delete(orm.incident_services).where(orm.incident_services.c.incident_id == _ID)
 DELETE_ROLES = delete(orm.incident_roles).where(orm.incident_roles.c.incident_id == _ID)
 UPDATE_IF_UNCHANGED = update(orm.incidents).where(
@@ -188,6 +190,19 @@ class SqlAlchemyIncidentRepository:
                 list(incident.services),
                 list(incident.roles),
             )
+
+    def open_on_services(self, slugs: Collection[str]) -> dict[str, int]:
+        if not slugs:
+            return {}
+        i, listed, s = orm.incidents, orm.incident_services, orm.services
+        query = (
+            select(s.c.slug, func.max(i.c.id))
+            .select_from(listed.join(i, i.c.id == listed.c.incident_id))
+            .join(s, s.c.id == listed.c.service_id)
+            .where(s.c.slug.in_(sorted(slugs)), i.c.status.in_(OPEN_VALUES))
+            .group_by(s.c.slug)
+        )
+        return {slug: int(found) for slug, found in self._conn.execute(query)}
 
     def seen(self) -> Iterator[Incident]:
         yield from self._new.values()

@@ -55,6 +55,10 @@ class IncidentRepository(Protocol):
         """Load several for change at once (`get` hands them out); unknown ids are passed over."""
         ...
 
+    def open_on_services(self, slugs: Collection[str]) -> dict[str, int]:
+        """The id of the newest open incident listing each of these services, if any."""
+        ...
+
     def seen(self) -> Iterator[Incident]: ...
 
 

@@ -49,6 +49,9 @@ def receive_alerts(cmd: commands.ReceiveAlerts, ctx: Context) -> IntakeResult:
     return intake.result
 
 
+SERVICE_GROUP = "service:"  # the start of the group key of a service's alerts
+
+
 @dataclass
 class Intake:
     """Applies deliveries within one transaction; lookups are shared by all its deliveries."""
@@ -74,6 +77,9 @@ class Intake:
     # applied, those with every alert resolved move on (see `unsettled`), by the last one.
     _delivery: int | None = None
     _resolving: dict[int, int | None] = field(default_factory=dict)
+    # Per service whose group has no open incident: an open incident that lists the service
+    # (declared by hand, say), which its alerts join rather than open another.
+    _open_on_service: dict[str, int | None] = field(default_factory=dict)
 
     def start(self, integration: Integration, delivery: int | None = None) -> None:
         """The next delivery, from `integration`: its own result starts empty."""
@@ -123,7 +129,13 @@ class Intake:
         self._joining.clear()
         self._groups.update(self.ctx.uow.alert_groups.lock_many(unlocked, self.now))
         joined = [i for k in unlocked if (i := self._groups[k]) is not None]
-        self.ctx.uow.incidents.load([*joined, *self._touching])
+        bare = {
+            k.removeprefix(SERVICE_GROUP)
+            for k in unlocked
+            if self._groups[k] is None and k.startswith(SERVICE_GROUP)
+        }
+        listing = self._find_open_on_services(bare - self._open_on_service.keys())
+        self.ctx.uow.incidents.load([*joined, *self._touching, *listing])
         self._touching.clear()
         self.ctx.uow.incidents.reserve_ids(len(unlocked) - len(joined))
 
@@ -245,6 +257,8 @@ class Intake:
         incident = uow.incidents.get(incident_id) if incident_id is not None else None
         if incident is not None and not self._joinable(incident):
             incident = None
+        if incident is None and alert.service:
+            incident = self._open_on(alert.service)
         if incident is None:
             incident = self._declare(alert)
             uow.alert_groups.point(key, incident.id, self.now)
@@ -257,6 +271,22 @@ class Intake:
                 incident.reclassify(alert.severity, self._raise_reason(alert), self.actor, self.now)
         alert.incident_id = incident.id
         self.result.incidents.add(incident.id)
+
+    def _find_open_on_services(self, slugs: set[str]) -> list[int]:
+        """Look up (one query) the open incidents listing these services; their ids."""
+        found = self.ctx.uow.incidents.open_on_services(slugs) if slugs else {}
+        self._open_on_service.update({slug: found.get(slug) for slug in slugs})
+        return list(found.values())
+
+    def _open_on(self, service: str) -> Incident | None:
+        """An open incident listing `service`, for an alert whose group has none. The group is
+        not pointed at it: the incident is not the alerts' own, so it does not move to
+        Monitoring when they resolve."""
+        if service not in self._open_on_service:
+            self._find_open_on_services({service})
+        found = self._open_on_service[service]
+        incident = self.ctx.uow.incidents.get(found) if found is not None else None
+        return incident if incident is not None and incident.status.is_open else None
 
     def _joinable(self, incident: Incident) -> bool:
         if incident.status.is_open:
@@ -345,7 +375,7 @@ def group_key(integration_id: int, service: str | None, sender_group: str) -> st
     """Alerts of one group join one incident: by service, else by the sender's own grouping
     (Alertmanager's groupKey), else by integration."""
     if service:
-        return f"service:{service}"
+        return SERVICE_GROUP + service
     if sender_group:
         digest = hashlib.sha256(sender_group.encode()).hexdigest()[:40]
         return f"group:{integration_id}:{digest}"
