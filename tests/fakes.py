@@ -12,7 +12,7 @@ from tocsin.domain.accounts import ApiToken, User, WebSession
 from tocsin.domain.action_runs import ActionRun
 from tocsin.domain.actions import Action, HttpCall, HttpOutcome
 from tocsin.domain.actors import Actor
-from tocsin.domain.alerts import Alert, InboxItem
+from tocsin.domain.alerts import Alert, AlertStatus, InboxItem
 from tocsin.domain.catalog import Person, Service, Team
 from tocsin.domain.changes import ChangeEvent
 from tocsin.domain.communications import ScheduledUpdate, StakeholderUpdate, UpdatePromise
@@ -255,6 +255,22 @@ class _Alerts:
 
     def save(self, alert: Alert) -> None:
         self.store.alerts[alert.id or 0] = alert
+
+    def silence_over(self, now: datetime, limit: int) -> list[Alert]:
+        over = {
+            i
+            for i, s in self.store.silences.items()
+            if s.ends_at <= now or (s.expired_at is not None and s.expired_at <= now)
+        }
+        found = [
+            a
+            for _, a in sorted(self.store.alerts.items())
+            if a.silenced_by in over
+            and a.status is AlertStatus.FIRING
+            and a.incident_id is None
+            and a.declares
+        ]
+        return found[:limit]
 
     def open_counts(self, incident_ids: Collection[int]) -> dict[int, int]:
         counts = Counter(

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
         "durable before that)",
     )
     heartbeat_check_seconds: float = Field(
-        5.0, gt=0, description="How often missed heartbeats are looked for"
+        5.0,
+        gt=0,
+        description="How often missed heartbeats, and alerts whose silence is over, are looked for",
     )
     smtp_host: str = Field("127.0.0.1", description="Mail server that email pages go through")
     smtp_port: int = Field(25, ge=1, le=65535)

@@ -22,6 +22,7 @@ from tocsin.domain import commands
 from tocsin.domain.accounts import Scope
 from tocsin.domain.actors import Actor
 from tocsin.domain.integrations import IntegrationKind
+from tocsin.domain.matchers import parse_matchers
 from tocsin.domain.severities import Severity
 from tocsin.domain.statuses import Status
 from tocsin.entrypoints.app import create_app
@@ -131,6 +132,21 @@ def test_alerts_join_the_open_incident_someone_declared_on_their_service(
     assert response.status_code == 200 and response.json()["incidents"] == ["INC-3"]
     assert len(incidents(catalog)) == 3, "joined, not declared"
     assert {a.incident_id for a in alerts(catalog) if a.status == "firing"} == {3}
+
+
+def test_an_alert_outlasting_its_silence_declares_when_the_silence_ends(
+    catalog: Tocsin, client: TestClient, clock: Any
+) -> None:
+    catalog.handle(commands.CreateSilence(parse_matchers(['service="checkout"']),
+                                          clock.now() + timedelta(minutes=30), "deploy", ADMIN))  # fmt: skip
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    assert client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD).json()["incidents"] == []
+    assert catalog.handle(commands.ReleaseSilencedAlerts()) == []
+    clock.advance(minutes=31)
+    (released,) = catalog.handle(commands.ReleaseSilencedAlerts())
+    (incident,) = incidents(catalog)
+    assert catalog.alerts.alert(released).incident_id == incident.id
+    assert catalog.handle(commands.ReleaseSilencedAlerts()) == []
 
 
 def test_grafana_signatures(catalog: Tocsin, client: TestClient) -> None:

@@ -206,6 +206,41 @@ def test_silenced_alerts_are_recorded_and_declare_once_the_silence_ends(h: Intak
     h.send(am, firing())  # Alertmanager re-sends firing groups
     assert alert.silenced_by is None
     assert alert.incident_id is not None
+    assert h.kinds(alert.incident_id).count(EntryKind.ALERT_FIRED) == 1
+
+
+def test_alerts_still_firing_when_their_silence_ends_declare_without_being_sent_again(
+    h: Intake,
+) -> None:
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    window = h.bus.handle(
+        c.CreateSilence(parse_matchers(['service="checkout"']), h.clock.now() + timedelta(hours=1),
+                        "database migration", ALICE)
+    )  # fmt: skip
+    longer = h.bus.handle(
+        c.CreateSilence(parse_matchers(['alertname="DiskFull"']),
+                        h.clock.now() + timedelta(hours=3), "new disks on order", ALICE)
+    )  # fmt: skip
+    h.send(am, firing("a"), firing("b"), firing("c", alertname="DiskFull"))
+    h.send(am, replace(firing("b"), action=SignalAction.RESOLVE))
+    assert h.bus.handle(c.ReleaseSilencedAlerts()) == [], "both silences still on"
+
+    h.clock.advance(hours=1, minutes=1)
+    released = h.bus.handle(c.ReleaseSilencedAlerts())
+    by_key = {a.dedup_key: a for a in h.store.alerts.values()}
+    assert released == [by_key["a"].id], "b resolved meanwhile; c is muted by the other silence"
+    (incident,) = h.store.incidents.values()
+    assert by_key["a"].incident_id == incident.id and by_key["a"].silenced_by is None
+    assert h.kinds(incident.id).count(EntryKind.ALERT_FIRED) == 1
+    assert incident.stamp(Milestone.DETECTED) == by_key["a"].started_at, "when it started"
+    assert (by_key["b"].incident_id, by_key["c"].incident_id) == (None, None)
+    assert by_key["c"].silenced_by == longer.id != window.id
+    assert h.bus.handle(c.ReleaseSilencedAlerts()) == [], "once only"
+
+    h.clock.advance(hours=2)
+    assert h.bus.handle(c.ReleaseSilencedAlerts()) == [by_key["c"].id]
+    assert by_key["c"].incident_id == incident.id, "same service: it joins"
+    assert len(h.store.incidents) == 1
 
 
 def test_pagerduty_semantics(h: Intake) -> None:

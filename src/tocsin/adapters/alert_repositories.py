@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     null,
+    or_,
     select,
     text,
     update,
@@ -126,6 +127,27 @@ class SqlAlchemyAlertRepository:
             raise ConcurrencyConflict(
                 "an alert was opened concurrently", field="dedup_key"
             ) from exc
+
+    def silence_over(self, now: datetime, limit: int) -> list[Alert]:
+        self.flush()
+        a, s = orm.alerts, orm.silences
+        over = or_(s.c.ends_at <= now, s.c.expired_at <= now)
+        query = (
+            select(a)
+            .join(s, s.c.id == a.c.silenced_by)
+            .where(
+                a.c.silenced_by.is_not(None),
+                a.c.status == AlertStatus.FIRING.value,
+                a.c.incident_id.is_(None),
+                a.c.declares.is_(True),
+                over,
+            )
+            .order_by(a.c.id)
+            .limit(limit)
+        )
+        if self._locks:
+            query = query.with_for_update(of=a, skip_locked=True)
+        return [_alert(row) for row in self._conn.execute(query).mappings()]
 
     def open_counts(self, incident_ids: Collection[int]) -> dict[int, int]:
         """How many alerts of each incident are not resolved; incidents with none are left out."""

@@ -32,7 +32,7 @@ from tocsin.entrypoints.api import runbooks as runbooks_api
 from tocsin.entrypoints.api.express import ExpressIntake
 from tocsin.entrypoints.api.ratelimit import RateLimiter
 from tocsin.entrypoints.heap import freeze_startup_heap
-from tocsin.entrypoints.intake import InboxApplier, watch_heartbeats
+from tocsin.entrypoints.intake import InboxApplier, watch_the_clock
 from tocsin.entrypoints.paging import run_paging
 from tocsin.entrypoints.web import pages
 
@@ -62,7 +62,7 @@ def create_app(tocsin: Tocsin | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         background = [
             asyncio.create_task(core.relay_changes()),
-            asyncio.create_task(watch_heartbeats(core, core.settings.heartbeat_check_seconds)),
+            asyncio.create_task(watch_the_clock(core, core.settings.heartbeat_check_seconds)),
         ]
         if core.settings.intake_embedded:
             background.append(asyncio.create_task(app.state.intake.run()))

@@ -37,18 +37,25 @@ GATHER_AFTER = 8  # alerts in one pass: more are likely on the way
 GATHER_SECONDS = 0.02
 
 
-async def watch_heartbeats(tocsin: Tocsin, every_seconds: float) -> None:
-    """Until cancelled: fire the alert of every heartbeat whose interval passed without a ping.
+async def watch_the_clock(tocsin: Tocsin, every_seconds: float) -> None:
+    """Until cancelled: fire the alert of every heartbeat whose interval passed without a ping,
+    and declare the alerts still firing whose silence is over.
 
-    When a heartbeat is due lives in its row, so a restart loses nothing: the next check finds it.
+    Both are found from their rows (when a heartbeat is due, which silence muted an alert and
+    when it ends), so a restart loses nothing: the next check finds them.
     """
+    checks = (
+        (commands.CheckHeartbeats(), "checking heartbeats"),
+        (commands.ReleaseSilencedAlerts(), "declaring alerts whose silence is over"),
+    )
     while True:
-        try:
-            await run_in_threadpool(tocsin.handle, commands.CheckHeartbeats())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("checking heartbeats failed; trying again")
+        for command, doing in checks:
+            try:
+                await run_in_threadpool(tocsin.handle, command)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed; trying again", doing)
         await asyncio.sleep(every_seconds)
 
 

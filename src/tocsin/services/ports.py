@@ -140,6 +140,11 @@ class AlertRepository(Protocol):
         """Unresolved alerts of each incident that has any."""
         ...
 
+    def silence_over(self, now: datetime, limit: int) -> list[Alert]:
+        """Firing alerts that would declare but were muted by a silence now over, oldest
+        first; held against concurrent change until commit (others' held ones passed over)."""
+        ...
+
 
 class AlertGroupRepository(Protocol):
     def lock(self, key: str, now: datetime) -> int | None:

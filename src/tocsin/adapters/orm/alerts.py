@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from tocsin.adapters.orm.base import DEFERRED, JsonDocument, UtcDateTime, metadata
@@ -83,6 +84,13 @@ alerts = Table(
     Index("ix_alerts_incident", "incident_id", "status"),
     Index("ix_alerts_received", "first_received_at", "id"),
     Index("ix_alerts_status_received", "status", "first_received_at"),
+    # Muted alerts, for declaring those still firing once their silence is over.
+    Index(
+        "ix_alerts_silenced",
+        "silenced_by",
+        sqlite_where=text("silenced_by IS NOT NULL"),
+        postgresql_where=text("silenced_by IS NOT NULL"),
+    ),
 )
 
 heartbeats = Table(

@@ -19,6 +19,7 @@ from tocsin.domain.commands.alerts import (
     ProcessInbox,
     ReceiveAlerts,
     RecordChange,
+    ReleaseSilencedAlerts,
     RetryInboxItem,
     RotateIntegrationKey,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "RecordChange",
     "RecordCheckAttempt",
     "RecordDeliveries",
+    "ReleaseSilencedAlerts",
     "RelieveRole",
     "RequestActionRun",
     "RetryInboxItem",

@@ -42,6 +42,13 @@ class CheckHeartbeats(Command):
 
 
 @dataclass(frozen=True)
+class ReleaseSilencedAlerts(Command):
+    """Alerts still firing when their silence ends declare (or join) their incident now."""
+
+    limit: int = 500
+
+
+@dataclass(frozen=True)
 class RotateIntegrationKey(Command):
     name: str
     actor: Actor

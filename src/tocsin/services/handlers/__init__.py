@@ -53,6 +53,7 @@ COMMAND_HANDLERS: dict[type[commands.Command], CommandHandler] = {
     commands.CheckHeartbeats: integrations.check_heartbeats,
     commands.CreateSilence: silences.create_silence,
     commands.ExpireSilence: silences.expire_silence,
+    commands.ReleaseSilencedAlerts: silences.release_silenced_alerts,
     commands.AcknowledgeIncident: escalations.acknowledge_incident,
     commands.RunEscalations: escalations.run_escalations,
     commands.AcknowledgeByLink: deliveries.acknowledge_by_link,

@@ -175,14 +175,26 @@ class Intake:
             self.result.duplicates += 1
         elif change is Change.RESOLVED:
             self.result.resolved += 1
-        if change in (Change.UPDATED, Change.DUPLICATE) and alert.incident_id is None:
+        loose = alert.incident_id is None
+        if change in (Change.UPDATED, Change.DUPLICATE) and loose:
             self._declare_if_due(alert)  # e.g. its silence has ended since it first fired
         uow.alerts.save(alert)
+        if loose and alert.incident_id is not None:
+            self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
         if change is Change.ACKNOWLEDGED and alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_ACKNOWLEDGED)
         if change is Change.RESOLVED and alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_RESOLVED, occurred_at=alert.ended_at)
             self._resolving[alert.incident_id] = self._delivery
+
+    def release(self, alert: Alert) -> None:
+        """`alert`, still firing, was muted by a silence now over: declare or join now (unless
+        another silence mutes it)."""
+        self._declare_if_due(alert)
+        self.ctx.uow.alerts.save(alert)
+        if alert.incident_id is not None:
+            self.result.dedup_keys.append(alert.dedup_key)
+            self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
 
     def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
         uow, integration = self.ctx.uow, self.integration

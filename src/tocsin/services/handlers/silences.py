@@ -1,9 +1,12 @@
-"""Silences: create one for a time range, or end it early."""
+"""Silences: create one for a time range, or end it early; once one is over, the alerts it
+muted that still fire declare (or join) their incident."""
 
 from __future__ import annotations
 
 from tocsin.domain import commands
+from tocsin.domain.integrations import Integration
 from tocsin.domain.silences import Silence
+from tocsin.services.handlers.alerts import Intake
 from tocsin.services.messagebus import Context
 
 
@@ -21,3 +24,24 @@ def expire_silence(cmd: commands.ExpireSilence, ctx: Context) -> Silence:
     silence.expire(ctx.clock.now())
     ctx.uow.silences.save(silence)
     return silence
+
+
+def release_silenced_alerts(cmd: commands.ReleaseSilencedAlerts, ctx: Context) -> list[int]:
+    """The ids of the alerts that declared or joined an incident now that their silence is over.
+
+    Senders repeat a firing alert only now and then (Alertmanager every `repeat_interval`, four
+    hours by default; many PagerDuty senders never), so waiting for the next delivery would
+    leave a problem that outlasted its maintenance window unpaged for hours.
+    """
+    now = ctx.clock.now()
+    intake = Intake(ctx, now)
+    integrations: dict[int, Integration] = {}
+    released = []
+    for alert in ctx.uow.alerts.silence_over(now, cmd.limit):
+        if alert.integration_id not in integrations:
+            integrations[alert.integration_id] = ctx.uow.integrations.get(alert.integration_id)
+        intake.start(integrations[alert.integration_id])
+        intake.release(alert)
+        if alert.incident_id is not None:
+            released.append(alert.id or 0)
+    return released
