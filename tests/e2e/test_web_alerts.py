@@ -138,6 +138,13 @@ def test_the_alert_list_shows_the_newest_first_with_what_a_responder_needs(
     rows = cards(admin.client.get("/alerts").text)
     assert len(rows) == 3
     assert rows[0].startswith("P3 Firing Silenced sent as warning DiskFull on search")
+    assert cards(admin.client.get("/alerts?status=silenced").text) == rows[:1]
+    assert 'value="silenced" selected' in admin.client.get("/alerts?status=silenced").text
+    token = make_token(admin.core, Scope.READ)
+    listed = admin.client.get(
+        "/api/v1/alerts?status=silenced", headers={"Authorization": f"Bearer {token}"}
+    ).json()["items"]
+    assert [a["title"] for a in listed] == ["DiskFull on search"]
     assert "Service search · no incident (silenced) · via prom" in rows[0]
     assert "First 2026-03-29 00:35 UTC · received 1 time" in rows[0]
     assert rows[1].startswith("P1 Resolved sent as critical p99 latency above 2s")
@@ -176,6 +183,7 @@ def test_the_alert_list_filters_and_pages(admin: Browser, clock: FakeClock) -> N
     bad = admin.client.get("/alerts?status=burning")
     assert bad.status_code == 422
     assert "unknown alert status 'burning'" in text_of(bad.text)
+    assert "resolved or silenced" in text_of(bad.text)
 
     # 30 more in one notification: 25 on the first page, the rest behind "Older alerts".
     clock.advance(minutes=1)

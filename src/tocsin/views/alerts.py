@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,8 @@ from sqlalchemy import select, tuple_
 
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
-from tocsin.domain.errors import NotFound
+from tocsin.domain.alerts import AlertStatus
+from tocsin.domain.errors import InvalidInput, NotFound
 from tocsin.views.accounts import Principal
 from tocsin.views.pagination import Page, decode_cursor, encode_cursor
 from tocsin.views.visibility import visible
@@ -42,6 +44,35 @@ class AlertFilter:
     service: str | None = None
     incident_id: int | None = None
     viewer: Principal | None = None  # alerts of private incidents they are not part of are hidden
+    silenced: bool = False  # only alerts a silence muted
+
+
+SILENCED = "silenced"
+
+
+def parse_statuses(words: Iterable[str]) -> tuple[tuple[str, ...], bool]:
+    """Status filter words, as (alert statuses, only silenced ones). "open" is firing or
+    acknowledged; "silenced" is muted by a silence, and firing unless a status is named too."""
+    statuses: list[str] = []
+    silenced = False
+    for word in words:
+        value = word.strip().lower()
+        if value == SILENCED:
+            silenced = True
+        elif value == "open":
+            statuses.extend(s.value for s in AlertStatus if s.is_open)
+        elif value:
+            try:
+                statuses.append(AlertStatus(value).value)
+            except ValueError:
+                raise InvalidInput(
+                    f"unknown alert status {word!r}; expected open, firing, acknowledged, "
+                    "resolved or silenced",
+                    field="status",
+                ) from None
+    if silenced and not statuses:
+        statuses.append(AlertStatus.FIRING.value)
+    return tuple(dict.fromkeys(statuses)), silenced
 
 
 @dataclass(frozen=True)
@@ -196,6 +227,8 @@ class AlertViews:
         )
         if filters.statuses:
             query = query.where(a.c.status.in_(filters.statuses))
+        if filters.silenced:
+            query = query.where(a.c.silenced_by.is_not(None))
         if filters.integration:
             query = query.where(i.c.name == filters.integration)
         if filters.service:

@@ -11,8 +11,6 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_val
 
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands
-from tocsin.domain.alerts import AlertStatus
-from tocsin.domain.errors import InvalidInput
 from tocsin.domain.incidents import parse_reference, reference
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.domain.matchers import parse_matchers
@@ -21,7 +19,13 @@ from tocsin.entrypoints.api.schemas import Input, parsed
 from tocsin.entrypoints.api.senders.generic import GenericMapping
 from tocsin.policy.durations import parse_duration
 from tocsin.views.accounts import Principal
-from tocsin.views.alerts import AlertFilter, AlertView, IntegrationView, SilenceView
+from tocsin.views.alerts import (
+    AlertFilter,
+    AlertView,
+    IntegrationView,
+    SilenceView,
+    parse_statuses,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -181,7 +185,9 @@ def _fields(view: AlertView) -> dict[str, Any]:
 
 @router.get("/alerts", response_model=AlertPage)
 def list_alerts(
-    status: list[str] = Query([], description="firing, acknowledged, resolved"),
+    status: list[str] = Query(
+        [], description="firing, acknowledged, resolved, open, or silenced (muted by a silence)"
+    ),
     integration: str | None = None,
     service: str | None = None,
     incident: str | None = Query(None, description="INC-12 or 12"),
@@ -190,9 +196,10 @@ def list_alerts(
     principal: Principal = Depends(read_access),
     tocsin: Tocsin = Depends(get_tocsin),
 ) -> AlertPage:
-    statuses = tuple(_status(s) for value in status for s in value.split(",") if s.strip())
+    statuses, silenced = parse_statuses(s for value in status for s in value.split(","))
     filters = AlertFilter(
         statuses=statuses,
+        silenced=silenced,
         integration=integration.strip().lower() if integration else None,
         service=service.strip().lower() if service else None,
         incident_id=parse_reference(incident) if incident else None,
@@ -202,16 +209,6 @@ def list_alerts(
     return AlertPage(
         items=[AlertSummaryRead(**_fields(a)) for a in page.items], next_cursor=page.next_cursor
     )
-
-
-def _status(raw: str) -> str:
-    try:
-        return AlertStatus(raw.strip().lower()).value
-    except ValueError:
-        raise InvalidInput(
-            f"unknown alert status {raw!r}; expected firing, acknowledged or resolved",
-            field="status",
-        ) from None
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead)

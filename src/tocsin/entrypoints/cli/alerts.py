@@ -117,7 +117,9 @@ def rotate_key(ctx: typer.Context, name: str, json: JsonFlag = False) -> None:
 @alert_app.command("list")
 def list_alerts(
     ctx: typer.Context,
-    status: Annotated[list[str], typer.Option(help="firing, acknowledged, resolved")] = [],  # noqa: B006
+    status: Annotated[
+        list[str], typer.Option(help="firing, acknowledged, resolved, open, silenced")
+    ] = [],  # noqa: B006
     integration: Annotated[str | None, typer.Option()] = None,
     service: Annotated[str | None, typer.Option()] = None,
     incident: Annotated[str | None, typer.Option(help="INC-12")] = None,

@@ -8,7 +8,7 @@ from starlette.datastructures import QueryParams
 
 from tocsin.domain import commands
 from tocsin.domain.alerts import AlertStatus
-from tocsin.domain.errors import DomainError, InvalidInput
+from tocsin.domain.errors import DomainError
 from tocsin.domain.incidents import parse_reference
 from tocsin.domain.matchers import Matcher, Operator
 from tocsin.entrypoints.api.errors import status_for
@@ -16,7 +16,7 @@ from tocsin.entrypoints.web.forms import FormState, filter_query, parse_id, text
 from tocsin.entrypoints.web.sessions import Change, change_request, signed_in, tocsin_of
 from tocsin.entrypoints.web.templating import render
 from tocsin.views.accounts import Principal
-from tocsin.views.alerts import AlertFilter, AlertView
+from tocsin.views.alerts import SILENCED, AlertFilter, AlertView, parse_statuses
 from tocsin.views.pagination import Page
 
 router = APIRouter(include_in_schema=False)
@@ -25,32 +25,21 @@ FILTER_FIELDS = ("status", "integration", "service", "incident")
 STATUS_CHOICES = (
     ("open", "Open (firing or acknowledged)"),
     *((s.value, s.value.capitalize()) for s in AlertStatus),
+    (SILENCED, "Silenced (muted and firing)"),
 )
-
-
-def _status(raw: str) -> tuple[str, ...]:
-    value = raw.strip().lower()
-    if value == "open":
-        return tuple(s.value for s in AlertStatus if s.is_open)
-    try:
-        return (AlertStatus(value).value,)
-    except ValueError:
-        raise InvalidInput(
-            f"unknown alert status {raw!r}; expected open, firing, acknowledged or resolved",
-            field="status",
-        ) from None
 
 
 def parse_filters(query: QueryParams, viewer: Principal | None = None) -> AlertFilter:
     """The list's query string as a filter; a bad value names its field."""
-    statuses = [s for raw in texts(query, "status") for s in _status(raw)]
+    statuses, silenced = parse_statuses(texts(query, "status"))
     incident = text(query, "incident").strip()
     return AlertFilter(
-        statuses=tuple(dict.fromkeys(statuses)),
+        statuses=statuses,
         integration=text(query, "integration").strip().lower() or None,
         service=text(query, "service").strip().lower() or None,
         incident_id=parse_reference(incident) if incident else None,
         viewer=viewer,
+        silenced=silenced,
     )
 
 
