@@ -256,6 +256,10 @@ def test_pagerduty_semantics(h: Intake) -> None:
     h.send(pd, trigger)
     (incident,) = h.store.incidents.values()
     assert (incident.severity, [s.slug for s in incident.services]) == (Severity.P2, ["checkout"])
+    detected = incident.stamps[Milestone.DETECTED]
+    assert (detected.value, detected.source) == (h.clock.now(), Source.SYSTEM), (
+        "no payload.timestamp: detected when Tocsin heard of it, not by the alert's word"
+    )
     h.send(pd, ack)
     h.send(pd, resolve)
     assert h.kinds(incident.id)[-3:] == [

@@ -132,7 +132,7 @@ class Alert:
             service=route.service,
             declares=route.declare,
             rule=route.rule,
-            started_at=signal.started_at or now,
+            started_at=signal.started_at,  # None: the sender did not say (see `started`)
             acknowledged_at=now if status is AlertStatus.ACKNOWLEDGED else None,
         )
         alert._merge(signal)

@@ -329,7 +329,8 @@ class Intake:
             services=services,
             detection_source=DetectionSource.ALERT,
             detected_at=min(alert.started, self.now),
-            timestamp_source=Source.ALERT,
+            # Only a start the sender stated is the alert's; else it is when Tocsin heard of it.
+            timestamp_source=Source.ALERT if alert.started_at else Source.SYSTEM,
         )
         uow.incidents.add(incident)
         return incident
