@@ -210,6 +210,15 @@ def test_bad_alertmanager_payloads_are_refused_and_change_nothing(
     assert alerts(catalog) == [] and incidents(catalog) == []
 
 
+def test_a_truncated_notification_is_taken_and_logged(
+    catalog: Tocsin, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = integration(catalog, IntegrationKind.ALERTMANAGER)
+    response = client.post(f"/hooks/alertmanager/{key}", json={**AM_PAYLOAD, "truncatedAlerts": 7})
+    assert response.status_code == 200 and response.json()["alerts"] == 2
+    assert "left 7 alerts" in caplog.text and "max_alerts" in caplog.text
+
+
 def test_unknown_and_misdirected_keys(catalog: Tocsin, client: TestClient) -> None:
     pd_key = integration(catalog, IntegrationKind.PAGERDUTY)
     unknown = client.post("/hooks/alertmanager/" + "0" * 32, json=AM_PAYLOAD)
@@ -500,6 +509,41 @@ def test_integration_configs_are_checked_when_created(catalog: Tocsin) -> None:
         assert made.status_code == 201, made.text
         assert made.json()["config"] == {"interval_seconds": 300, "severity": "error"}
         assert [i["name"] for i in c.get("/api/v1/integrations").json()] == ["x"]
+
+
+def test_keys_rotate_and_silences_end_over_the_api(catalog: Tocsin, clock: Any) -> None:
+    admin, writer = make_token(catalog, Scope.ADMIN), make_token(catalog, Scope.WRITE, "wes")
+    with TestClient(create_app(catalog)) as c:
+        as_admin, as_writer = (
+            {"Authorization": f"Bearer {admin}"},
+            {"Authorization": f"Bearer {writer}"},
+        )
+        made = c.post("/api/v1/integrations", headers=as_admin,
+                      json={"name": "prom", "kind": "alertmanager"}).json()  # fmt: skip
+        refused = c.post("/api/v1/integrations/prom/rotate-key", headers=as_writer)
+        assert refused.status_code == 403, "rotating a key takes an admin token"
+        rotated = c.post("/api/v1/integrations/prom/rotate-key", headers=as_admin)
+        assert rotated.status_code == 200, rotated.text
+        new_key = rotated.json()["key"]
+        assert new_key != made["key"] and rotated.json()["key_rotated_at"] is not None
+        assert rotated.json()["url"].endswith(f"/hooks/alertmanager/{new_key}")
+        old = c.post(f"/hooks/alertmanager/{made['key']}", json=AM_PAYLOAD)
+        assert old.status_code == 404, "the old key stops working at once"
+        assert alerts(catalog) == []
+        assert c.post(f"/hooks/alertmanager/{new_key}", json=AM_PAYLOAD).status_code == 200
+        missing = c.post("/api/v1/integrations/nope/rotate-key", headers=as_admin)
+        assert missing.status_code == 404
+
+        ends = (clock.now() + timedelta(hours=1)).isoformat()
+        silence = c.post("/api/v1/silences", headers=as_writer, json={
+            "matchers": ['service="search"'], "ends_at": ends, "comment": "reindex"}).json()  # fmt: skip
+        assert silence["state"] == "active"
+        ended = c.delete(f"/api/v1/silences/{silence['id']}", headers=as_writer)
+        assert ended.status_code == 200, ended.text
+        assert (ended.json()["state"], ended.json()["expired_at"]) == (
+            "expired", clock.now().isoformat().replace("+00:00", "Z"),
+        )  # fmt: skip
+        assert c.delete("/api/v1/silences/999", headers=as_writer).status_code == 404
 
 
 def test_heartbeat_pings_and_misses(catalog: Tocsin, client: TestClient, clock: Any) -> None:

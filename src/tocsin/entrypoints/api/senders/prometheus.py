@@ -7,12 +7,15 @@ labels) identifies it. Unknown fields are ignored: both senders add fields betwe
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tocsin.domain.alerts import AlertSignal, Link, SignalAction
+
+log = logging.getLogger(__name__)
 
 MAX_LABEL_VALUE = 10_000
 
@@ -58,6 +61,13 @@ def fingerprint(labels: dict[str, str]) -> str:
 
 
 def signals(notification: Notification, raw_alerts: list[Any]) -> tuple[AlertSignal, ...]:
+    if notification.truncated_alerts:
+        log.warning(
+            "the sender left %d alerts of group %s out of this notification (its receiver's "
+            "max_alerts); only those sent are known here",
+            notification.truncated_alerts,
+            notification.group_key or "(none)",
+        )
     return tuple(
         _signal(alert, notification.group_key, raw)
         for alert, raw in zip(notification.alerts, raw_alerts, strict=True)
