@@ -371,3 +371,27 @@ def test_alerts_join_an_open_incident_declared_by_hand_on_their_service(h: Intak
     h.bus.handle(c.ChangeStatus(incident.id, Status.RESOLVED, ALICE))
     h.send(am, firing("b"))
     assert len(h.store.incidents) == 2, "a resolved incident is not joined: a new one opens"
+
+
+def test_alerts_applied_late_keep_the_times_their_deliveries_arrived(h: Intake) -> None:
+    """In a storm deliveries wait in the inbox; what they report happened when they arrived."""
+    am = h.integration(IntegrationKind.ALERTMANAGER)
+    pd = h.integration(IntegrationKind.PAGERDUTY, service="payments")
+    arrived = h.clock.now()
+    trigger = AlertSignal("db-1/disk", SignalAction.TRIGGER, title="Disk full")
+    h.store.inbox.update({
+        1: InboxItem(1, am, arrived, (replace(firing(), started_at=None),)),
+        2: InboxItem(2, pd, arrived, (trigger,)),
+        3: InboxItem(3, pd, arrived + timedelta(seconds=5),
+                     (AlertSignal("db-1/disk", SignalAction.ACKNOWLEDGE),)),
+    })  # fmt: skip
+    h.clock.advance(seconds=20)
+    h.bus.handle(c.ProcessInbox(limit=10))
+    fired, disk = sorted(h.store.alerts.values(), key=lambda a: a.id or 0)
+    assert (fired.first_received_at, fired.last_received_at) == (arrived, arrived)
+    assert disk.acknowledged_at == arrived + timedelta(seconds=5)
+    incident = h.store.incidents[fired.incident_id or 0]
+    assert incident.stamp(Milestone.DETECTED) == arrived, "when the alert was first heard of"
+    assert incident.stamp(Milestone.DECLARED) == h.clock.now(), "when Tocsin declared it"
+    acked = [e for (i, _), e in h.store.entries.items() if e.kind is EntryKind.ALERT_ACKNOWLEDGED]
+    assert [e.occurred_at for e in acked] == [arrived + timedelta(seconds=5)]

@@ -76,16 +76,30 @@ class Intake:
     # The delivery being applied, and the incidents whose alerts it resolved: once all are
     # applied, those with every alert resolved move on (see `unsettled`), by the last one.
     _delivery: int | None = None
+    _received_at: datetime | None = None
     _resolving: dict[int, int | None] = field(default_factory=dict)
     # Per service whose group has no open incident: an open incident that lists the service
     # (declared by hand, say), which its alerts join rather than open another.
     _open_on_service: dict[str, int | None] = field(default_factory=dict)
 
-    def start(self, integration: Integration, delivery: int | None = None) -> None:
-        """The next delivery, from `integration`: its own result starts empty."""
+    def start(
+        self,
+        integration: Integration,
+        delivery: int | None = None,
+        received_at: datetime | None = None,
+    ) -> None:
+        """The next delivery, from `integration`, received at `received_at` (default: now): its
+        own result starts empty."""
         self.integration = integration
         self.result = IntakeResult()
         self._delivery = delivery
+        self._received_at = received_at
+
+    @property
+    def received(self) -> datetime:
+        """When the delivery being applied arrived: what its alerts say they were received,
+        acknowledged or ended at, however long applying it waited in the inbox (a storm)."""
+        return self._received_at or self.now
 
     def prefetch(self, integration_id: int, dedup_keys: Iterable[str]) -> None:
         """Load the newest alert of many keys at once, before their deliveries are applied."""
@@ -164,7 +178,7 @@ class Intake:
         if alert is None or not alert.is_open:
             self._first_report(signal, alert)
             return
-        change = alert.receive(signal, self.now)
+        change = alert.receive(signal, self.received)
         if change is Change.UPDATED:
             self.result.updated += 1
             route = self._route(signal)
@@ -182,7 +196,7 @@ class Intake:
         if loose and alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
         if change is Change.ACKNOWLEDGED and alert.incident_id is not None:
-            self._log(alert, EntryKind.ALERT_ACKNOWLEDGED)
+            self._log(alert, EntryKind.ALERT_ACKNOWLEDGED, occurred_at=alert.acknowledged_at)
         if change is Change.RESOLVED and alert.incident_id is not None:
             self._log(alert, EntryKind.ALERT_RESOLVED, occurred_at=alert.ended_at)
             self._resolving[alert.incident_id] = self._delivery
@@ -199,7 +213,7 @@ class Intake:
     def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
         uow, integration = self.ctx.uow, self.integration
         if latest is not None and self._old_news(signal, latest):
-            latest.receive(signal, self.now)  # a late copy of what we already closed
+            latest.receive(signal, self.received)  # a late copy of what we already closed
             uow.alerts.save(latest)
             self.result.duplicates += 1
             return
@@ -210,7 +224,7 @@ class Intake:
             self.result.dropped += 1  # PagerDuty drops acknowledge/resolve for unknown keys
             return
         route = self._route(signal)
-        alert = Alert.open(integration.id or 0, signal, route, self.now)
+        alert = Alert.open(integration.id or 0, signal, route, self.received)
         alert.source_severity = alert.source_severity or self._severity_text(signal)
         self.result.opened += 1
         if alert.status is AlertStatus.RESOLVED:

@@ -45,7 +45,7 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
     intake.prepare()
     for item in items:
         with blamed_on(partial(InboxItemFailed, item.id)):
-            intake.start(integrations[item.integration_id], item.id)
+            intake.start(integrations[item.integration_id], item.id, item.received_at)
             for signal in item.signals:
                 intake.receive(signal)
         results[item.id] = intake.result
