@@ -168,7 +168,7 @@ class _Incidents:
     def open_on_services(self, slugs: Collection[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for incident_id, incident in sorted(self.uow.store.incidents.items()):
-            if incident.status.is_open:
+            if incident.status.is_open and not incident.private:
                 found.update({s.slug: incident_id for s in incident.services if s.slug in slugs})
         return found
 

@@ -132,6 +132,8 @@ def test_alerts_join_the_open_incident_someone_declared_on_their_service(
     assert response.status_code == 200 and response.json()["incidents"] == ["INC-3"]
     assert len(incidents(catalog)) == 3, "joined, not declared"
     assert {a.incident_id for a in alerts(catalog) if a.status == "firing"} == {3}
+    after = catalog.handle(commands.DeclareIncident("Next", Severity.P4, ADMIN))
+    assert after == 4, "joining drew no incident number it did not use"
 
 
 def test_an_alert_outlasting_its_silence_declares_when_the_silence_ends(

@@ -373,6 +373,16 @@ def test_alerts_join_an_open_incident_declared_by_hand_on_their_service(h: Intak
     assert len(h.store.incidents) == 2, "a resolved incident is not joined: a new one opens"
 
 
+def test_alerts_do_not_join_a_private_incident_on_their_service(h: Intake) -> None:
+    private = h.bus.handle(
+        c.DeclareIncident("Card data exposure", Severity.P1, ALICE, services=("checkout",),
+                          private=True)
+    )  # fmt: skip
+    h.send(h.integration(IntegrationKind.ALERTMANAGER), firing())
+    (alert,) = h.store.alerts.values()
+    assert alert.incident_id not in (None, private), "its responders could not see it there"
+
+
 def test_alerts_applied_late_keep_the_times_their_deliveries_arrived(h: Intake) -> None:
     """In a storm deliveries wait in the inbox; what they report happened when they arrived."""
     am = h.integration(IntegrationKind.ALERTMANAGER)

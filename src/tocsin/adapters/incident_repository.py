@@ -199,7 +199,11 @@ class SqlAlchemyIncidentRepository:
             select(s.c.slug, func.max(i.c.id))
             .select_from(listed.join(i, i.c.id == listed.c.incident_id))
             .join(s, s.c.id == listed.c.service_id)
-            .where(s.c.slug.in_(sorted(slugs)), i.c.status.in_(OPEN_VALUES))
+            .where(
+                s.c.slug.in_(sorted(slugs)),
+                i.c.status.in_(OPEN_VALUES),
+                i.c.private.is_(False),  # alerts joining would be hidden from responders
+            )
             .group_by(s.c.slug)
         )
         return {slug: int(found) for slug, found in self._conn.execute(query)}

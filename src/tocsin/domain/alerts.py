@@ -152,7 +152,7 @@ class Alert:
     def receive(self, signal: AlertSignal, now: datetime) -> Change:
         """Apply a later report of this alert; an unchanged redelivery is only counted."""
         self.received_count += 1
-        self.last_received_at = now
+        self.last_received_at = max(self.last_received_at, now)  # a retried old delivery
         if signal.raw:
             self.raw = dict(signal.raw)
         if not self.is_open:

@@ -46,6 +46,8 @@ silences = Table(
     Index("ix_silences_ends_at", "ends_at"),
 )
 
+# Alerts a silence keeps from declaring: firing, muted, no incident yet.
+MUTED_AND_WAITING = "silenced_by IS NOT NULL AND status = 'firing' AND incident_id IS NULL"
 alerts = Table(
     "alerts",
     metadata,
@@ -84,12 +86,12 @@ alerts = Table(
     Index("ix_alerts_incident", "incident_id", "status"),
     Index("ix_alerts_received", "first_received_at", "id"),
     Index("ix_alerts_status_received", "status", "first_received_at"),
-    # Muted alerts, for declaring those still firing once their silence is over.
+    # Firing alerts a silence keeps from declaring, for declaring them once it is over.
     Index(
         "ix_alerts_silenced",
         "silenced_by",
-        sqlite_where=text("silenced_by IS NOT NULL"),
-        postgresql_where=text("silenced_by IS NOT NULL"),
+        sqlite_where=text(MUTED_AND_WAITING),
+        postgresql_where=text(MUTED_AND_WAITING),
     ),
 )
 

@@ -1,7 +1,8 @@
-"""alerts: an index of muted alerts
+"""alerts: an index of the alerts a silence keeps from declaring
 
-Alerts a silence muted are looked up when silences end, so those still firing declare their
-incident then. Only muted alerts are in the index.
+They are looked up every few seconds, so that those still firing when their silence is over
+declare their incident then. Only firing, muted alerts without an incident are in the index,
+so it stays small however many alerts silences muted in the past.
 
 Revision ID: 0013
 Revises: 0012
@@ -17,7 +18,7 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-MUTED = sa.text("silenced_by IS NOT NULL")
+MUTED = sa.text("silenced_by IS NOT NULL AND status = 'firing' AND incident_id IS NULL")
 
 
 def upgrade() -> None:

@@ -120,6 +120,8 @@ class Intake:
             if found is not None and found.is_open:
                 if found.incident_id is not None and signal.action is not SignalAction.TRIGGER:
                     self._touching.add(found.incident_id)
+                elif found.incident_id is None and found.silenced_by is not None:
+                    self.expect(found)  # a repeat may declare it now its silence is over
                 continue
             route = self._routes[id(signal)] = self._bare_route(signal)
             if (
@@ -129,6 +131,12 @@ class Intake:
                 and self._silence_matching(signal.labels, route.service) is None
             ):
                 self._joining.add(group_key(integration.id or 0, route.service, signal.group_key))
+
+    def expect(self, alert: Alert) -> None:
+        """Before `prepare`: `alert`, muted and open, may declare or join an incident in this
+        transaction; its group is locked with the others, in the one order everyone uses."""
+        if alert.declares and alert.status is AlertStatus.FIRING:
+            self._joining.add(group_key(alert.integration_id, alert.service, alert.group_key))
 
     def prepare(self) -> None:
         """Look up the services the routed alerts name, lock the groups they join, load the open
@@ -151,7 +159,7 @@ class Intake:
         listing = self._find_open_on_services(bare - self._open_on_service.keys())
         self.ctx.uow.incidents.load([*joined, *self._touching, *listing])
         self._touching.clear()
-        self.ctx.uow.incidents.reserve_ids(len(unlocked) - len(joined))
+        self.ctx.uow.incidents.reserve_ids(len(unlocked) - len(joined) - len(listing))
 
     def _old_news(self, signal: AlertSignal, latest: Alert | None) -> bool:
         """A late copy of an alert already closed, from a sender that stamps its alerts."""
@@ -207,7 +215,6 @@ class Intake:
         self._declare_if_due(alert)
         self.ctx.uow.alerts.save(alert)
         if alert.incident_id is not None:
-            self.result.dedup_keys.append(alert.dedup_key)
             self._log(alert, EntryKind.ALERT_FIRED, occurred_at=alert.started)
 
     def _first_report(self, signal: AlertSignal, latest: Alert | None) -> None:
@@ -328,6 +335,7 @@ class Intake:
 
     def _declare(self, alert: Alert) -> Incident:
         uow = self.ctx.uow
+        stated = alert.started_at
         services = []
         if alert.service:
             service = uow.services.find(alert.service)
@@ -343,8 +351,8 @@ class Intake:
             services=services,
             detection_source=DetectionSource.ALERT,
             detected_at=min(alert.started, self.now),
-            # Only a start the sender stated is the alert's; else it is when Tocsin heard of it.
-            timestamp_source=Source.ALERT if alert.started_at else Source.SYSTEM,
+            # Only a start the sender stated (and not in the future) is the alert's word.
+            timestamp_source=Source.ALERT if stated and stated <= self.now else Source.SYSTEM,
         )
         uow.incidents.add(incident)
         return incident

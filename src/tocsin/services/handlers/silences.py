@@ -37,7 +37,11 @@ def release_silenced_alerts(cmd: commands.ReleaseSilencedAlerts, ctx: Context) -
     intake = Intake(ctx, now)
     integrations: dict[int, Integration] = {}
     released = []
-    for alert in ctx.uow.alerts.silence_over(now, cmd.limit):
+    over = ctx.uow.alerts.silence_over(now, cmd.limit)
+    for alert in over:
+        intake.expect(alert)
+    intake.prepare()  # their groups locked in the order the inbox's applier uses
+    for alert in over:
         if alert.integration_id not in integrations:
             integrations[alert.integration_id] = ctx.uow.integrations.get(alert.integration_id)
         intake.start(integrations[alert.integration_id])
