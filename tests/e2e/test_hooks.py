@@ -144,9 +144,13 @@ def test_an_alert_outlasting_its_silence_declares_when_the_silence_ends(
     key = integration(catalog, IntegrationKind.ALERTMANAGER)
     assert client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD).json()["incidents"] == []
     assert catalog.handle(commands.ReleaseSilencedAlerts()) == []
-    clock.advance(minutes=31)
+    clock.advance(minutes=10)
+    repeated = client.post(f"/hooks/alertmanager/{key}", json=AM_PAYLOAD).json()
+    assert (repeated["duplicates"], repeated["incidents"]) == (2, []), "still muted"
+    clock.advance(minutes=21)
     (released,) = catalog.handle(commands.ReleaseSilencedAlerts())
     (incident,) = incidents(catalog)
+    assert incident.reference == "INC-1", "muted repeats and checks drew no incident number"
     assert catalog.alerts.alert(released).incident_id == incident.id
     assert catalog.handle(commands.ReleaseSilencedAlerts()) == []
 

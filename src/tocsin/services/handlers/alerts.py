@@ -134,8 +134,13 @@ class Intake:
 
     def expect(self, alert: Alert) -> None:
         """Before `prepare`: `alert`, muted and open, may declare or join an incident in this
-        transaction; its group is locked with the others, in the one order everyone uses."""
-        if alert.declares and alert.status is AlertStatus.FIRING:
+        transaction; its group is locked with the others, in the one order everyone uses. Not
+        while a silence still mutes it: an incident number drawn for it would go unused."""
+        if (
+            alert.declares
+            and alert.status is AlertStatus.FIRING
+            and self._silence_matching(alert.labels, alert.service) is None
+        ):
             self._joining.add(group_key(alert.integration_id, alert.service, alert.group_key))
 
     def prepare(self) -> None:
