@@ -135,6 +135,15 @@ def test_alerts_join_the_open_incident_someone_declared_on_their_service(
     after = catalog.handle(commands.DeclareIncident("Next", Severity.P4, ADMIN))
     assert after == 4, "joining drew no incident number it did not use"
 
+    secret = catalog.handle(commands.DeclareIncident("Card data exposure", Severity.P1, ADMIN,
+                                                     services=("payments",), private=True))  # fmt: skip
+    on_payments = copy.deepcopy(AM_PAYLOAD)
+    for alert in on_payments["alerts"]:
+        alert["labels"]["service"] = "payments"
+        alert["fingerprint"] = "p" + alert["fingerprint"]
+    taken = client.post(f"/hooks/alertmanager/{key}", json=on_payments).json()
+    assert taken["incidents"] and taken["incidents"] != [f"INC-{secret}"], "not a private one"
+
 
 def test_an_alert_outlasting_its_silence_declares_when_the_silence_ends(
     catalog: Tocsin, client: TestClient, clock: Any
