@@ -159,3 +159,30 @@ def test_an_incident_moves_on_once_its_alerts_are_resolved_when_the_pass_ends(
     moved = [e for e in entries if e.kind == "status_changed"]
     assert len(moved) == 1 and "every alert has resolved" in moved[0].body
     assert entries[-1] == moved[0], "after the alert's own entry"
+
+
+def test_an_incident_moves_on_in_the_name_of_the_sender_that_resolved_its_last_alert(
+    catalog: Tocsin,
+) -> None:
+    """A later delivery from another sender in the same pass does not take the credit."""
+    prom, grafana = (
+        catalog.handle(c.CreateIntegration(name, kind, Actor("Admin")))
+        for name, kind in (
+            ("prom", IntegrationKind.ALERTMANAGER),
+            ("graf", IntegrationKind.GRAFANA),
+        )
+    )
+    catalog.inbox.submit(prom.id, (signal(1),)).result(timeout=30)
+    catalog.handle(c.ProcessInbox(limit=100))
+    incident_id = catalog.alerts.list(AlertFilter(), limit=10).items[0].incident_id
+    assert incident_id is not None
+
+    resolved = AlertSignal("key-1", SignalAction.RESOLVE, labels=signal(1).labels, annotations={})
+    other = AlertSignal(
+        "other", SignalAction.TRIGGER, labels={"alertname": "Disk", "severity": "info"}
+    )
+    catalog.inbox.submit(prom.id, (resolved,)).result(timeout=30)
+    catalog.inbox.submit(grafana.id, (other,)).result(timeout=30)
+    catalog.handle(c.ProcessInbox(limit=100))
+    moved = [e for e in catalog.incidents.timeline(incident_id) if e.kind == "status_changed"]
+    assert [e.author for e in moved] == ["prom (alertmanager)"]

@@ -49,8 +49,11 @@ def process_inbox(cmd: commands.ProcessInbox, ctx: Context) -> dict[int, IntakeR
             for signal in item.signals:
                 intake.receive(signal)
         results[item.id] = intake.result
-    for delivery, incident_id in intake.unsettled():
+    by_id = {item.id: item for item in items}
+    for delivery, incident_id in intake.incidents.unsettled():
         with blamed_on(partial(InboxItemFailed, delivery or 0)):
+            item = by_id[delivery or 0]  # settled in the name of the delivery that did it
+            intake.start(integrations[item.integration_id], item.id, item.received_at)
             intake.settle(incident_id)
     inbox.remove(list(results))
     return results
