@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -18,7 +20,7 @@ from tocsin.adapters.inbox import SqlAlchemyAlertInbox
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
-from tocsin.domain.alerts import AlertSignal, SignalAction
+from tocsin.domain.alerts import AlertSignal, Link, SignalAction
 from tocsin.domain.integrations import IntegrationKind
 from tocsin.views.alerts import AlertFilter
 
@@ -186,3 +188,36 @@ def test_an_incident_moves_on_in_the_name_of_the_sender_that_resolved_its_last_a
     catalog.handle(c.ProcessInbox(limit=100))
     moved = [e for e in catalog.incidents.timeline(incident_id) if e.kind == "status_changed"]
     assert [e.author for e in moved] == ["prom (alertmanager)"]
+
+
+def test_every_field_of_a_delivery_comes_back_from_the_inbox_as_it_went_in(
+    catalog: Tocsin,
+) -> None:
+    """Including what orjson cannot write (an integer beyond 64 bits), which goes the slow way."""
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    started = datetime(2026, 11, 27, 2, 0, 0, 123456, tzinfo=UTC)
+    full = AlertSignal(
+        "full",
+        SignalAction.RESOLVE,
+        title="Disk full",
+        description="on db-1",
+        source_severity="critical",
+        labels={"alertname": "Disk", "instance": "db-1"},
+        annotations={"summary": "Disk full", "runbook_url": "https://runbooks/disk"},
+        details={"values": {"A": 97.5}, "nested": [1, "two", None, True]},
+        links=(Link("https://prom/graph", "Source"), Link("https://runbooks/disk", "Runbook")),
+        source="db-1",
+        group_key='{}:{alertname="Disk"}',
+        started_at=started,
+        ended_at=started + timedelta(minutes=5, microseconds=1),
+        raw={"status": "resolved", "labels": {"alertname": "Disk"}, "big": 2**70},
+    )
+    bare = AlertSignal("bare", SignalAction.TRIGGER)
+    deliveries = ((full, bare), (replace(full, raw={"status": "resolved"}),), (bare,))
+    ids = [catalog.inbox.submit(integration.id, d).result(timeout=30) for d in deliveries]
+    with catalog.database.reader.connect() as conn:
+        items = SqlAlchemyAlertInbox(conn).pending(10, catalog.clock.now())
+    assert [i.id for i in items] == ids
+    assert [i.signals for i in items] == list(deliveries)
