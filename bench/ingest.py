@@ -340,7 +340,7 @@ def measure_tocsin(
     }
 
 
-def _line(load: Load) -> str:
+def load_line(load: Load) -> str:
     return (
         f"   {load.name:<13} {load.rps:>9.0f} req/s {load.alerts_per_s:>9.0f} alerts/s "
         f"p50 {load.p50_ms:6.1f} ms p99 {load.p99_ms:6.1f} ms errors {load.errors}"
@@ -390,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.data_dir, connections=args.connections, seconds=args.duration
         )
         for load in peer:
-            print(_line(load))
+            print(load_line(load))
         print(f"   RSS after the runs: {peer_rss:.0f} MB")
 
     for dialect in [d.strip() for d in args.dialect.split(",") if d.strip()]:
@@ -405,12 +405,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         assert isinstance(loads, list)
         if not peer:
             for load in loads:
-                print(_line(load))
+                print(load_line(load))
         for load, other in zip(loads, peer, strict=False):
             target = TARGET_SINGLE if load.batch == 1 else TARGET_BATCH
             ratio = (load.rps / other.rps) if other.rps else 0.0
             verdict = "ok" if ratio >= target else "MISSED"
-            print(f"{_line(load)}   Tocsin/AM {ratio:5.2f} (target ≥ {target:.1f}) {verdict}")
+            print(f"{load_line(load)}   Tocsin/AM {ratio:5.2f} (target ≥ {target:.1f}) {verdict}")
         sent = sum(load.requests * load.batch for load in loads)
         print(f"   alerts applied: {result['alerts_after_loads']:,}, the last "
               f"{result['drain_s']:.1f} s after the load ended (wrk counted {sent:,} answered in "
