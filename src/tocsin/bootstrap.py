@@ -18,6 +18,7 @@ from tocsin.adapters.live import INBOX, PAGING, ChangeHub, listen_postgres, watc
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.notifiers import Notifier, SmtpSettings
 from tocsin.adapters.passwords import Argon2PasswordHasher
+from tocsin.adapters.recent_deliveries import RecentDeliveries
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.config import Settings, load_settings
 from tocsin.domain.commands import Command, RotateIntegrationKey
@@ -60,6 +61,7 @@ class Tocsin:
     inbox: InboxWriter
     notifier: Notifier
     _hasher: PasswordHasher
+    _recent: RecentDeliveries  # what `inbox` stored, kept decoded for this process's applier
     workflows: WorkflowViews
     communications: CommunicationViews  # issue 5: stakeholder updates
     # runbooks, actions and recovery checks
@@ -109,7 +111,13 @@ class Tocsin:
 
     def _bus(self, clock: Clock) -> MessageBus:
         return _make_bus(
-            self.database, clock, self._hasher, self.policy, self.hub, self.settings.public_url()
+            self.database,
+            clock,
+            self._hasher,
+            self.policy,
+            self.hub,
+            self._recent,
+            self.settings.public_url(),
         )
 
 
@@ -132,13 +140,14 @@ def bootstrap(
     policy = policy or load_configured_policy(settings)
     database = connect(settings.database_url)
     hub = ChangeHub()
+    recent = RecentDeliveries(ids_reused=database.dialect == "sqlite")
     return Tocsin(
         settings=settings,
         policy=policy,
         database=database,
         clock=clock,
         hub=hub,
-        bus=_make_bus(database, clock, hasher, policy, hub, settings.public_url()),
+        bus=_make_bus(database, clock, hasher, policy, hub, recent, settings.public_url()),
         incidents=IncidentViews(database),
         catalog=CatalogViews(database),
         accounts=AccountViews(database),
@@ -147,13 +156,14 @@ def bootstrap(
         paging=PagingViews(database),
         schedules=ScheduleViews(database),
         war_room=WarRoomViews(database),
-        inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX)),
+        inbox=InboxWriter(database, clock, on_commit=lambda: hub.publish(INBOX), recent=recent),
         notifier=Notifier(
             policy.paging,
             SmtpSettings(settings.smtp_host, settings.smtp_port, settings.smtp_from),
             settings.public_url(),
         ),
         _hasher=hasher,
+        _recent=recent,
         workflows=WorkflowViews(database),
         communications=CommunicationViews(database),
         runbooks=RunbookViews(database),
@@ -167,10 +177,11 @@ def _make_bus(
     hasher: PasswordHasher,
     policy: Policy,
     hub: ChangeHub,
+    recent: RecentDeliveries,
     public_url: str = "",
 ) -> MessageBus:
     def uow_factory() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(database, clock, hub)
+        return SqlAlchemyUnitOfWork(database, clock, hub, recent)
 
     return MessageBus(
         uow_factory,

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from tests.conftest import CATALOG, make_tocsin
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, FakePasswordHasher
 from tests.paging.proxy import CuttableProxy
 from tocsin.adapters import orm
 from tocsin.adapters.inbox import SqlAlchemyAlertInbox
-from tocsin.bootstrap import Tocsin
+from tocsin.bootstrap import Tocsin, bootstrap
+from tocsin.config import load_settings
 from tocsin.domain import commands as c
 from tocsin.domain.actors import Actor
 from tocsin.domain.alerts import AlertSignal, Link, SignalAction
@@ -221,3 +222,27 @@ def test_every_field_of_a_delivery_comes_back_from_the_inbox_as_it_went_in(
         items = SqlAlchemyAlertInbox(conn).pending(10, catalog.clock.now())
     assert [i.id for i in items] == ids
     assert [i.signals for i in items] == list(deliveries)
+
+
+def test_a_delivery_another_process_stored_under_a_reused_number_is_applied_as_stored(
+    catalog: Tocsin,
+) -> None:
+    """SQLite numbers deliveries afresh once the inbox empties. What this process kept decoded
+    of its own delivery, which another process applied, must not stand in for the other's next
+    delivery under the same number."""
+    integration = catalog.handle(
+        c.CreateIntegration("prom", IntegrationKind.ALERTMANAGER, Actor("Admin"))
+    )
+    settings = load_settings(database_url=catalog.database.url, paging_embedded=False)
+    other = bootstrap(settings, clock=catalog.clock, hasher=FakePasswordHasher())
+    try:
+        mine = catalog.inbox.submit(integration.id, (signal(1),)).result(timeout=30)
+        other.handle(c.ProcessInbox(limit=100))
+        theirs = other.inbox.submit(integration.id, (signal(2),)).result(timeout=30)
+        if catalog.database.dialect == "sqlite":
+            assert theirs == mine, "the number is reused, as this test means to check"
+        catalog.handle(c.ProcessInbox(limit=100))
+    finally:
+        other.close()
+    alerts = catalog.alerts.list(AlertFilter(), limit=10).items
+    assert sorted((a.dedup_key, a.received_count) for a in alerts) == [("key-1", 1), ("key-2", 1)]

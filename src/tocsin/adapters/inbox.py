@@ -23,7 +23,9 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
+    Text,
     bindparam,
+    cast,
     delete,
     select,
     text,
@@ -35,6 +37,7 @@ from tocsin import jsontext
 from tocsin.adapters import orm
 from tocsin.adapters.database import Database
 from tocsin.adapters.live import INBOX_CHANNEL
+from tocsin.adapters.recent_deliveries import RecentDeliveries
 from tocsin.domain.alerts import AlertSignal, InboxItem, Link, SignalAction
 from tocsin.services.ports import Clock
 
@@ -45,7 +48,11 @@ APPLIER_LOCK = 7452317
 # Built once: the applier runs them for every batch.
 _box = orm.alert_inbox
 PENDING = (
-    select(_box).where(_box.c.failed_at.is_(None)).order_by(_box.c.id).limit(bindparam("limit"))
+    # The signals as text: parsed only when not kept decoded (see RecentDeliveries).
+    select(_box.c.id, _box.c.integration_id, _box.c.received_at, cast(_box.c.signals, Text))
+    .where(_box.c.failed_at.is_(None))
+    .order_by(_box.c.id)
+    .limit(bindparam("limit"))
 )
 REMOVE = delete(_box).where(_box.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -120,8 +127,9 @@ def _time(value: str | None) -> datetime | None:
 
 
 class SqlAlchemyAlertInbox:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, recent: RecentDeliveries | None = None) -> None:
         self._conn = conn
+        self._recent = recent
 
     def claim(self) -> bool:
         if self._conn.dialect.name != "postgresql":
@@ -130,15 +138,18 @@ class SqlAlchemyAlertInbox:
         return bool(taken)
 
     def pending(self, limit: int, now: datetime) -> list[InboxItem]:
-        rows = self._conn.execute(PENDING, {"limit": limit}).mappings()
+        rows = self._conn.execute(PENDING, {"limit": limit}).all()
         items = []
-        for r in rows.all():
-            try:
-                signals = decode(r["signals"])
-            except (KeyError, TypeError, ValueError) as exc:  # e.g. written by another version
-                self.set_aside(r["id"], f"unreadable delivery: {type(exc).__name__}: {exc}", now)
-                continue
-            items.append(InboxItem(r["id"], r["integration_id"], r["received_at"], signals))
+        for inbox_id, integration_id, received_at, stored in rows:
+            signals = self._recent.take(inbox_id, stored) if self._recent else None
+            if signals is None:
+                try:
+                    signals = decode(jsontext.loads(stored))
+                except (KeyError, TypeError, ValueError) as exc:  # e.g. from another version
+                    error = f"unreadable delivery: {type(exc).__name__}: {exc}"
+                    self.set_aside(inbox_id, error, now)
+                    continue
+            items.append(InboxItem(inbox_id, integration_id, received_at, signals))
         return items
 
     def remove(self, ids: list[int]) -> None:
@@ -166,9 +177,14 @@ class InboxWriter:
     """Group commit: one transaction for every delivery that arrived since the last one."""
 
     def __init__(
-        self, database: Database, clock: Clock, on_commit: Callable[[], None] | None = None
+        self,
+        database: Database,
+        clock: Clock,
+        on_commit: Callable[[], None] | None = None,
+        recent: RecentDeliveries | None = None,
     ) -> None:
         self._database = database
+        self._recent = recent
         self._clock = clock
         self._on_commit = on_commit or (lambda: None)
         self._queue: queue.Queue[_Delivery | None] = queue.Queue()
@@ -239,6 +255,11 @@ class InboxWriter:
             log.exception("could not write %d deliveries to the alert inbox", len(batch))
             _answer([(done, exc) for *_, done in batch])
             return
+        if self._recent is not None:  # before anyone is woken to apply them
+            self._recent.keep(
+                (inbox_id, stored, signals)
+                for inbox_id, (_, stored), (_, signals, _) in zip(ids, rows, batch, strict=True)
+            )
         _answer([(done, inbox_id) for (*_, done), inbox_id in zip(batch, ids, strict=True)])
         self._on_commit()
 

@@ -39,6 +39,7 @@ from tocsin.adapters.paging_repositories import (
     SqlAlchemyEscalationRepository,
     SqlAlchemyScheduleRepository,
 )
+from tocsin.adapters.recent_deliveries import RecentDeliveries
 from tocsin.adapters.runbook_repositories import (
     SqlAlchemyActionRepository,
     SqlAlchemyRunbookRepository,
@@ -84,8 +85,15 @@ class SqlAlchemyUnitOfWork:
     runbooks: SqlAlchemyRunbookRepository
     actions: SqlAlchemyActionRepository
 
-    def __init__(self, database: Database, clock: Clock, hub: ChangeHub) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        hub: ChangeHub,
+        recent: RecentDeliveries | None = None,
+    ) -> None:
         self._database = database
+        self._recent = recent
         self._clock = clock
         self._hub = hub
         self._conn: Connection | None = None
@@ -115,7 +123,7 @@ class SqlAlchemyUnitOfWork:
         self.alert_groups = SqlAlchemyAlertGroupRepository(conn)
         self.silences = SqlAlchemySilenceRepository(conn)
         self.changes = SqlAlchemyChangeEventRepository(conn)
-        self.inbox = SqlAlchemyAlertInbox(conn)
+        self.inbox = SqlAlchemyAlertInbox(conn, self._recent)
         self.heartbeats = SqlAlchemyHeartbeatRepository(conn)
         self.schedules = SqlAlchemyScheduleRepository(conn)
         self.escalations = SqlAlchemyEscalationRepository(conn)
