@@ -5,7 +5,8 @@ path, while (on SQLite) it holds the write lock every answer waits for. The writ
 committed here; the applier takes each back by inbox id, if it is still the same row: on SQLite,
 which numbers deliveries afresh once the inbox empties, only when the stored text is the very
 text kept; on PostgreSQL ids come from a sequence and are never reused. Deliveries another
-process applies are never taken, so what is kept is bounded, oldest dropped first.
+process applies are never taken, so what is kept is bounded: when full, new deliveries are not
+kept (an applier running behind takes the oldest first, so those are the ones worth keeping).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 
 from tocsin.domain.alerts import AlertSignal
 
-MAX_SIGNALS = 20_000
+MAX_SIGNALS = 5_000  # about 12 MB of alerts from webhooks
 
 
 class RecentDeliveries:
@@ -31,10 +32,10 @@ class RecentDeliveries:
         with self._lock:
             for inbox_id, stored, signals in deliveries:
                 self._forget(inbox_id)
+                if self._signals + len(signals) > self._max_signals:
+                    continue
                 self._kept[inbox_id] = (stored, signals)
                 self._signals += len(signals)
-            while self._signals > self._max_signals and self._kept:
-                self._forget(next(iter(self._kept)))
 
     def take(self, inbox_id: int, stored: str) -> tuple[AlertSignal, ...] | None:
         """The signals of the delivery stored under `inbox_id` as `stored`, if kept."""
