@@ -35,23 +35,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        last: tuple[datetime | None, str | None] = (None, None)
+        recent: dict[datetime, str] = {}
 
         def to_text(value: datetime | None) -> str | None:
             """SQLAlchemy's SQLite text, made by one C call: formatting it field by field
-            took a tenth of the time spent applying a batch of alerts. Most rows of a
-            transaction carry its one `now`, so the last answer is kept (as one tuple, which
-            threads replace whole)."""
-            nonlocal last
+            took a tenth of the time spent applying a batch of alerts. The rows of a
+            transaction carry a few times over and over (its `now`, when the deliveries
+            arrived, the start their senders stated), so recent answers are kept."""
             if value is None:
                 return None
-            seen, text = last
-            if value is seen:
-                return text
-            utc = value if value.tzinfo is UTC else self.process_bind_param(value, dialect)
-            assert utc is not None  # process_bind_param refuses naive values
-            text = utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
-            last = (value, text)
+            text = recent.get(value)
+            if text is None:
+                utc = value if value.tzinfo is UTC else self.process_bind_param(value, dialect)
+                assert utc is not None  # process_bind_param refuses naive values
+                text = utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+                if len(recent) >= 256:
+                    recent.clear()
+                recent[value] = text
             return text
 
         return to_text

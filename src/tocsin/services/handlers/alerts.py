@@ -63,6 +63,7 @@ class Intake:
     # The delivery being applied, and when it arrived.
     _delivery: int | None = None
     _received_at: datetime | None = None
+    _actors: dict[int | None, Actor] = field(default_factory=dict)
     incidents: AlertIncidents = field(init=False)
 
     def __post_init__(self) -> None:
@@ -159,7 +160,14 @@ class Intake:
 
     @property
     def actor(self) -> Actor:
-        return Actor(f"{self.integration.name} ({self.integration.kind.value})")
+        """The integration, as the timeline names who did what (one object per integration)."""
+        integration = self.integration
+        actor = self._actors.get(integration.id)
+        if actor is None:
+            actor = self._actors[integration.id] = Actor(
+                f"{integration.name} ({integration.kind.value})"
+            )
+        return actor
 
     def receive(self, signal: AlertSignal) -> None:
         uow = self.ctx.uow
