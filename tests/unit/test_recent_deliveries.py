@@ -33,3 +33,15 @@ def test_when_full_the_oldest_stay_kept_and_new_ones_are_read_back_instead() -> 
     assert recent.take(3, "") == signals("e")
     recent.keep([(4, "", signals("f", "g", "h"))])
     assert recent.take(4, "") == signals("f", "g", "h"), "taking made room"
+
+
+def test_what_was_applied_elsewhere_is_forgotten_once_the_applier_reads_past_it() -> None:
+    """Else deliveries another process applied would fill it for good."""
+    recent = RecentDeliveries(ids_reused=False, max_signals=3)
+    recent.keep([(1, "", signals("a")), (2, "", signals("b")), (3, "", signals("c"))])
+    recent.forget_before(3)
+    assert recent.take(1, "") is None and recent.take(2, "") is None
+    recent.keep([(4, "", signals("d")), (5, "", signals("e"))])
+    assert recent.take(4, "") == signals("d"), "there was room again"
+    recent.forget_before(None)  # the inbox is empty
+    assert recent.take(3, "") is None and recent.take(5, "") is None

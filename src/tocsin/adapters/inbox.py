@@ -139,6 +139,8 @@ class SqlAlchemyAlertInbox:
 
     def pending(self, limit: int, now: datetime) -> list[InboxItem]:
         rows = self._conn.execute(PENDING, {"limit": limit}).all()
+        if self._recent is not None:
+            self._recent.forget_before(rows[0][0] if rows else None)
         items = []
         for inbox_id, integration_id, received_at, stored in rows:
             signals = self._recent.take(inbox_id, stored) if self._recent else None

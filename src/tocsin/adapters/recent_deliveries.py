@@ -4,9 +4,10 @@ Reading a delivery back costs parsing its JSON and building its signals again, o
 path, while (on SQLite) it holds the write lock every answer waits for. The writer keeps what it
 committed here; the applier takes each back by inbox id, if it is still the same row: on SQLite,
 which numbers deliveries afresh once the inbox empties, only when the stored text is the very
-text kept; on PostgreSQL ids come from a sequence and are never reused. Deliveries another
-process applies are never taken, so what is kept is bounded: when full, new deliveries are not
-kept (an applier running behind takes the oldest first, so those are the ones worth keeping).
+text kept; on PostgreSQL ids come from a sequence and are never reused. What is kept is
+bounded: when full, new deliveries are not kept (an applier running behind takes the oldest
+first, so those are the ones worth keeping), and what another process applied, or set aside, is
+forgotten once the applier reads past it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ class RecentDeliveries:
         if kept is None or (self._ids_reused and kept[0] != stored):
             return None
         return kept[1]
+
+    def forget_before(self, oldest_pending: int | None) -> None:
+        """The applier read the inbox: deliveries older than the oldest still pending (all, if
+        none is) were applied or set aside, here or elsewhere, and will not be taken."""
+        with self._lock:
+            stale = [i for i in self._kept if oldest_pending is None or i < oldest_pending]
+            for inbox_id in stale:
+                self._forget(inbox_id)
 
     def _forget(self, inbox_id: int) -> tuple[str, tuple[AlertSignal, ...]] | None:
         kept = self._kept.pop(inbox_id, None)
