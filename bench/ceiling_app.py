@@ -4,7 +4,8 @@ Two ASGI apps served by uvicorn exactly as `tocsin serve` is (httptools, uvloop)
 - `answer_only` reads the body and answers: the HTTP stack alone.
 - `durable` parses the body with orjson, checks it is a version-4 notification, and answers
   only after a writer thread has committed it to SQLite (WAL, synchronous=FULL), many requests
-  to a commit: Tocsin's accept path without routing, deduplication, signals or applying.
+  to a commit (with CEILING_SHARDED set, to a file of each process's own): Tocsin's accept path
+  without routing, deduplication, signals or applying.
 `bench/ingest_ceiling.py` drives them with wrk beside Alertmanager.
 """
 
@@ -57,7 +58,11 @@ async def durable(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def _write() -> None:
-    db = sqlite3.connect(os.environ["CEILING_DB"], isolation_level=None, check_same_thread=False)
+    path = os.environ["CEILING_DB"]
+    if os.environ.get("CEILING_SHARDED"):  # a file of its own per process: no lock to share
+        path = f"{path}.{os.getpid()}"
+        prepare(path)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA synchronous=FULL")  # WAL and the table: see `prepare`
     while True:
         batch = [_deliveries.get()]

@@ -25,11 +25,17 @@ HERE = Path(__file__).resolve().parent
 
 
 def measure_app(
-    app: str, data_dir: Path, *, connections: int, seconds: float, workers: int
+    app: str,
+    data_dir: Path,
+    *,
+    connections: int,
+    seconds: float,
+    workers: int,
+    sharded: bool = False,
 ) -> Load:
     database = data_dir / "ceiling.db"
     for stale in data_dir.glob("ceiling.db*"):
-        stale.unlink()
+        stale.unlink()  # a sharded run's files too
     ceiling_app.prepare(str(database))
 
     def command(port: int) -> list[str]:
@@ -39,9 +45,8 @@ def measure_app(
             "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
 
-    server = start_server(
-        "", data_dir / f"ceiling-{app}.log", command=command, env={"CEILING_DB": str(database)}
-    )
+    env = {"CEILING_DB": str(database), "CEILING_SHARDED": "1" if sharded else ""}
+    server = start_server("", data_dir / f"ceiling-{app}.log", command=command, env=env)
     try:
         server.wait_ready(path="/")
         url = f"http://127.0.0.1:{server.port}"
@@ -64,12 +69,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"== single-alert requests, wrk -t2 -c{args.connections} -d{args.duration:g}s")
     peer = measure_alertmanager(args.data_dir, **timing)[0][0]
     print(f"{load_line(peer)}   Alertmanager 0.25, in memory")
-    for app, workers, what in (
-        ("answer_only", 1, "uvicorn answering, nothing done"),
-        ("durable", 1, "least durable receiver (SQLite)"),
-        ("durable", 2, "least durable receiver (SQLite), 2 processes"),
+    for app, workers, sharded, what in (
+        ("answer_only", 1, False, "uvicorn answering, nothing done"),
+        ("durable", 1, False, "least durable receiver (SQLite)"),
+        ("durable", 2, False, "least durable receiver (SQLite), 2 processes"),
+        ("durable", 2, True, "least durable receiver, 2 processes, a SQLite file each"),
     ):
-        load = measure_app(app, args.data_dir, workers=workers, **timing)
+        load = measure_app(app, args.data_dir, workers=workers, sharded=sharded, **timing)
         print(f"{load_line(load)}   vs AM {load.rps / peer.rps:5.2f}: {what}")
 
 
