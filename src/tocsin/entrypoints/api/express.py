@@ -82,17 +82,7 @@ class ExpressIntake:
             await response(scope, receive, send)
             return
         status, document = answer(result)
-        _unlogged(send)
         await _send_json(send, status, document)
-
-
-def _unlogged(send: Send) -> None:
-    """An accepted delivery has no access-log line (see access_log.QuietAcceptedAlerts). When
-    `send` is uvicorn's, tell it so rather than have it build a record for the filter to drop
-    (a twentieth of the work of a single-alert request)."""
-    cycle = getattr(send, "__self__", None)
-    if getattr(cycle, "access_log", False) is True:
-        cycle.access_log = False  # type: ignore[union-attr]
 
 
 def _webhook(
