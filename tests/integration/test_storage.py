@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +18,7 @@ from sqlalchemy.exc import StatementError
 
 from tests.fakes import FakeClock
 from tocsin.adapters import orm
+from tocsin.adapters.database import connect
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.bootstrap import Tocsin
 from tocsin.domain import commands as c
@@ -462,3 +467,33 @@ def test_rows_inserted_in_bulk_are_stored_as_sqlalchemy_stores_them(tocsin: Tocs
             insert(orm.actions),
             [{**row, "id": 3, "name": "c", "updated_at": datetime(2026, 1, 1)}],  # noqa: DTZ001
         )
+
+
+def test_writers_of_other_processes_on_one_sqlite_file_take_turns_through_the_lock(
+    sqlite_url: str,
+) -> None:
+    """Another process's writer waits while this one writes, and goes on once it is done
+    (handed the lock by the kernel, not by SQLite's sleeping busy handler)."""
+    database = connect(sqlite_url)
+    other = textwrap.dedent(
+        f"""
+        from tocsin.adapters.database import connect
+        database = connect({sqlite_url!r})
+        print("waiting", flush=True)
+        with database.write_lock:
+            print("writing", flush=True)
+        """
+    )
+    try:
+        with database.write_lock:
+            process = subprocess.Popen(
+                [sys.executable, "-c", other], stdout=subprocess.PIPE, text=True
+            )
+            assert process.stdout is not None
+            assert process.stdout.readline() == "waiting\n"
+            time.sleep(0.5)
+            assert process.poll() is None, "it must not write while this process does"
+        assert process.stdout.readline() == "writing\n"
+        assert process.wait(timeout=30) == 0
+    finally:
+        database.dispose()

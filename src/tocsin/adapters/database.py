@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -14,6 +15,11 @@ from sqlalchemy.engine import make_url
 
 from tocsin import jsontext
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: processes there meet SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -22,8 +28,9 @@ class Database:
     """A write engine and a read engine; on PostgreSQL they are the same pool.
 
     `write_lock` is held for a whole write transaction. On SQLite, where one writer at a time is
-    the rule anyway, this process's writers queue on it instead of on SQLite's busy handler,
-    which sleeps in steps of up to 100 ms and would add that to a page or a webhook's answer.
+    the rule anyway, writers queue on it instead of on SQLite's busy handler, which sleeps in
+    steps of up to 100 ms and would add that to a page or a webhook's answer: this process's
+    threads, and the processes on the same file (see `SqliteWriteLock`).
     """
 
     url: str
@@ -61,11 +68,50 @@ def connect(url: str, *, pool_size: int = 10) -> Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
         reader = _sqlite_engine(url, begin="BEGIN")
-        return Database(url, writer, reader, threading.Lock())
+        lock_path = None if parsed.database in (None, "", ":memory:") else parsed.database
+        return Database(url, writer, reader, SqliteWriteLock(lock_path))
     engine = create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **JSON_TEXT
     )
     return Database(url, engine, engine)
+
+
+class SqliteWriteLock:
+    """One writer at a time: a thread of this process, then a process on the same file.
+
+    Processes take turns through an advisory lock on a file beside the database, which the
+    kernel hands over the moment it is released; SQLite's own busy handler, which they would
+    otherwise meet, sleeps in steps of up to 100 ms, and a server beside a `tocsin worker` spent
+    its time there. Anything else writing the file (the sqlite3 shell) still meets the busy
+    handler, as before.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database_path}.writer-lock" if database_path and fcntl else None
+        self._file: tuple[int, int] | None = None  # (pid, descriptor): not inherited by forks
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._path is not None:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._path is not None and self._file is not None:
+                fcntl.flock(self._file[1], fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _descriptor(self) -> int:
+        assert self._path is not None
+        if self._file is None or self._file[0] != os.getpid():
+            self._file = (os.getpid(), os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._file[1]
 
 
 def _sqlite_engine(url: str, *, begin: str) -> Engine:
