@@ -18,7 +18,7 @@ from tocsin.adapters.live import INBOX, PAGING, ChangeHub, listen_postgres, watc
 from tocsin.adapters.migrations import current_revision, head_revision, upgrade
 from tocsin.adapters.notifiers import Notifier, SmtpSettings
 from tocsin.adapters.passwords import Argon2PasswordHasher
-from tocsin.adapters.recent_deliveries import RecentDeliveries
+from tocsin.adapters.recent_deliveries import MAX_SIGNALS, RecentDeliveries
 from tocsin.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from tocsin.config import Settings, load_settings
 from tocsin.domain.commands import Command, RotateIntegrationKey
@@ -140,7 +140,11 @@ def bootstrap(
     policy = policy or load_configured_policy(settings)
     database = connect(settings.database_url)
     hub = ChangeHub()
-    recent = RecentDeliveries(ids_reused=database.dialect == "sqlite")
+    recent = RecentDeliveries(
+        ids_reused=database.dialect == "sqlite",
+        # Nothing is kept where this process does not apply what it stores.
+        max_signals=MAX_SIGNALS if settings.intake_embedded else 0,
+    )
     return Tocsin(
         settings=settings,
         policy=policy,

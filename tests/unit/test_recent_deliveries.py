@@ -45,3 +45,10 @@ def test_what_was_applied_elsewhere_is_forgotten_once_the_applier_reads_past_it(
     assert recent.take(4, "") == signals("d"), "there was room again"
     recent.forget_before(None)  # the inbox is empty
     assert recent.take(3, "") is None and recent.take(5, "") is None
+
+
+def test_nothing_is_kept_where_nothing_may_be() -> None:
+    """A server that leaves applying to a `tocsin worker` keeps none of what it stores."""
+    recent = RecentDeliveries(ids_reused=False, max_signals=0)
+    recent.keep([(1, "", signals("a")), (2, "", ())])
+    assert recent.take(1, "") is None and recent.take(2, "") is None

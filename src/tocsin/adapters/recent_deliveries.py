@@ -30,6 +30,8 @@ class RecentDeliveries:
 
     def keep(self, deliveries: Iterable[tuple[int, str, tuple[AlertSignal, ...]]]) -> None:
         """(inbox id, stored text, signals) of deliveries just committed."""
+        if not self._max_signals:
+            return
         with self._lock:
             for inbox_id, stored, signals in deliveries:
                 self._forget(inbox_id)
