@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -497,3 +498,14 @@ def test_writers_of_other_processes_on_one_sqlite_file_take_turns_through_the_lo
         assert process.wait(timeout=30) == 0
     finally:
         database.dispose()
+
+
+def test_a_closed_sqlite_database_lets_go_of_its_lock_file(sqlite_url: str) -> None:
+    """Each Tocsin opened and closed (the CLI, tests) must not leave a descriptor behind."""
+    opened = len(os.listdir("/dev/fd"))
+    for _ in range(20):
+        database = connect(sqlite_url)
+        with database.write_lock:
+            pass
+        database.dispose()
+    assert len(os.listdir("/dev/fd")) <= opened + 1

@@ -17,7 +17,7 @@ from tocsin import jsontext
 
 try:
     import fcntl
-except ImportError:  # not on Windows: processes there meet SQLite's busy handler
+except ImportError:  # Windows has none: processes there meet SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -43,6 +43,8 @@ class Database:
         return self.writer.dialect.name
 
     def dispose(self) -> None:
+        if isinstance(self.write_lock, SqliteWriteLock):
+            self.write_lock.close()
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
@@ -106,6 +108,12 @@ class SqliteWriteLock:
                 fcntl.flock(self._file[1], fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+    def close(self) -> None:
+        with self._threads:
+            if self._file is not None and self._file[0] == os.getpid():
+                os.close(self._file[1])
+            self._file = None
 
     def _descriptor(self) -> int:
         assert self._path is not None
