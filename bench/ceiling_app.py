@@ -1,6 +1,7 @@
 """The least a durable Python webhook receiver can do, to measure what any of them can reach.
 
-Two ASGI apps served by uvicorn exactly as `tocsin serve` is (httptools, uvloop):
+Two ASGI apps, served by uvicorn with httptools and uvloop as `tocsin serve` is (though not
+through its protocol subclass, which sets TCP_NODELAY and coalesces each response's writes):
 - `answer_only` reads the body and answers: the HTTP stack alone.
 - `durable` parses the body with orjson, checks it is a version-4 notification, and answers
   only after a writer thread has committed it to SQLite (WAL, synchronous=FULL), many requests
